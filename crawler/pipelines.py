@@ -1,0 +1,145 @@
+"""Item pipelines: normalise, validate, drop duplicates, store with change tracking."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.items import CallItem
+from crawler.report import CrawlReport
+from crawler.text import clean_inline, html_to_text
+from db import Call, Store, content_hash
+from db.records import STATUSES
+
+
+def crawl_now(crawler: Crawler) -> datetime:
+    """The crawl's 'now': EUFUNDS_NOW (ISO) when set, else the clock."""
+    text = crawler.settings.get("EUFUNDS_NOW")
+    return datetime.fromisoformat(text).astimezone(UTC) if text else datetime.now(UTC)
+
+
+class _ReportingPipeline:
+    """A pipeline that counts into the running spider's CrawlReport."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        return cls(crawler)
+
+    @property
+    def report(self) -> CrawlReport:
+        return self.crawler.spider.report
+
+
+class NormalisePipeline(_ReportingPipeline):
+    """Turn a source's CallItem into a clean Call with its stable id."""
+
+    def open_spider(self) -> None:
+        self.now = crawl_now(self.crawler)
+
+    def process_item(self, item: CallItem) -> Call:
+        """Clean text fields, convert HTML to text, derive the id and next deadline."""
+        self.report.items_seen += 1
+        identifier = clean_inline(item.identifier)
+        call_id = f"{item.source_id}/{identifier}"
+        if item.kind == "cascade" and item.reference:
+            call_id += f"#{item.reference}"
+        upcoming = [d for d in item.deadlines if d >= self.now]
+        return Call(
+            id=call_id,
+            source_id=item.source_id,
+            identifier=identifier,
+            title=clean_inline(item.title),
+            url=item.url.strip(),
+            call_identifier=clean_inline(item.call_identifier),
+            call_title=clean_inline(item.call_title),
+            summary=html_to_text(item.description_html),
+            programme=clean_inline(item.programme),
+            programme_divisions=[clean_inline(d) for d in item.programme_divisions],
+            type_of_action=clean_inline(item.type_of_action),
+            kind=item.kind,
+            status=item.status,
+            opening_date=item.opening_date,
+            deadlines=sorted(item.deadlines),
+            next_deadline=upcoming[0] if upcoming else (max(item.deadlines, default=None)),
+            budget_eur=item.budget_eur,
+            expected_grants=item.expected_grants,
+            language=item.language,
+            raw=json.dumps(item.raw, ensure_ascii=False, sort_keys=True),
+        )
+
+
+class ValidatePipeline(_ReportingPipeline):
+    """Drop calls that cannot be stored, counting each as invalid with its reason."""
+
+    def process_item(self, call: Call) -> Call:
+        """Require an identifier, a title and a known status."""
+        problem = None
+        if not call.identifier:
+            problem = "no identifier"
+        elif not call.title:
+            problem = "no title"
+        elif call.status not in STATUSES:
+            problem = f"unknown status {call.status!r}"
+        if problem:
+            self.report.items_invalid += 1
+            label = call.title[:60] or call.url or "untitled result"
+            self.report.note(f"invalid item ({problem}): {label}")
+            self.report.changed()
+            raise DropItem(f"invalid call: {problem}: {label}")
+        return call
+
+
+class DedupePipeline(_ReportingPipeline):
+    """Store each call once per crawl, however often the listing repeats it."""
+
+    def open_spider(self) -> None:
+        self.seen: set[str] = set()
+
+    def process_item(self, call: Call) -> Call:
+        """Drop a call whose id was already seen in this crawl."""
+        if call.id in self.seen:
+            self.report.items_skipped += 1
+            self.report.note(f"skipped: duplicate row {call.id}")
+            raise DropItem(f"duplicate call {call.id}")
+        self.seen.add(call.id)
+        return call
+
+
+class StorePipeline(_ReportingPipeline):
+    """Upsert calls into SQLite with change tracking; close calls gone from a full listing."""
+
+    def open_spider(self) -> None:
+        settings = self.crawler.settings
+        self.store = Store(settings.get("EUFUNDS_DB"))
+        self.run_id = settings.getint("EUFUNDS_CRAWL_RUN_ID") or None
+        self.now = crawl_now(self.crawler)
+
+    def process_item(self, call: Call) -> Call:
+        """Store one call and count whether it was new, changed or unchanged."""
+        call.content_hash = content_hash(call)
+        outcome = self.store.upsert_call(call, self.now, self.run_id)
+        self.report.seen_ids.add(call.id)
+        if outcome == "new":
+            self.report.items_new += 1
+        elif outcome == "changed":
+            self.report.items_changed += 1
+        else:
+            self.report.items_unchanged += 1
+        self.report.changed()
+        return call
+
+    def close_spider(self) -> None:
+        """Close calls missing from a complete listing, then record the run."""
+        spider = self.crawler.spider
+        report = self.report
+        if report.listing_complete:
+            report.closed_marked = self.store.mark_unseen_closed(
+                spider.source_id, report.seen_ids, self.now, self.run_id
+            )
+        self.store.close()

@@ -1,0 +1,117 @@
+"""Record types that cross package boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+STATUSES = ("forthcoming", "open", "closed")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A place calls are crawled from (one entry of config/sources.toml)."""
+
+    id: str
+    kind: str
+    name: str
+    url: str
+    language: str = "en"
+    programme: str = ""
+    facet_url: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Department:
+    """A department (förvaltning or bolag) and its matching profile."""
+
+    id: str
+    name: str
+    description_sv: str
+    description_en: str
+    keywords_sv: dict[str, float]
+    keywords_en: dict[str, float]
+    negative_keywords: tuple[str, ...]
+    preferred_programmes: tuple[str, ...]
+    min_score: float
+    lead_time_days: int
+    recipients: tuple[str, ...]
+    digest_weekday: str
+
+
+@dataclass(frozen=True)
+class FocusArea:
+    """A focus area or sub-goal of the international strategy."""
+
+    id: str
+    name: str
+    kind: str
+    description_sv: str
+    description_en: str
+    keywords_sv: dict[str, float]
+    keywords_en: dict[str, float]
+    strategy_section: str
+    strategy_quote: str
+    weight: float = 1.0
+
+
+@dataclass
+class Call:
+    """One funding call as stored: normalised fields plus crawl bookkeeping."""
+
+    id: str
+    source_id: str
+    identifier: str
+    title: str
+    url: str = ""
+    call_identifier: str = ""
+    call_title: str = ""
+    summary: str = ""
+    programme: str = ""
+    programme_divisions: list[str] = field(default_factory=list)
+    type_of_action: str = ""
+    kind: str = ""
+    status: str = "open"
+    opening_date: datetime | None = None
+    deadlines: list[datetime] = field(default_factory=list)
+    next_deadline: datetime | None = None
+    budget_eur: int | None = None
+    expected_grants: int | None = None
+    language: str = "en"
+    raw: str = ""
+    content_hash: str = ""
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    last_changed: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallChange:
+    """One field of a call that changed between two crawls."""
+
+    call_id: str
+    field: str
+    old: str
+    new: str
+    changed_at: datetime
+
+
+@dataclass
+class CrawlRun:
+    """One crawl of one source, with its counts and a sample of its errors."""
+
+    id: int
+    source_id: str
+    started: datetime
+    finished: datetime | None = None
+    status: str = "running"
+    pages: int = 0
+    items_seen: int = 0
+    items_new: int = 0
+    items_changed: int = 0
+    items_invalid: int = 0
+    items_skipped: int = 0
+    closed_marked: int = 0
+    error_count: int = 0
+    errors: list[str] = field(default_factory=list)

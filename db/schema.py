@@ -1,0 +1,132 @@
+"""Schema migrations: each a function, recorded in the database by sqlite-utils."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("eufunds")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Create the configuration, call and crawl tables."""
+    db["sources"].create(
+        {
+            "id": str,
+            "kind": str,
+            "name": str,
+            "url": str,
+            "facet_url": str,
+            "language": str,
+            "programme": str,
+            "enabled": int,
+            "active": int,
+        },
+        pk="id",
+    )
+    db["departments"].create(
+        {
+            "id": str,
+            "name": str,
+            "description_sv": str,
+            "description_en": str,
+            "keywords_sv": str,
+            "keywords_en": str,
+            "negative_keywords": str,
+            "preferred_programmes": str,
+            "min_score": float,
+            "lead_time_days": int,
+            "recipients": str,
+            "digest_weekday": str,
+            "profile_hash": str,
+            "active": int,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["focus_areas"].create(
+        {
+            "id": str,
+            "name": str,
+            "kind": str,
+            "description_sv": str,
+            "description_en": str,
+            "keywords_sv": str,
+            "keywords_en": str,
+            "strategy_section": str,
+            "strategy_quote": str,
+            "weight": float,
+            "active": int,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["calls"].create(
+        {
+            "id": str,
+            "source_id": str,
+            "identifier": str,
+            "call_identifier": str,
+            "call_title": str,
+            "title": str,
+            "summary": str,
+            "url": str,
+            "programme": str,
+            "programme_divisions": str,
+            "type_of_action": str,
+            "kind": str,
+            "status": str,
+            "opening_date": str,
+            "deadlines": str,
+            "next_deadline": str,
+            "budget_eur": int,
+            "expected_grants": int,
+            "language": str,
+            "raw": str,
+            "content_hash": str,
+            "first_seen": str,
+            "last_seen": str,
+            "last_changed": str,
+        },
+        pk="id",
+    )
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "source_id": str,
+            "started": str,
+            "finished": str,
+            "status": str,
+            "pages": int,
+            "items_seen": int,
+            "items_new": int,
+            "items_changed": int,
+            "items_invalid": int,
+            "items_skipped": int,
+            "error_count": int,
+            "errors": str,
+        },
+        pk="id",
+    )
+    db["call_changes"].create(
+        {
+            "id": int,
+            "call_id": str,
+            "field": str,
+            "old": str,
+            "new": str,
+            "changed_at": str,
+            "crawl_run_id": int,
+        },
+        pk="id",
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["calls"].create_index(["source_id", "status"])
+    db["call_changes"].create_index(["call_id"])
+
+
+@migrations()
+def m002_closed_marking(db: Database) -> None:
+    """Count calls marked closed per crawl run, and index deadlines for listing."""
+    db["crawl_runs"].add_column("closed_marked", int, not_null_default=0)
+    db["calls"].create_index(["next_deadline"])

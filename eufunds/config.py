@@ -1,0 +1,318 @@
+"""Load and validate the configuration folder (TOML) into record types."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from db.records import Department, FocusArea, Source
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+SOURCE_KINDS = ("ft_portal",)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FOCUS_KINDS = ("fokusomrade", "delmal")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+REQUIRED = object()
+
+
+class ConfigError(Exception):
+    """A configuration problem, described in one line: file, entry, what is wrong."""
+
+    def __init__(self, path: Path | str, entry: str, message: str):
+        self.path, self.entry, self.message = Path(path), entry, message
+        where = f"{self.path}: {entry}: " if entry else f"{self.path}: "
+        super().__init__(where + message)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """Who runs this instance: named in the crawler's User-Agent and in digests."""
+
+    name: str
+    contact_email: str
+    coordinator_name: str
+    coordinator_email: str
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """How politely and patiently sources are crawled."""
+
+    download_timeout: int = 30
+    retry_times: int = 4
+    retry_backoff_seconds: float = 2.0
+    retry_backoff_max_seconds: float = 120.0
+    autothrottle_target_concurrency: float = 1.0
+    page_size: int = 100
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration: what `eufunds config show` prints."""
+
+    directory: Path
+    organisation: Organisation
+    crawl: CrawlSettings
+    sources: tuple[Source, ...]
+    departments: tuple[Department, ...]
+    focus_areas: tuple[FocusArea, ...] = field(default_factory=tuple)
+
+    def source(self, source_id: str) -> Source:
+        """The source with this id."""
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources)
+        raise ConfigError(self.directory / "sources.toml", "", f"unknown source '{source_id}' (known: {known})")
+
+
+def config_dir(explicit: str | Path | None = None) -> Path:
+    """The configuration folder: explicit, else EUFUNDS_CONFIG, else the embedded default."""
+    chosen = explicit or os.environ.get("EUFUNDS_CONFIG")
+    return Path(chosen) if chosen else DEFAULT_CONFIG_DIR
+
+
+def load_config(directory: str | Path | None = None) -> Config:
+    """Read and validate every file of a configuration folder."""
+    folder = config_dir(directory)
+    if not folder.is_dir():
+        raise ConfigError(folder, "", "configuration folder not found")
+    settings = _read_toml(folder / "eufunds.toml")
+    organisation, crawl = _parse_settings(folder / "eufunds.toml", settings)
+    sources = _parse_sources(folder / "sources.toml", _read_toml(folder / "sources.toml"))
+    departments = _parse_departments(
+        folder / "departments.toml", _read_toml(folder / "departments.toml")
+    )
+    focus_areas = _parse_focus_areas(
+        folder / "focus_areas.toml", _read_toml(folder / "focus_areas.toml")
+    )
+    return Config(folder, organisation, crawl, sources, departments, focus_areas)
+
+
+def _read_toml(path: Path) -> dict:
+    """Parse one TOML file, turning every read or syntax problem into a ConfigError."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"invalid TOML: {exc}") from None
+
+
+def _check_table(path: Path, entry: str, table: Any, spec: dict[str, tuple]) -> dict:
+    """Check keys and types of one table against spec {key: (types, default)}; fill defaults."""
+    if not isinstance(table, dict):
+        raise ConfigError(path, entry, f"expected a table, got {type(table).__name__}")
+    for key in table:
+        if key not in spec:
+            raise ConfigError(path, entry, f"unknown key '{key}' (allowed: {', '.join(spec)})")
+    checked = {}
+    for key, (types, default) in spec.items():
+        if key not in table:
+            if default is REQUIRED:
+                raise ConfigError(path, entry, f"missing required key '{key}'")
+            checked[key] = default
+            continue
+        value = table[key]
+        if isinstance(value, bool) and bool not in types:
+            raise ConfigError(path, entry, f"'{key}' must be {_type_names(types)}, got boolean")
+        if not isinstance(value, types):
+            raise ConfigError(
+                path, entry, f"'{key}' must be {_type_names(types)}, got {type(value).__name__}"
+            )
+        checked[key] = value
+    return checked
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+             list: "a list", dict: "a table"}
+    return " or ".join(dict.fromkeys(names[t] for t in types))
+
+
+def _entries(path: Path, document: dict, name: str) -> list[tuple[str, dict]]:
+    """The [[name]] entries of a document, each with a label for error messages."""
+    extra = [key for key in document if key != name]
+    if extra:
+        raise ConfigError(path, "", f"unknown top-level key '{extra[0]}' (expected [[{name}]])")
+    entries = document.get(name, [])
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(path, "", f"expected at least one [[{name}]] entry")
+    labelled = []
+    seen: set[str] = set()
+    for position, entry in enumerate(entries, start=1):
+        entry_id = entry.get("id") if isinstance(entry, dict) else None
+        label = f"{name} '{entry_id}'" if isinstance(entry_id, str) else f"{name} #{position}"
+        if isinstance(entry_id, str):
+            if not ID_PATTERN.match(entry_id):
+                raise ConfigError(path, label, "id must be lower-case letters, digits, '-' or '_'")
+            if entry_id in seen:
+                raise ConfigError(path, label, "duplicate id")
+            seen.add(entry_id)
+        labelled.append((label, entry))
+    return labelled
+
+
+def _check_email(path: Path, entry: str, key: str, address: str) -> str:
+    if not EMAIL_PATTERN.match(address):
+        raise ConfigError(path, entry, f"'{key}' is not a valid e-mail address: {address!r}")
+    return address
+
+
+def _check_keywords(path: Path, entry: str, keywords: Any) -> tuple[dict, dict]:
+    """Validate a keywords table {sv: {term: weight}, en: {term: weight}}."""
+    if not keywords:
+        return {}, {}
+    table = _check_table(path, entry + " keywords", keywords, {
+        "sv": ((dict,), {}), "en": ((dict,), {}),
+    })
+    result = []
+    for language in ("sv", "en"):
+        terms = {}
+        for term, weight in table[language].items():
+            if isinstance(weight, bool) or not isinstance(weight, int | float):
+                raise ConfigError(
+                    path, entry, f"keyword '{term}' ({language}): weight must be a number"
+                )
+            if weight <= 0:
+                raise ConfigError(path, entry, f"keyword '{term}' ({language}): weight must be > 0")
+            terms[term.strip().lower()] = float(weight)
+        result.append(terms)
+    return result[0], result[1]
+
+
+def _parse_settings(path: Path, document: dict) -> tuple[Organisation, CrawlSettings]:
+    top = _check_table(path, "", document, {
+        "organisation": ((dict,), REQUIRED), "crawl": ((dict,), {}),
+    })
+    org = _check_table(path, "organisation", top["organisation"], {
+        "name": ((str,), REQUIRED),
+        "contact_email": ((str,), REQUIRED),
+        "coordinator_name": ((str,), REQUIRED),
+        "coordinator_email": ((str,), REQUIRED),
+    })
+    for key in ("contact_email", "coordinator_email"):
+        _check_email(path, "organisation", key, org[key])
+    defaults = CrawlSettings()
+    crawl = _check_table(path, "crawl", top["crawl"], {
+        "download_timeout": ((int,), defaults.download_timeout),
+        "retry_times": ((int,), defaults.retry_times),
+        "retry_backoff_seconds": ((int, float), defaults.retry_backoff_seconds),
+        "retry_backoff_max_seconds": ((int, float), defaults.retry_backoff_max_seconds),
+        "autothrottle_target_concurrency": (
+            (int, float), defaults.autothrottle_target_concurrency
+        ),
+        "page_size": ((int,), defaults.page_size),
+    })
+    for key, value in crawl.items():
+        if value < 0 or (key in ("download_timeout", "page_size") and value == 0):
+            raise ConfigError(path, "crawl", f"'{key}' must be positive")
+    return Organisation(**org), CrawlSettings(**crawl)
+
+
+def _parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
+    sources = []
+    for label, entry in _entries(path, document, "source"):
+        table = _check_table(path, label, entry, {
+            "id": ((str,), REQUIRED),
+            "kind": ((str,), REQUIRED),
+            "name": ((str,), REQUIRED),
+            "url": ((str,), REQUIRED),
+            "facet_url": ((str,), ""),
+            "language": ((str,), "en"),
+            "programme": ((str,), ""),
+            "enabled": ((bool,), True),
+        })
+        if table["kind"] not in SOURCE_KINDS:
+            raise ConfigError(
+                path, label, f"unknown kind '{table['kind']}' (known: {', '.join(SOURCE_KINDS)})"
+            )
+        for key in ("url", "facet_url"):
+            if table[key] and not re.match(r"^https?://", table[key]):
+                raise ConfigError(path, label, f"'{key}' must be an http(s) URL")
+        if table["kind"] == "ft_portal" and not table["facet_url"]:
+            raise ConfigError(path, label, "an ft_portal source needs 'facet_url'")
+        if table["language"] not in ("sv", "en"):
+            raise ConfigError(path, label, "'language' must be 'sv' or 'en'")
+        sources.append(Source(**table))
+    return tuple(sources)
+
+
+def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
+    departments = []
+    for label, entry in _entries(path, document, "department"):
+        table = _check_table(path, label, entry, {
+            "id": ((str,), REQUIRED),
+            "name": ((str,), REQUIRED),
+            "description_sv": ((str,), REQUIRED),
+            "description_en": ((str,), REQUIRED),
+            "recipients": ((list,), REQUIRED),
+            "digest_weekday": ((str,), "monday"),
+            "min_score": ((int, float), 0.15),
+            "lead_time_days": ((int,), 21),
+            "preferred_programmes": ((list,), []),
+            "negative_keywords": ((list,), []),
+            "keywords": ((dict,), {}),
+        })
+        recipients = table["recipients"]
+        if not recipients:
+            raise ConfigError(path, label, "'recipients' needs at least one address")
+        for address in recipients:
+            if not isinstance(address, str):
+                raise ConfigError(path, label, "'recipients' must be a list of strings")
+            _check_email(path, label, "recipients", address)
+        if table["digest_weekday"] not in WEEKDAYS:
+            raise ConfigError(path, label, f"'digest_weekday' must be one of {', '.join(WEEKDAYS)}")
+        if not 0 <= table["min_score"] <= 1:
+            raise ConfigError(path, label, "'min_score' must be between 0 and 1")
+        if table["lead_time_days"] < 0:
+            raise ConfigError(path, label, "'lead_time_days' must not be negative")
+        for key in ("preferred_programmes", "negative_keywords"):
+            if not all(isinstance(item, str) for item in table[key]):
+                raise ConfigError(path, label, f"'{key}' must be a list of strings")
+        keywords_sv, keywords_en = _check_keywords(path, label, table["keywords"])
+        departments.append(Department(
+            id=table["id"],
+            name=table["name"],
+            description_sv=table["description_sv"],
+            description_en=table["description_en"],
+            keywords_sv=keywords_sv,
+            keywords_en=keywords_en,
+            negative_keywords=tuple(k.lower() for k in table["negative_keywords"]),
+            preferred_programmes=tuple(table["preferred_programmes"]),
+            min_score=float(table["min_score"]),
+            lead_time_days=table["lead_time_days"],
+            recipients=tuple(recipients),
+            digest_weekday=table["digest_weekday"],
+        ))
+    return tuple(departments)
+
+
+def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
+    areas = []
+    for label, entry in _entries(path, document, "focus_area"):
+        table = _check_table(path, label, entry, {
+            "id": ((str,), REQUIRED),
+            "name": ((str,), REQUIRED),
+            "kind": ((str,), REQUIRED),
+            "description_sv": ((str,), REQUIRED),
+            "description_en": ((str,), REQUIRED),
+            "strategy_section": ((str,), REQUIRED),
+            "strategy_quote": ((str,), REQUIRED),
+            "weight": ((int, float), 1.0),
+            "keywords": ((dict,), {}),
+        })
+        if table["kind"] not in FOCUS_KINDS:
+            raise ConfigError(path, label, f"'kind' must be one of {', '.join(FOCUS_KINDS)}")
+        keywords_sv, keywords_en = _check_keywords(path, label, table.pop("keywords"))
+        table["weight"] = float(table["weight"])
+        areas.append(FocusArea(**table, keywords_sv=keywords_sv, keywords_en=keywords_en))
+    return tuple(areas)
