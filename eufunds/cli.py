@@ -1,0 +1,337 @@
+"""The `eufunds` command: a thin layer over the library, one clear line per expected error."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from db import Call, Store, StoreError
+from eufunds.config import Config, ConfigError, load_config
+from eufunds.crawling import CrawlOptions, crawl
+
+LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+DEFAULT_DB = Path("var/eufunds.db")
+
+
+class ConfigProblem(click.ClickException):
+    """A configuration error: one line, exit code 2."""
+
+    exit_code = 2
+
+
+def with_db(command):
+    """Add --db (envvar EUFUNDS_DB) to a command."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="EUFUNDS_DB",
+        default=DEFAULT_DB,
+        show_default=True,
+        help="SQLite database file (created and migrated on first use).",
+    )(command)
+
+
+def with_config(command):
+    """Add --config (envvar EUFUNDS_CONFIG) to a command and load it as `config`."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="EUFUNDS_CONFIG",
+        default=None,
+        help="Configuration folder (default: the embedded config/ for Jönköping).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, config_path: Path | None, **kwargs):
+        return command(*args, config=_load(config_path), **kwargs)
+
+    return wrapper
+
+
+def _load(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
+
+
+def _open_store(db_path: Path) -> Store:
+    try:
+        return Store(db_path)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _local_date(text: str | None) -> datetime | None:
+    """Parse YYYY-MM-DD as midnight in Europe/Stockholm."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
+    except ValueError:
+        raise click.BadParameter(f"expected a date like 2026-09-30, got {text!r}") from None
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+@click.group()
+@click.version_option(package_name="eufunds")
+def main() -> None:
+    """Track EU and national funding calls and match them to departments.
+
+    Example: eufunds crawl --replay ../shared/snapshot
+    """
+
+
+@main.command("crawl")
+@click.argument("sources", nargs=-1)
+@click.option(
+    "--replay",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="EUFUNDS_REPLAY",
+    default=None,
+    help="Answer requests from saved files in DIR/<source>/ instead of the network.",
+)
+@with_db
+@with_config
+def crawl_command(sources: tuple[str, ...], replay: Path | None, db_path: Path, config: Config):
+    """Crawl SOURCES (default: every enabled source) into the database.
+
+    Example: eufunds crawl ft_portal --replay ../shared/snapshot
+    """
+    console = Console(stderr=True)
+    try:
+        _open_store(db_path).close()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[items]} calls, {task.fields[errors]} errors"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            tasks: dict[str, int] = {}
+
+            def show(source_id: str, counts: dict) -> None:
+                if source_id not in tasks:
+                    tasks[source_id] = progress.add_task(source_id, total=None, items=0, errors=0)
+                progress.update(
+                    tasks[source_id],
+                    completed=counts["pages"],
+                    total=counts["pages_expected"],
+                    items=counts["items_seen"],
+                    errors=counts["error_count"],
+                )
+
+            runs = crawl(config, list(sources), CrawlOptions(db_path, replay), show)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
+    table = Table(title="Crawl")
+    for column in ("source", "status", "pages", "items", "new", "changed", "invalid", "errors",
+                   "seconds"):
+        table.add_column(column, justify="left" if column in ("source", "status") else "right")
+    for run in runs:
+        seconds = (run.finished - run.started).total_seconds() if run.finished else 0
+        table.add_row(run.source_id, run.status, str(run.pages), str(run.items_seen),
+                      str(run.items_new), str(run.items_changed), str(run.items_invalid),
+                      str(run.error_count), f"{seconds:.1f}")
+    Console().print(table)
+    with _open_store(db_path) as store:
+        click.echo(f"{store.count_calls()} calls stored in {db_path}")
+    failed = [run for run in runs if run.status != "ok"]
+    for run in failed:
+        for message in run.errors[: run.error_count or 1][:5]:
+            click.echo(f"{run.source_id}: {message}", err=True)
+    if any(run.status == "failed" for run in runs):
+        sys.exit(1)
+
+
+@main.group("calls")
+def calls_group() -> None:
+    """List and show stored calls.
+
+    Example: eufunds calls list --status open --programme LIFE
+    """
+
+
+@calls_group.command("list")
+@click.option("--status", multiple=True, type=click.Choice(["forthcoming", "open", "closed"]),
+              help="Only calls with this status (repeatable).")
+@click.option("--programme", help="Only calls whose programme name contains this text.")
+@click.option("--deadline-before", help="Next deadline before this date (YYYY-MM-DD).")
+@click.option("--deadline-after", help="Next deadline on or after this date (YYYY-MM-DD).")
+@click.option("--text", help="Only calls whose identifier, title or summary contain this text.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
+              default="table", show_default=True)
+@with_db
+def calls_list(status, programme, deadline_before, deadline_after, text, limit, output_format,
+               db_path):
+    """List stored calls, soonest deadline first.
+
+    Example: eufunds calls list --status open --deadline-before 2026-10-01 --format csv
+    """
+    with _open_store(db_path) as store:
+        calls = store.list_calls(
+            status=status,
+            programme=programme,
+            deadline_before=_local_date(deadline_before),
+            deadline_after=_local_date(deadline_after),
+            text=text,
+            limit=limit,
+        )
+    if output_format == "json":
+        click.echo(json.dumps([_call_summary(c) for c in calls], ensure_ascii=False, indent=2))
+    elif output_format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(_call_summary(Call("", "", "", ""))))
+        writer.writeheader()
+        for call in calls:
+            writer.writerow(_call_summary(call))
+    else:
+        table = Table(title=f"{len(calls)} calls")
+        for column in ("id", "status", "next deadline", "programme", "title"):
+            table.add_column(column, overflow="fold")
+        for call in calls:
+            table.add_row(call.id, call.status, _local(call.next_deadline), call.programme,
+                          call.title)
+        Console().print(table)
+
+
+def _call_summary(call: Call) -> dict:
+    return {
+        "id": call.id,
+        "identifier": call.identifier,
+        "title": call.title,
+        "status": call.status,
+        "programme": call.programme,
+        "next_deadline": call.next_deadline.isoformat() if call.next_deadline else "",
+        "deadlines": ";".join(d.isoformat() for d in call.deadlines),
+        "budget_eur": call.budget_eur if call.budget_eur is not None else "",
+        "url": call.url,
+    }
+
+
+@calls_group.command("show")
+@click.argument("call_id")
+@with_db
+def calls_show(call_id: str, db_path: Path):
+    """Show every field of one call, its deadlines and its change history.
+
+    Example: eufunds calls show ft_portal/HORIZON-CL5-2027-07-D3-16
+    """
+    with _open_store(db_path) as store:
+        call = store.get_call(call_id)
+        if call is None:
+            raise click.ClickException(f"no call with id {call_id!r} (try: eufunds calls list)")
+        changes = store.call_changes(call_id)
+    console = Console()
+    table = Table(show_header=False, title=call.id)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    budget = f"{call.budget_eur:,} EUR".replace(",", " ") if call.budget_eur else "unknown"
+    rows = [
+        ("title", call.title),
+        ("identifier", call.identifier),
+        ("call", f"{call.call_identifier} {call.call_title}".strip()),
+        ("programme", call.programme),
+        ("divisions", "; ".join(call.programme_divisions)),
+        ("type of action", call.type_of_action),
+        ("kind", call.kind),
+        ("status", call.status),
+        ("opens", _local(call.opening_date)),
+        ("deadlines", "\n".join(f"{_local(d)} (Europe/Stockholm)" for d in call.deadlines)),
+        ("next deadline", _local(call.next_deadline)),
+        ("budget", budget),
+        ("expected grants", str(call.expected_grants or "unknown")),
+        ("language", call.language),
+        ("url", call.url),
+        ("first seen", _local(call.first_seen)),
+        ("last seen", _local(call.last_seen)),
+        ("last changed", _local(call.last_changed)),
+        ("summary", call.summary),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+    history = Table(title="Change history")
+    for column in ("when", "field", "old", "new"):
+        history.add_column(column, overflow="fold")
+    for change in changes:
+        history.add_row(_local(change.changed_at), change.field, change.old[:200], change.new[:200])
+    if changes:
+        console.print(history)
+    else:
+        console.print("No changes recorded since first seen.")
+
+
+@main.command("runs")
+@click.option("--source", help="Only runs of this source.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@with_db
+def runs_command(source: str | None, limit: int, db_path: Path):
+    """Show the newest crawl runs with their counts and errors.
+
+    Example: eufunds runs --source ft_portal --limit 5
+    """
+    with _open_store(db_path) as store:
+        runs = store.crawl_runs(source, limit)
+    table = Table(title="Crawl runs")
+    for column in ("id", "source", "started", "status", "pages", "items", "new", "changed",
+                   "invalid", "errors", "first error"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        table.add_row(str(run.id), run.source_id, _local(run.started), run.status, str(run.pages),
+                      str(run.items_seen), str(run.items_new), str(run.items_changed),
+                      str(run.items_invalid), str(run.error_count),
+                      run.errors[0] if run.error_count and run.errors else "")
+    Console().print(table)
+
+
+@main.group("config")
+def config_group() -> None:
+    """Check or show the configuration.
+
+    Example: eufunds config check --config config/
+    """
+
+
+@config_group.command("check")
+@with_config
+def config_check(config: Config):
+    """Validate every configuration file; exit 2 with one line naming the problem.
+
+    Example: eufunds config check --config /etc/eufunds
+    """
+    click.echo(
+        f"{config.directory}: ok ({len(config.sources)} sources, {len(config.departments)} "
+        f"departments, {len(config.focus_areas)} focus areas)"
+    )
+
+
+@config_group.command("show")
+@with_config
+def config_show(config: Config):
+    """Print the effective configuration as JSON.
+
+    Example: eufunds config show | less
+    """
+    from dataclasses import asdict
+
+    document = asdict(config)
+    document["directory"] = str(config.directory)
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))

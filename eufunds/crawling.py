@@ -1,0 +1,98 @@
+"""Run crawls in child processes and record each run, also when the child dies."""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from crawler.runner import child_main
+from crawler.settings import scrapy_settings
+from db import CrawlRun, Source, Store
+from eufunds import __version__
+from eufunds.config import Config
+
+ProgressCallback = Callable[[str, dict], None]
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """Where a crawl stores its calls and what it reads instead of the network."""
+
+    db_path: Path
+    replay: Path | None = None
+    now: datetime | None = None
+
+
+def user_agent(config: Config) -> str:
+    """A User-Agent that names eufunds and how to reach whoever runs it."""
+    org = config.organisation
+    return f"eufunds/{__version__} (+mailto:{org.contact_email}; {org.name})"
+
+
+def crawl_source(
+    config: Config, source: Source, options: CrawlOptions, progress: ProgressCallback | None = None
+) -> CrawlRun:
+    """Crawl one source in a child process and return its recorded run."""
+    with Store(options.db_path) as store:
+        run_id = store.start_crawl_run(source.id, datetime.now(UTC))
+    settings = scrapy_settings(
+        source_id=source.id,
+        db_path=options.db_path,
+        run_id=run_id,
+        user_agent=user_agent(config),
+        download_timeout=config.crawl.download_timeout,
+        retry_times=config.crawl.retry_times,
+        retry_backoff=config.crawl.retry_backoff_seconds,
+        retry_backoff_max=config.crawl.retry_backoff_max_seconds,
+        target_concurrency=config.crawl.autothrottle_target_concurrency,
+        replay=options.replay,
+        now=options.now.isoformat() if options.now else None,
+    )
+    spider_args = {
+        "source_id": source.id,
+        "search_url": source.url,
+        "facet_url": source.facet_url,
+        "page_size": config.crawl.page_size,
+    }
+    context = multiprocessing.get_context("spawn")
+    updates = context.Queue()
+    child = context.Process(
+        target=child_main, args=(source.kind, spider_args, settings, updates), daemon=True
+    )
+    child.start()
+    while child.is_alive() or not updates.empty():
+        try:
+            counts = updates.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if progress is not None:
+            progress(source.id, counts)
+    child.join()
+    with Store(options.db_path) as store:
+        if child.exitcode != 0:
+            store.fail_crawl_run(
+                run_id,
+                f"crawl process of {source.id} exited with code {child.exitcode}",
+                datetime.now(UTC),
+            )
+        return store.crawl_run(run_id)
+
+
+def crawl(
+    config: Config,
+    source_ids: list[str],
+    options: CrawlOptions,
+    progress: ProgressCallback | None = None,
+) -> list[CrawlRun]:
+    """Crawl the named sources (all enabled ones when none are named), one after another."""
+    if source_ids:
+        sources = [config.source(source_id) for source_id in source_ids]
+    else:
+        sources = [source for source in config.sources if source.enabled]
+    with Store(options.db_path) as store:
+        store.sync_config(config.sources, config.departments, config.focus_areas, datetime.now(UTC))
+    return [crawl_source(config, source, options, progress) for source in sources]
