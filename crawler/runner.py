@@ -61,8 +61,9 @@ class _Reporter:
         spider.report.error(f"error parsing {response.url}: {failure.getErrorMessage()}")
 
     def item_error(self, item, response, spider, failure) -> None:
-        spider.report.error(f"error storing {getattr(item, 'id', item)!s:.80}: "
-                            f"{failure.getErrorMessage()}")
+        spider.report.error(
+            f"error storing {getattr(item, 'id', item)!s:.80}: {failure.getErrorMessage()}"
+        )
 
 
 def _record(settings: dict, report: CrawlReport, finish_reason: str | None) -> None:
@@ -86,4 +87,3 @@ def _record(settings: dict, report: CrawlReport, finish_reason: str | None) -> N
 def child_main(kind: str, spider_args: dict, settings: dict, progress: Any = None) -> None:
     """Entry point of the crawl child process."""
     run_crawl(kind, spider_args, settings, progress)
-

@@ -329,9 +329,7 @@ class Store:
             self._record_changes(old, call, stamp, crawl_run_id)
             return "changed"
 
-    def _record_changes(
-        self, old: Call, new: Call, stamp: str, crawl_run_id: int | None
-    ) -> None:
+    def _record_changes(self, old: Call, new: Call, stamp: str, crawl_run_id: int | None) -> None:
         rows = [
             (new.id, name, _field_text(old, name), _field_text(new, name), stamp, crawl_run_id)
             for name in TRACKED_FIELDS
@@ -432,10 +430,7 @@ class Store:
             clauses.append("(title LIKE ? OR summary LIKE ? OR identifier LIKE ?)")
             params += [f"%{text}%"] * 3
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = (
-            f"SELECT * FROM calls {where} "
-            "ORDER BY next_deadline IS NULL, next_deadline, id"
-        )
+        sql = f"SELECT * FROM calls {where} ORDER BY next_deadline IS NULL, next_deadline, id"
         if limit:
             sql += " LIMIT ?"
             params.append(limit)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from db import Call, Store, StoreError
+from db import Call, CrawlRun, Store, StoreError
 from eufunds.config import Config, ConfigError, load_config
 from eufunds.crawling import CrawlOptions, crawl
 
@@ -84,6 +84,12 @@ def _local_date(text: str | None) -> datetime | None:
         raise click.BadParameter(f"expected a date like 2026-09-30, got {text!r}") from None
 
 
+def _console(stderr: bool = False) -> Console:
+    """A console; when output goes to a file or pipe, wide enough that no value is cut."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else 160)
+
+
 def _local(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
 
@@ -113,7 +119,7 @@ def crawl_command(sources: tuple[str, ...], replay: Path | None, db_path: Path, 
 
     Example: eufunds crawl ft_portal --replay ../shared/snapshot
     """
-    console = Console(stderr=True)
+    console = _console(stderr=True)
     try:
         _open_store(db_path).close()
         with Progress(
@@ -141,24 +147,42 @@ def crawl_command(sources: tuple[str, ...], replay: Path | None, db_path: Path, 
             runs = crawl(config, list(sources), CrawlOptions(db_path, replay), show)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
-    table = Table(title="Crawl")
-    for column in ("source", "status", "pages", "items", "new", "changed", "invalid", "errors",
-                   "seconds"):
-        table.add_column(column, justify="left" if column in ("source", "status") else "right")
-    for run in runs:
-        seconds = (run.finished - run.started).total_seconds() if run.finished else 0
-        table.add_row(run.source_id, run.status, str(run.pages), str(run.items_seen),
-                      str(run.items_new), str(run.items_changed), str(run.items_invalid),
-                      str(run.error_count), f"{seconds:.1f}")
-    Console().print(table)
+    table = _runs_table("Crawl", runs, history=False)
+    _console().print(table)
     with _open_store(db_path) as store:
         click.echo(f"{store.count_calls()} calls stored in {db_path}")
     failed = [run for run in runs if run.status != "ok"]
     for run in failed:
-        for message in run.errors[: run.error_count or 1][:5]:
+        for message in run.errors[: min(run.error_count, 5)]:
             click.echo(f"{run.source_id}: {message}", err=True)
     if any(run.status == "failed" for run in runs):
         sys.exit(1)
+
+
+def _runs_table(title: str, runs: list[CrawlRun], history: bool) -> Table:
+    """A table of crawl runs; with history, each run's id and start time too."""
+    table = Table(title=title)
+    labels = ("id", "started") if history else ()
+    for column in (*labels, "source", "status"):
+        table.add_column(column, no_wrap=True)
+    for column in ("pages", "items", "new", "changed", "invalid", "errors", "seconds"):
+        table.add_column(column, justify="right")
+    for run in runs:
+        seconds = (run.finished - run.started).total_seconds() if run.finished else 0
+        first = (str(run.id), _local(run.started)) if history else ()
+        table.add_row(
+            *first,
+            run.source_id,
+            run.status,
+            str(run.pages),
+            str(run.items_seen),
+            str(run.items_new),
+            str(run.items_changed),
+            str(run.items_invalid),
+            str(run.error_count),
+            f"{seconds:.1f}",
+        )
+    return table
 
 
 @main.group("calls")
@@ -170,18 +194,28 @@ def calls_group() -> None:
 
 
 @calls_group.command("list")
-@click.option("--status", multiple=True, type=click.Choice(["forthcoming", "open", "closed"]),
-              help="Only calls with this status (repeatable).")
+@click.option(
+    "--status",
+    multiple=True,
+    type=click.Choice(["forthcoming", "open", "closed"]),
+    help="Only calls with this status (repeatable).",
+)
 @click.option("--programme", help="Only calls whose programme name contains this text.")
 @click.option("--deadline-before", help="Next deadline before this date (YYYY-MM-DD).")
 @click.option("--deadline-after", help="Next deadline on or after this date (YYYY-MM-DD).")
 @click.option("--text", help="Only calls whose identifier, title or summary contain this text.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
 @with_db
-def calls_list(status, programme, deadline_before, deadline_after, text, limit, output_format,
-               db_path):
+def calls_list(
+    status, programme, deadline_before, deadline_after, text, limit, output_format, db_path
+):
     """List stored calls, soonest deadline first.
 
     Example: eufunds calls list --status open --deadline-before 2026-10-01 --format csv
@@ -207,9 +241,10 @@ def calls_list(status, programme, deadline_before, deadline_after, text, limit, 
         for column in ("id", "status", "next deadline", "programme", "title"):
             table.add_column(column, overflow="fold")
         for call in calls:
-            table.add_row(call.id, call.status, _local(call.next_deadline), call.programme,
-                          call.title)
-        Console().print(table)
+            table.add_row(
+                call.id, call.status, _local(call.next_deadline), call.programme, call.title
+            )
+        _console().print(table)
 
 
 def _call_summary(call: Call) -> dict:
@@ -239,7 +274,7 @@ def calls_show(call_id: str, db_path: Path):
         if call is None:
             raise click.ClickException(f"no call with id {call_id!r} (try: eufunds calls list)")
         changes = store.call_changes(call_id)
-    console = Console()
+    console = _console()
     table = Table(show_header=False, title=call.id)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
@@ -290,16 +325,11 @@ def runs_command(source: str | None, limit: int, db_path: Path):
     """
     with _open_store(db_path) as store:
         runs = store.crawl_runs(source, limit)
-    table = Table(title="Crawl runs")
-    for column in ("id", "source", "started", "status", "pages", "items", "new", "changed",
-                   "invalid", "errors", "first error"):
-        table.add_column(column, overflow="fold")
+    table = _runs_table("Crawl runs", runs, history=True)
+    _console().print(table)
     for run in runs:
-        table.add_row(str(run.id), run.source_id, _local(run.started), run.status, str(run.pages),
-                      str(run.items_seen), str(run.items_new), str(run.items_changed),
-                      str(run.items_invalid), str(run.error_count),
-                      run.errors[0] if run.error_count and run.errors else "")
-    Console().print(table)
+        for message in run.errors[:3]:
+            click.echo(f"run {run.id}: {message}")
 
 
 @main.group("config")

@@ -68,7 +68,9 @@ class Config:
             if source.id == source_id:
                 return source
         known = ", ".join(s.id for s in self.sources)
-        raise ConfigError(self.directory / "sources.toml", "", f"unknown source '{source_id}' (known: {known})")
+        raise ConfigError(
+            self.directory / "sources.toml", "", f"unknown source '{source_id}' (known: {known})"
+        )
 
 
 def config_dir(explicit: str | Path | None = None) -> Path:
@@ -133,8 +135,14 @@ def _check_table(path: Path, entry: str, table: Any, spec: dict[str, tuple]) -> 
 
 
 def _type_names(types: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(dict.fromkeys(names[t] for t in types))
 
 
@@ -171,9 +179,15 @@ def _check_keywords(path: Path, entry: str, keywords: Any) -> tuple[dict, dict]:
     """Validate a keywords table {sv: {term: weight}, en: {term: weight}}."""
     if not keywords:
         return {}, {}
-    table = _check_table(path, entry + " keywords", keywords, {
-        "sv": ((dict,), {}), "en": ((dict,), {}),
-    })
+    table = _check_table(
+        path,
+        entry + " keywords",
+        keywords,
+        {
+            "sv": ((dict,), {}),
+            "en": ((dict,), {}),
+        },
+    )
     result = []
     for language in ("sv", "en"):
         terms = {}
@@ -190,28 +204,45 @@ def _check_keywords(path: Path, entry: str, keywords: Any) -> tuple[dict, dict]:
 
 
 def _parse_settings(path: Path, document: dict) -> tuple[Organisation, CrawlSettings]:
-    top = _check_table(path, "", document, {
-        "organisation": ((dict,), REQUIRED), "crawl": ((dict,), {}),
-    })
-    org = _check_table(path, "organisation", top["organisation"], {
-        "name": ((str,), REQUIRED),
-        "contact_email": ((str,), REQUIRED),
-        "coordinator_name": ((str,), REQUIRED),
-        "coordinator_email": ((str,), REQUIRED),
-    })
+    top = _check_table(
+        path,
+        "",
+        document,
+        {
+            "organisation": ((dict,), REQUIRED),
+            "crawl": ((dict,), {}),
+        },
+    )
+    org = _check_table(
+        path,
+        "organisation",
+        top["organisation"],
+        {
+            "name": ((str,), REQUIRED),
+            "contact_email": ((str,), REQUIRED),
+            "coordinator_name": ((str,), REQUIRED),
+            "coordinator_email": ((str,), REQUIRED),
+        },
+    )
     for key in ("contact_email", "coordinator_email"):
         _check_email(path, "organisation", key, org[key])
     defaults = CrawlSettings()
-    crawl = _check_table(path, "crawl", top["crawl"], {
-        "download_timeout": ((int,), defaults.download_timeout),
-        "retry_times": ((int,), defaults.retry_times),
-        "retry_backoff_seconds": ((int, float), defaults.retry_backoff_seconds),
-        "retry_backoff_max_seconds": ((int, float), defaults.retry_backoff_max_seconds),
-        "autothrottle_target_concurrency": (
-            (int, float), defaults.autothrottle_target_concurrency
-        ),
-        "page_size": ((int,), defaults.page_size),
-    })
+    crawl = _check_table(
+        path,
+        "crawl",
+        top["crawl"],
+        {
+            "download_timeout": ((int,), defaults.download_timeout),
+            "retry_times": ((int,), defaults.retry_times),
+            "retry_backoff_seconds": ((int, float), defaults.retry_backoff_seconds),
+            "retry_backoff_max_seconds": ((int, float), defaults.retry_backoff_max_seconds),
+            "autothrottle_target_concurrency": (
+                (int, float),
+                defaults.autothrottle_target_concurrency,
+            ),
+            "page_size": ((int,), defaults.page_size),
+        },
+    )
     for key, value in crawl.items():
         if value < 0 or (key in ("download_timeout", "page_size") and value == 0):
             raise ConfigError(path, "crawl", f"'{key}' must be positive")
@@ -221,16 +252,21 @@ def _parse_settings(path: Path, document: dict) -> tuple[Organisation, CrawlSett
 def _parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
     sources = []
     for label, entry in _entries(path, document, "source"):
-        table = _check_table(path, label, entry, {
-            "id": ((str,), REQUIRED),
-            "kind": ((str,), REQUIRED),
-            "name": ((str,), REQUIRED),
-            "url": ((str,), REQUIRED),
-            "facet_url": ((str,), ""),
-            "language": ((str,), "en"),
-            "programme": ((str,), ""),
-            "enabled": ((bool,), True),
-        })
+        table = _check_table(
+            path,
+            label,
+            entry,
+            {
+                "id": ((str,), REQUIRED),
+                "kind": ((str,), REQUIRED),
+                "name": ((str,), REQUIRED),
+                "url": ((str,), REQUIRED),
+                "facet_url": ((str,), ""),
+                "language": ((str,), "en"),
+                "programme": ((str,), ""),
+                "enabled": ((bool,), True),
+            },
+        )
         if table["kind"] not in SOURCE_KINDS:
             raise ConfigError(
                 path, label, f"unknown kind '{table['kind']}' (known: {', '.join(SOURCE_KINDS)})"
@@ -249,19 +285,24 @@ def _parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
 def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
     departments = []
     for label, entry in _entries(path, document, "department"):
-        table = _check_table(path, label, entry, {
-            "id": ((str,), REQUIRED),
-            "name": ((str,), REQUIRED),
-            "description_sv": ((str,), REQUIRED),
-            "description_en": ((str,), REQUIRED),
-            "recipients": ((list,), REQUIRED),
-            "digest_weekday": ((str,), "monday"),
-            "min_score": ((int, float), 0.15),
-            "lead_time_days": ((int,), 21),
-            "preferred_programmes": ((list,), []),
-            "negative_keywords": ((list,), []),
-            "keywords": ((dict,), {}),
-        })
+        table = _check_table(
+            path,
+            label,
+            entry,
+            {
+                "id": ((str,), REQUIRED),
+                "name": ((str,), REQUIRED),
+                "description_sv": ((str,), REQUIRED),
+                "description_en": ((str,), REQUIRED),
+                "recipients": ((list,), REQUIRED),
+                "digest_weekday": ((str,), "monday"),
+                "min_score": ((int, float), 0.15),
+                "lead_time_days": ((int,), 21),
+                "preferred_programmes": ((list,), []),
+                "negative_keywords": ((list,), []),
+                "keywords": ((dict,), {}),
+            },
+        )
         recipients = table["recipients"]
         if not recipients:
             raise ConfigError(path, label, "'recipients' needs at least one address")
@@ -279,37 +320,44 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
             if not all(isinstance(item, str) for item in table[key]):
                 raise ConfigError(path, label, f"'{key}' must be a list of strings")
         keywords_sv, keywords_en = _check_keywords(path, label, table["keywords"])
-        departments.append(Department(
-            id=table["id"],
-            name=table["name"],
-            description_sv=table["description_sv"],
-            description_en=table["description_en"],
-            keywords_sv=keywords_sv,
-            keywords_en=keywords_en,
-            negative_keywords=tuple(k.lower() for k in table["negative_keywords"]),
-            preferred_programmes=tuple(table["preferred_programmes"]),
-            min_score=float(table["min_score"]),
-            lead_time_days=table["lead_time_days"],
-            recipients=tuple(recipients),
-            digest_weekday=table["digest_weekday"],
-        ))
+        departments.append(
+            Department(
+                id=table["id"],
+                name=table["name"],
+                description_sv=table["description_sv"],
+                description_en=table["description_en"],
+                keywords_sv=keywords_sv,
+                keywords_en=keywords_en,
+                negative_keywords=tuple(k.lower() for k in table["negative_keywords"]),
+                preferred_programmes=tuple(table["preferred_programmes"]),
+                min_score=float(table["min_score"]),
+                lead_time_days=table["lead_time_days"],
+                recipients=tuple(recipients),
+                digest_weekday=table["digest_weekday"],
+            )
+        )
     return tuple(departments)
 
 
 def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
     areas = []
     for label, entry in _entries(path, document, "focus_area"):
-        table = _check_table(path, label, entry, {
-            "id": ((str,), REQUIRED),
-            "name": ((str,), REQUIRED),
-            "kind": ((str,), REQUIRED),
-            "description_sv": ((str,), REQUIRED),
-            "description_en": ((str,), REQUIRED),
-            "strategy_section": ((str,), REQUIRED),
-            "strategy_quote": ((str,), REQUIRED),
-            "weight": ((int, float), 1.0),
-            "keywords": ((dict,), {}),
-        })
+        table = _check_table(
+            path,
+            label,
+            entry,
+            {
+                "id": ((str,), REQUIRED),
+                "name": ((str,), REQUIRED),
+                "kind": ((str,), REQUIRED),
+                "description_sv": ((str,), REQUIRED),
+                "description_en": ((str,), REQUIRED),
+                "strategy_section": ((str,), REQUIRED),
+                "strategy_quote": ((str,), REQUIRED),
+                "weight": ((int, float), 1.0),
+                "keywords": ((dict,), {}),
+            },
+        )
         if table["kind"] not in FOCUS_KINDS:
             raise ConfigError(path, label, f"'kind' must be one of {', '.join(FOCUS_KINDS)}")
         keywords_sv, keywords_en = _check_keywords(path, label, table.pop("keywords"))

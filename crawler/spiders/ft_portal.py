@@ -38,8 +38,14 @@ class FtPortalSpider(scrapy.Spider):
 
     name = "ft_portal"
 
-    def __init__(self, source_id: str = "ft_portal", search_url: str = "",
-                 facet_url: str = "", page_size: int = 100, **kwargs: Any):
+    def __init__(
+        self,
+        source_id: str = "ft_portal",
+        search_url: str = "",
+        facet_url: str = "",
+        page_size: int = 100,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.source_id = source_id
         self.search_url = search_url

@@ -1,0 +1,157 @@
+"""The command line: documented commands, filters and clear errors, on a real replayed crawl."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from eufunds.cli import main
+from tests.conftest import REPO
+
+
+def _commands(group: click.Group, prefix: str = "eufunds") -> list[str]:
+    names = []
+    for name, command in group.commands.items():
+        full = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            names += _commands(command, full)
+        else:
+            names.append(full)
+    return names
+
+
+def test_every_command_is_in_the_readme():
+    """Docs cannot drift: each command appears in README.md."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in _commands(main) if name not in readme]
+    assert missing == []
+
+
+@pytest.mark.parametrize("command", _commands(main))
+def test_every_command_has_an_example(command):
+    """Each command's --help shows an example."""
+    result = CliRunner().invoke(main, [*command.split()[1:], "--help"])
+    assert result.exit_code == 0
+    assert "Example: eufunds" in result.output
+
+
+@pytest.fixture(scope="module")
+def crawled_db(tmp_path_factory, snapshot_dir) -> Path:
+    """A database filled by `eufunds crawl --replay` from the real snapshot."""
+    db_path = tmp_path_factory.mktemp("cli") / "cli.db"
+    result = CliRunner().invoke(
+        main, ["crawl", "--replay", str(snapshot_dir), "--db", str(db_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "723 calls stored" in result.output
+    return db_path
+
+
+def _json_list(db_path: Path, *options: str) -> list[dict]:
+    result = CliRunner().invoke(
+        main, ["calls", "list", "--format", "json", "--db", str(db_path), *options]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _snapshot_rows(snapshot_dir: Path) -> list[dict]:
+    rows = []
+    for page in sorted((snapshot_dir / "ft_portal").glob("search-page-*.json")):
+        rows += json.loads(page.read_text(encoding="utf-8"))["results"]
+    return rows
+
+
+def test_crawl_table_counts(crawled_db):
+    """The replayed crawl stored every call of the snapshot."""
+    assert len(_json_list(crawled_db)) == 723
+
+
+def test_filter_by_status(crawled_db, snapshot_dir):
+    """--status forthcoming lists exactly the snapshot's forthcoming calls."""
+    expected = sum(r["metadata"]["status"] == ["31094501"] for r in _snapshot_rows(snapshot_dir))
+    listed = _json_list(crawled_db, "--status", "forthcoming")
+    assert len(listed) == expected
+    assert {c["status"] for c in listed} == {"forthcoming"}
+
+
+def test_filter_by_programme(crawled_db):
+    """--programme matches the resolved programme name."""
+    listed = _json_list(crawled_db, "--programme", "LIFE")
+    assert listed
+    assert all("(LIFE)" in c["programme"] for c in listed)
+
+
+def test_filter_by_deadline_window(crawled_db):
+    """--deadline-after/--deadline-before keep next deadlines inside the window."""
+    listed = _json_list(
+        crawled_db, "--deadline-after", "2026-09-01", "--deadline-before", "2026-10-01"
+    )
+    assert listed
+    assert all("2026-08-31T22:00" <= c["next_deadline"] < "2026-09-30T22:00" for c in listed)
+
+
+def test_filter_by_text(crawled_db):
+    """--text searches identifier, title and summary."""
+    listed = _json_list(crawled_db, "--text", "HORIZON-CL5-2027-07-D3-16")
+    assert [c["id"] for c in listed] == ["ft_portal/HORIZON-CL5-2027-07-D3-16"]
+
+
+def test_csv_output(crawled_db):
+    """--format csv writes a header and one row per call."""
+    result = CliRunner().invoke(
+        main, ["calls", "list", "--format", "csv", "--status", "open", "--db", str(crawled_db)]
+    )
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(rows) == len(_json_list(crawled_db, "--status", "open"))
+    assert {"id", "title", "next_deadline", "budget_eur"} <= set(rows[0])
+
+
+def test_show_call(crawled_db):
+    """`calls show` prints the fields, deadlines in Swedish time, and the change history."""
+    result = CliRunner().invoke(
+        main, ["calls", "show", "ft_portal/HORIZON-CL5-2027-07-D3-16", "--db", str(crawled_db)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Horizon Europe (HORIZON)" in result.output
+    assert "2027-12-01 01:00" in result.output
+    assert "28 500 000 EUR" in result.output
+    assert "No changes recorded" in result.output
+
+
+def test_show_unknown_call_is_one_clear_line(crawled_db):
+    """An unknown id exits 1 with one line, no traceback."""
+    result = CliRunner().invoke(main, ["calls", "show", "ft_portal/NOPE", "--db", str(crawled_db)])
+    assert result.exit_code == 1
+    assert (
+        result.output.strip() == "Error: no call with id 'ft_portal/NOPE' (try: eufunds calls list)"
+    )
+
+
+def test_runs_lists_the_crawl(crawled_db):
+    """`eufunds runs` shows the recorded crawl."""
+    result = CliRunner().invoke(main, ["runs", "--db", str(crawled_db)])
+    assert result.exit_code == 0
+    assert "ft_portal" in result.output and "723" in result.output
+
+
+def test_unknown_source_is_a_config_error(tmp_path):
+    """Crawling a source that is not configured exits 2 naming it."""
+    result = CliRunner().invoke(main, ["crawl", "nowhere", "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 2
+    assert "unknown source 'nowhere'" in result.output
+
+
+def test_bad_date_is_rejected(crawled_db):
+    """A malformed date names the expected format."""
+    result = CliRunner().invoke(
+        main, ["calls", "list", "--deadline-before", "30/9", "--db", str(crawled_db)]
+    )
+    assert result.exit_code == 2
+    assert "expected a date like 2026-09-30" in result.output

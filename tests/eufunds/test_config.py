@@ -1,0 +1,144 @@
+"""Configuration loading: the embedded default, and one clear line for each kind of error."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from eufunds.cli import main
+from eufunds.config import DEFAULT_CONFIG_DIR, ConfigError, load_config
+from tests.conftest import SHARED
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Path:
+    """A writable copy of the embedded default configuration."""
+    target = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_default_has_the_thirteen_evaluated_departments():
+    """The default departments are exactly the 13 ids of the evaluation set, in order."""
+    with (SHARED / "eval" / "departments.toml").open("rb") as handle:
+        expected = [d["id"] for d in tomllib.load(handle)["department"]]
+    assert [d.id for d in load_config().departments] == expected
+
+
+def test_default_departments_are_full_profiles():
+    """Every default department has bilingual text, keywords, recipients and a weekday."""
+    for department in load_config().departments:
+        assert department.description_sv and department.description_en, department.id
+        assert len(department.keywords_sv) >= 10, department.id
+        assert len(department.keywords_en) >= 10, department.id
+        assert department.negative_keywords, department.id
+        assert department.preferred_programmes, department.id
+        assert all(r.endswith("@example.org") for r in department.recipients), department.id
+
+
+def test_focus_areas_cover_the_strategy():
+    """The three fokusområden and the twin-town and youth delmål are configured."""
+    areas = load_config().focus_areas
+    names = {area.name for area in areas}
+    assert {
+        "Omvärldsbevakning och kompetensutveckling",
+        "Samverkan och strategiska partnerskap",
+        "Extern finansiering",
+    } <= names
+    twin = " ".join(
+        " ".join(a.keywords_sv) + " ".join(a.keywords_en) for a in areas if a.kind == "delmal"
+    )
+    for city in ("bodø", "kuopio", "svendborg", "lääne-viru"):
+        assert city in twin.lower()
+
+
+def test_focus_area_quotes_come_from_the_strategy():
+    """Each focus area quotes the strategy text it comes from, verbatim."""
+    raw = (SHARED / "strategy" / "internationell-strategi.txt").read_text(encoding="utf-8")
+    joined = " ".join(raw.replace("-\n", "").split())
+    for area in load_config().focus_areas:
+        assert " ".join(area.strategy_quote.split()) in joined, area.id
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        (
+            "departments.toml",
+            'digest_weekday = "monday"',
+            'digest_wekday = "monday"',
+            "unknown key 'digest_wekday'",
+        ),
+        (
+            "departments.toml",
+            "lead_time_days = 21",
+            'lead_time_days = "21"',
+            "'lead_time_days' must be an integer, got str",
+        ),
+        ("departments.toml", 'id = "social"', 'id = "stadskontoret"', "duplicate id"),
+        ("departments.toml", "@example.org", "example.org", "not a valid e-mail address"),
+        ("sources.toml", 'kind = "ft_portal"', 'kind = "rss_magic"', "unknown kind 'rss_magic'"),
+        ("focus_areas.toml", 'kind = "fokusomrade"', 'kind = "theme"', "'kind' must be one of"),
+        ("eufunds.toml", "[crawl]", "[crawl", "invalid TOML"),
+    ],
+)
+def test_config_errors_name_file_entry_and_problem(config_copy, file, old, new, message):
+    """A bad config line stops with one line naming the file, the entry and the problem."""
+    _edit(config_copy / file, old, new)
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_copy)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith(str(config_copy / file))
+    assert message in text
+
+
+def test_unreadable_file_is_a_config_error(config_copy):
+    """Bytes that are not UTF-8 give a clear error, not a traceback."""
+    (config_copy / "sources.toml").write_bytes(b"\xff\xfe id = 1")
+    with pytest.raises(ConfigError, match="sources.toml"):
+        load_config(config_copy)
+
+
+def test_missing_file_is_a_config_error(config_copy):
+    """A missing file is named."""
+    (config_copy / "focus_areas.toml").unlink()
+    with pytest.raises(ConfigError, match="focus_areas.toml: file not found"):
+        load_config(config_copy)
+
+
+def test_config_check_exits_2_with_one_line(config_copy):
+    """`eufunds config check` on a broken file prints one line and exits 2, no traceback."""
+    _edit(config_copy / "departments.toml", "min_score = ", "min_score = 7 #")
+    result = CliRunner().invoke(main, ["config", "check", "--config", str(config_copy)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "department 'stadskontoret'" in lines[0] and "'min_score'" in lines[0]
+
+
+def test_config_check_passes_on_default():
+    """The embedded default validates."""
+    result = CliRunner().invoke(main, ["config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "13 departments" in result.output
+
+
+def test_config_show_prints_effective_configuration(config_copy):
+    """`config show` prints the loaded values as JSON, from the folder given by EUFUNDS_CONFIG."""
+    _edit(config_copy / "eufunds.toml", "download_timeout = 30", "download_timeout = 45")
+    result = CliRunner().invoke(main, ["config", "show"], env={"EUFUNDS_CONFIG": str(config_copy)})
+    assert result.exit_code == 0, result.output
+    assert '"download_timeout": 45' in result.output
+    assert '"id": "raddningstjanst"' in result.output
