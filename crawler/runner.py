@@ -73,6 +73,8 @@ def _record(settings: dict, report: CrawlReport, finish_reason: str | None) -> N
         return
     if finish_reason not in (None, "finished"):
         report.error(f"crawl stopped early: {finish_reason}")
+    elif report.pages == 0 and report.error_count == 0:
+        report.error(f"crawl ended without reading any page (finish reason: {finish_reason})")
     with Store(settings["EUFUNDS_DB"]) as store:
         run = store.crawl_run(run_id)
         run.finished = datetime.now(UTC)

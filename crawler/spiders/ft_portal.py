@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import scrapy
 from scrapy.http import Response
@@ -95,7 +95,10 @@ class FtPortalSpider(scrapy.Spider):
         document = self._load_json(response, "facet list")
         if document is not None:
             for facet in document.get("facets") or []:
-                names = {v.get("rawValue"): v.get("value") for v in facet.get("values") or []}
+                names = {
+                    value.get("rawValue"): unquote(value.get("value") or "")
+                    for value in facet.get("values") or []
+                }
                 if facet.get("name") == "frameworkProgramme":
                     self.programmes = names
                 elif facet.get("name") == "programmeDivision":
@@ -154,17 +157,17 @@ class FtPortalSpider(scrapy.Spider):
             return None
         kind = KINDS.get(_first(metadata, "type"), _first(metadata, "type"))
         identifier = _first(metadata, "identifier")
-        reference = row.get("reference") or ""
         budget, grants = self._parse_budget(metadata, identifier)
+        title, call_title = self._parse_titles(row, metadata, kind)
         return CallItem(
             source_id=self.source_id,
             identifier=identifier,
-            reference=reference,
+            reference=row.get("reference") or "",
             kind=kind,
-            title=_first(metadata, "title") or row.get("summary") or "",
+            title=title,
             url=row.get("url") or _first(metadata, "url"),
             call_identifier=_first(metadata, "callIdentifier"),
-            call_title=_first(metadata, "callTitle"),
+            call_title=call_title,
             description_html=_first(metadata, "descriptionByte"),
             programme=self._parse_programme(metadata),
             programme_divisions=self._parse_divisions(metadata),
@@ -177,6 +180,18 @@ class FtPortalSpider(scrapy.Spider):
             language=language,
             raw=row,
         )
+
+    def _parse_titles(self, row: dict, metadata: dict, kind: str) -> tuple[str, str]:
+        """Parse the call's own title and the title of the call (or topic) it belongs to.
+
+        A cascade-funding row carries its parent topic's title in ``title`` and its own
+        name in ``callTitle``; staff need the cascade call's own name.
+        """
+        topic_title = _first(metadata, "title") or row.get("summary") or ""
+        call_title = _first(metadata, "callTitle")
+        if kind == "cascade" and (call_title or row.get("summary")):
+            return call_title or row.get("summary"), topic_title
+        return topic_title, call_title
 
     def _parse_status(self, metadata: dict) -> str:
         """Parse the status code into forthcoming, open or closed."""
@@ -215,7 +230,7 @@ class FtPortalSpider(scrapy.Spider):
             if not actions:
                 return None, None
             budget = sum(
-                int(float(amount))
+                round(float(amount))
                 for action in actions
                 for amount in (action.get("budgetYearMap") or {}).values()
             )

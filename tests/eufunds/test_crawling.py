@@ -1,0 +1,49 @@
+"""Crawl orchestration: the parent records every run, also when the crawl child dies."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from datetime import UTC, datetime
+
+from db import Store
+from eufunds.config import load_config
+from eufunds.crawling import CrawlOptions, crawl, user_agent
+
+NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
+
+
+def test_user_agent_names_eufunds_and_contact():
+    """The User-Agent names the software and the configured contact address."""
+    agent = user_agent(load_config())
+    assert agent.startswith("eufunds/")
+    assert "mailto:eu-samordning@example.org" in agent
+
+
+def test_killed_child_is_recorded_as_failed_and_loses_nothing(db_path, snapshot_dir):
+    """A crawl child killed mid-crawl leaves a failed run naming its exit; calls stay."""
+    config = load_config()
+    assert crawl(config, [], CrawlOptions(db_path, snapshot_dir, NOW))[0].status == "ok"
+
+    def kill_child(source_id: str, counts: dict) -> None:
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGKILL)
+
+    runs = crawl(config, [], CrawlOptions(db_path, snapshot_dir, NOW), progress=kill_child)
+    assert runs[0].status == "failed"
+    assert runs[0].finished is not None
+    assert runs[0].errors[-1] == "crawl process of ft_portal exited with code -9"
+    with Store(db_path) as store:
+        assert store.count_calls() == 723
+        assert store.list_calls(status=["closed"]) == []
+
+
+def test_child_that_cannot_start_records_why(db_path, snapshot_dir, monkeypatch):
+    """A crawl whose Scrapy cannot start reads no page and says so in the run."""
+    # An unknown reactor makes Scrapy fail while the crawl starts, before any request.
+    monkeypatch.setenv("EUFUNDS_SCRAPY_TWISTED_REACTOR", "no.such.Reactor")
+    runs = crawl(load_config(), [], CrawlOptions(db_path, snapshot_dir, NOW))
+    assert runs[0].status == "failed"
+    assert runs[0].error_count >= 1
+    assert "without reading any page" in " ".join(runs[0].errors)
