@@ -82,8 +82,10 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"calls in replay:        {total}")
     print(f"calls stored per run:   {stored}")
-    print(f"throughput (median):    {statistics.median(rates):,.0f} calls/s "
-          f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
+    print(
+        f"throughput (median):    {statistics.median(rates):,.0f} calls/s "
+        f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})"
+    )
     print(f"peak memory (child):    {peak_mb:,.0f} MB")
 
 
