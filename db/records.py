@@ -115,3 +115,43 @@ class CrawlRun:
     closed_marked: int = 0
     error_count: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EligibilityRule:
+    """Text that says a call is for someone a municipality cannot be (third countries, SMEs...)."""
+
+    id: str
+    label: str
+    patterns: tuple[str, ...]
+    penalty: float
+
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    """How text, focus areas, programmes, negative keywords and eligibility make a score."""
+
+    text_weight: float = 0.8
+    focus_weight: float = 0.2
+    title_weight: float = 3.0
+    description_weight: float = 0.5
+    preferred_programme_boost: float = 0.15
+    negative_keyword_penalty: float = 0.3
+    focus_threshold: float = 0.05
+    terms: tuple[tuple[str, str], ...] = ()
+    eligibility_rules: tuple[EligibilityRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Match:
+    """A call ranked for a department, with the reasons that made its score."""
+
+    call_id: str
+    department_id: str
+    score: float
+    text_score: float
+    focus_score: float
+    terms: tuple[tuple[str, float], ...] = ()
+    focus_areas: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    profile_version: str = ""
