@@ -64,18 +64,32 @@ def _content_type(path: Path) -> str:
 
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, waiting before each: Retry-After when the server gives one,
-    else exponential backoff (base * 2**attempt), capped."""
+    else exponential backoff (base * 2**attempt), capped.
+
+    A Retry-After pauses every request of the crawl, not just the retried one: the
+    server asked us to stay away for that long (RFC 6585, RFC 9110).
+    """
 
     def __init__(self, settings):
         super().__init__(settings)
         self.base_delay = settings.getfloat("EUFUNDS_RETRY_BACKOFF", 2.0)
         self.max_delay = settings.getfloat("EUFUNDS_RETRY_BACKOFF_MAX", 120.0)
+        self.paused_until = 0.0
+
+    async def process_request(self, request: Request) -> None:
+        """Hold a request while the server's Retry-After pause lasts."""
+        wait = self.paused_until - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         """Retry 429 and 5xx answers after the server's or our own delay."""
         result = super().process_response(request, response)
         if isinstance(result, Request):
-            await asyncio.sleep(self.delay(request, response))
+            wait = self.delay(request, response)
+            if response.headers.get("Retry-After"):
+                self.paused_until = max(self.paused_until, time.monotonic() + wait)
+            await asyncio.sleep(wait)
         return result
 
     async def process_exception(self, request: Request, exception: Exception):

@@ -51,10 +51,11 @@ class CrawlReport:
 
     @property
     def status(self) -> str:
-        """ok, partial (some pages or items lost) or failed (nothing read)."""
+        """ok, partial (some pages or items lost) or failed (no call read)."""
         if self.listing_complete:
             return "ok"
-        return "failed" if self.pages == 0 else "partial"
+        nothing_read = self.pages == 0 or self.items_seen == 0
+        return "failed" if nothing_read else "partial"
 
     def counts(self) -> dict:
         """The counts as a plain dict, for progress messages between processes."""

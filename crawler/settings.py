@@ -16,6 +16,7 @@ def scrapy_settings(
     run_id: int | None,
     user_agent: str,
     download_timeout: int = 30,
+    download_delay: float = 1.0,
     retry_times: int = 4,
     retry_backoff: float = 2.0,
     retry_backoff_max: float = 120.0,
@@ -26,13 +27,18 @@ def scrapy_settings(
 ) -> dict:
     """Build the settings of one crawl; EUFUNDS_SCRAPY_<NAME> variables override any of them.
 
-    Replayed crawls send nothing over the network, so they skip AutoThrottle's delays.
+    Replayed crawls send nothing over the network, so they skip the download delay and
+    AutoThrottle. A crawl reads one source, so CONCURRENT_REQUESTS = 1 keeps it to one
+    request at a time: Scrapy 2.19 starts every queued request of a slot at once when
+    there is no download delay, whatever CONCURRENT_REQUESTS_PER_DOMAIN says.
     """
     settings = {
         "BOT_NAME": "eufunds",
         "USER_AGENT": user_agent,
         "ROBOTSTXT_OBEY": True,
+        "CONCURRENT_REQUESTS": 1,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DOWNLOAD_DELAY": 0 if replay else download_delay,
         "AUTOTHROTTLE_ENABLED": not replay,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": target_concurrency,
         "DOWNLOAD_TIMEOUT": download_timeout,

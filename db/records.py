@@ -119,22 +119,21 @@ class CrawlRun:
 
 @dataclass(frozen=True)
 class EligibilityRule:
-    """Text that says a call is for someone a municipality cannot be (third countries, SMEs...)."""
+    """Text that says who may apply: factor < 1 pushes a call down, > 1 lifts it."""
 
     id: str
     label: str
     patterns: tuple[str, ...]
-    penalty: float
+    factor: float
 
 
 @dataclass(frozen=True)
 class MatchingSettings:
     """How text, focus areas, programmes, negative keywords and eligibility make a score."""
 
-    text_weight: float = 0.8
-    focus_weight: float = 0.2
-    title_weight: float = 3.0
-    description_weight: float = 0.5
+    focus_weight: float = 1.0
+    title_weight: float = 2.0
+    description_weight: float = 0.2
     preferred_programme_boost: float = 0.15
     negative_keyword_penalty: float = 0.3
     focus_threshold: float = 0.05

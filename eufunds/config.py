@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from db.records import Department, FocusArea, Source
+from db.records import Department, EligibilityRule, FocusArea, MatchingSettings, Source
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 SOURCE_KINDS = ("ft_portal",)
@@ -44,6 +44,7 @@ class CrawlSettings:
     """How politely and patiently sources are crawled."""
 
     download_timeout: int = 30
+    download_delay: float = 1.0
     retry_times: int = 4
     retry_backoff_seconds: float = 2.0
     retry_backoff_max_seconds: float = 120.0
@@ -61,6 +62,7 @@ class Config:
     sources: tuple[Source, ...]
     departments: tuple[Department, ...]
     focus_areas: tuple[FocusArea, ...] = field(default_factory=tuple)
+    matching: MatchingSettings = field(default_factory=MatchingSettings)
 
     def source(self, source_id: str) -> Source:
         """The source with this id."""
@@ -93,7 +95,8 @@ def load_config(directory: str | Path | None = None) -> Config:
     focus_areas = _parse_focus_areas(
         folder / "focus_areas.toml", _read_toml(folder / "focus_areas.toml")
     )
-    return Config(folder, organisation, crawl, sources, departments, focus_areas)
+    matching = _parse_matching(folder / "matching.toml", _read_toml(folder / "matching.toml"))
+    return Config(folder, organisation, crawl, sources, departments, focus_areas, matching)
 
 
 def _read_toml(path: Path) -> dict:
@@ -233,6 +236,7 @@ def _parse_settings(path: Path, document: dict) -> tuple[Organisation, CrawlSett
         top["crawl"],
         {
             "download_timeout": ((int,), defaults.download_timeout),
+            "download_delay": ((int, float), defaults.download_delay),
             "retry_times": ((int,), defaults.retry_times),
             "retry_backoff_seconds": ((int, float), defaults.retry_backoff_seconds),
             "retry_backoff_max_seconds": ((int, float), defaults.retry_backoff_max_seconds),
@@ -364,3 +368,76 @@ def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
         table["weight"] = float(table["weight"])
         areas.append(FocusArea(**table, keywords_sv=keywords_sv, keywords_en=keywords_en))
     return tuple(areas)
+
+
+def _parse_matching(path: Path, document: dict) -> MatchingSettings:
+    defaults = MatchingSettings()
+    top = _check_table(
+        path,
+        "",
+        document,
+        {
+            "weights": ((dict,), {}),
+            "rule": ((list,), []),
+            "terms": ((dict,), {}),
+        },
+    )
+    number = (int, float)
+    weights = _check_table(
+        path,
+        "weights",
+        top["weights"],
+        {
+            "focus_weight": (number, defaults.focus_weight),
+            "title_weight": (number, defaults.title_weight),
+            "description_weight": (number, defaults.description_weight),
+            "preferred_programme_boost": (number, defaults.preferred_programme_boost),
+            "negative_keyword_penalty": (number, defaults.negative_keyword_penalty),
+            "focus_threshold": (number, defaults.focus_threshold),
+        },
+    )
+    for key, value in weights.items():
+        if value < 0:
+            raise ConfigError(path, "weights", f"'{key}' must not be negative")
+    if not 0 <= weights["description_weight"] <= 1:
+        raise ConfigError(path, "weights", "'description_weight' must be between 0 and 1")
+    rules = []
+    for label, entry in _entries(path, {"rule": top["rule"]}, "rule") if top["rule"] else []:
+        table = _check_table(
+            path,
+            label,
+            entry,
+            {
+                "id": ((str,), REQUIRED),
+                "label": ((str,), REQUIRED),
+                "factor": (number, REQUIRED),
+                "patterns": ((list,), REQUIRED),
+            },
+        )
+        if table["factor"] <= 0:
+            raise ConfigError(path, label, "'factor' must be positive")
+        for pattern in table["patterns"]:
+            if not isinstance(pattern, str):
+                raise ConfigError(path, label, "'patterns' must be a list of strings")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(path, label, f"bad pattern {pattern!r}: {exc}") from None
+        rules.append(
+            EligibilityRule(
+                id=table["id"],
+                label=table["label"],
+                patterns=tuple(table["patterns"]),
+                factor=float(table["factor"]),
+            )
+        )
+    terms = []
+    for swedish, english in top["terms"].items():
+        if not isinstance(english, str) or not english.strip():
+            raise ConfigError(path, f"terms '{swedish}'", "the English term must be a string")
+        terms.append((swedish.strip().lower(), english.strip().lower()))
+    return MatchingSettings(
+        **{key: float(value) for key, value in weights.items()},
+        terms=tuple(terms),
+        eligibility_rules=tuple(rules),
+    )

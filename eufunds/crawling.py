@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +31,9 @@ class CrawlOptions:
 def user_agent(config: Config) -> str:
     """A User-Agent that names eufunds and how to reach whoever runs it."""
     org = config.organisation
-    return f"eufunds/{__version__} (+mailto:{org.contact_email}; {org.name})"
+    # HTTP headers are read as ISO-8859-1; keep the header ASCII so it reads the same.
+    name = unicodedata.normalize("NFKD", org.name).encode("ascii", "ignore").decode()
+    return f"eufunds/{__version__} (+mailto:{org.contact_email}; {name})"
 
 
 def crawl_source(
@@ -45,6 +48,7 @@ def crawl_source(
         run_id=run_id,
         user_agent=user_agent(config),
         download_timeout=config.crawl.download_timeout,
+        download_delay=config.crawl.download_delay,
         retry_times=config.crawl.retry_times,
         retry_backoff=config.crawl.retry_backoff_seconds,
         retry_backoff_max=config.crawl.retry_backoff_max_seconds,

@@ -30,7 +30,9 @@ def _identity(features: list[str]) -> list[str]:
     return features
 
 
-UNIGRAM_SHARE = 0.3
+UNIGRAM_SHARE = 0.15
+MIN_COMPOUND = 8
+MIN_PART = 4
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class _Keyword:
     label: str
     features: tuple[tuple[str, float], ...]
     weight: float
+    language: str
 
 
 @dataclass(frozen=True)
@@ -71,18 +74,38 @@ def call_language(call: Call) -> str:
     return detect_language(f"{call.title} {call.summary}")
 
 
-def call_features(call: Call, settings: MatchingSettings) -> list[str]:
-    """Features of a call: title terms weighted up, then programme, action type and text."""
+def call_features(
+    call: Call, settings: MatchingSettings, lexicon: frozenset[str] = frozenset()
+) -> list[str]:
+    """Features of a call: title terms weighted up, then programme, action type and text.
+
+    Swedish compounds also yield the profile words they are built from
+    ("klimatutmaningar" -> "klimat") when ``lexicon`` knows them.
+    """
     language = call_language(call)
     title = terms(call.title, language)
     context = " . ".join(
         [call.call_title, call.programme, " . ".join(call.programme_divisions), call.type_of_action]
     )
-    return (
-        title * max(1, round(settings.title_weight))
-        + terms(context, language)
-        + terms(call.summary, language)
-    )
+    body = terms(context, language) + terms(call.summary, language)
+    if language == "sv" and lexicon:
+        title += compound_parts(title, lexicon)
+        body += compound_parts(body, lexicon)
+    return title * max(1, round(settings.title_weight)) + body
+
+
+def compound_parts(features: list[str], lexicon: frozenset[str]) -> list[str]:
+    """Lexicon stems that start or end a longer Swedish word among the features."""
+    parts = []
+    for feature in features:
+        if " " in feature or len(feature) < MIN_COMPOUND or feature in lexicon:
+            continue
+        parts += [
+            stem
+            for stem in lexicon
+            if feature.startswith(stem) or (feature.endswith(stem) and len(stem) >= MIN_PART + 1)
+        ]
+    return parts
 
 
 def _expand_keywords(
@@ -112,7 +135,7 @@ def _prepare_keywords(keywords: dict[str, dict[str, float]]) -> tuple[_Keyword, 
             else:
                 shares = [(f, 1 / len(unigrams)) for f in unigrams]
             if shares:
-                prepared.append(_Keyword(label, tuple(shares), weight))
+                prepared.append(_Keyword(label, tuple(shares), weight, language))
     return tuple(prepared)
 
 
@@ -135,6 +158,14 @@ class Matcher:
             (rule, [re.compile(p, re.IGNORECASE) for p in rule.patterns])
             for rule in settings.eligibility_rules
         ]
+        self._lexicon = frozenset(
+            feature
+            for profile in (*self._profiles, *self._areas)
+            for keyword in profile.keywords
+            if keyword.language == "sv"
+            for feature, _ in keyword.features
+            if " " not in feature and len(feature) >= MIN_PART
+        )
         self.vectorizer: TfidfVectorizer | None = None
 
     def _prepare_department(self, department: Department) -> _Profile:
@@ -171,7 +202,7 @@ class Matcher:
 
     def fit(self, corpus: Sequence[Call]) -> Matcher:
         """Learn term weights (IDF) from a corpus of calls; profiles become vectors."""
-        documents = [call_features(call, self.settings) for call in corpus]
+        documents = [call_features(call, self.settings, self._lexicon) for call in corpus]
         self.vectorizer = TfidfVectorizer(
             analyzer=_identity, sublinear_tf=True, lowercase=False, dtype=np.float32
         )
@@ -212,7 +243,7 @@ class Matcher:
         """Score every call for every department (no deadline filtering)."""
         if self.vectorizer is None:
             raise RuntimeError("Matcher.fit() must run before score()")
-        documents = [call_features(call, self.settings) for call in calls]
+        documents = [call_features(call, self.settings, self._lexicon) for call in calls]
         matrix = self.vectorizer.transform(documents)
         text = (matrix @ self._department_matrix.T).toarray()
         if self._areas:
@@ -221,7 +252,7 @@ class Matcher:
         else:
             area_scores = np.zeros((len(calls), 0))
         focus = area_scores.max(axis=1) if self._areas else np.zeros(len(calls))
-        combined = self.settings.text_weight * text + self.settings.focus_weight * focus[:, None]
+        combined = text * (1 + self.settings.focus_weight * focus[:, None])
         modifiers, flags = self._modifiers(calls)
         return ScoreTable(
             self, list(calls), matrix, text, area_scores, focus, combined * modifiers, flags
@@ -236,8 +267,9 @@ class Matcher:
             text = f"{call.title}\n{call.summary}"
             call_stems = set(stems(text, language))
             stem_text = " " + " ".join(stems(text, language)) + " "
+            rule_text = f"{text}\n{call.programme}"
             eligibility = [
-                rule for rule, patterns in self._rules if any(p.search(text) for p in patterns)
+                rule for rule, patterns in self._rules if any(p.search(rule_text) for p in patterns)
             ]
             row = []
             for j, profile in enumerate(self._profiles):
@@ -251,7 +283,7 @@ class Matcher:
                         call_flags.append(f"negative:{word}")
                         break
                 for rule in eligibility:
-                    factors[i, j] *= rule.penalty
+                    factors[i, j] *= rule.factor
                     call_flags.append(f"eligibility:{rule.id}")
                 row.append(call_flags)
             flags.append(row)

@@ -44,7 +44,7 @@ MAINTENANCE_HTML = (
 
 @dataclass(frozen=True)
 class Answer:
-    """One HTTP answer the server sends instead of the saved page."""
+    """One HTTP answer of the local portal: status, headers and body."""
 
     status: int
     headers: dict[str, str]
@@ -242,6 +242,7 @@ def config(portal: Portal, monkeypatch) -> Config:
         retry_times=RETRY_TIMES,
         retry_backoff_seconds=RETRY_BACKOFF,
         download_timeout=10,
+        download_delay=0,
     )
     return dataclasses.replace(loaded, crawl=fast, sources=(source,))
 
@@ -282,12 +283,6 @@ def test_crawl_names_itself_and_reads_robots_txt(config, portal, db_path):
         assert store.count_calls(SOURCE_ID) == TOTAL_CALLS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crawling.user_agent() puts the organisation name 'Jönköpings kommun' in the "
-    "User-Agent; Scrapy sends it as raw UTF-8 bytes, which servers read as ISO-8859-1 "
-    "('JÃ¶nkÃ¶pings kommun')",
-)
 def test_user_agent_reads_the_same_on_the_server(config, portal, db_path):
     """The User-Agent the server logs is the one eufunds meant to send, not mojibake."""
     crawl_portal(config, db_path, SNAPSHOT_NOW)
@@ -296,12 +291,6 @@ def test_user_agent_reads_the_same_on_the_server(config, portal, db_path):
     assert {request.user_agent for request in portal.requests} == {sent}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Scrapy 2.19's Downloader._process_queue schedules each queued download as a task "
-    "and only the task adds it to slot.transferring, so the pages 2-8 that page 1 yields all "
-    "start at once: CONCURRENT_REQUESTS_PER_DOMAIN = 1 is not enforced without a download delay",
-)
 def test_one_request_at_a_time(config, portal, db_path):
     """The portal never has two requests from eufunds in flight at once."""
     portal.answer_delay = 0.05
@@ -358,6 +347,8 @@ def test_too_many_requests_waits_for_retry_after(config, portal, crawled_db, sto
     assert (run.status, run.pages, run.error_count) == ("ok", 8, 0)
     first, retry = portal.page_requests(2)
     assert 0.9 <= retry.at - first.at < 5
+    during_pause = [r for r in portal.requests if r.page and first.at < r.at < first.at + 0.9]
+    assert during_pause == []
     assert_calls_untouched(crawled_db, stored_before)
 
 
@@ -382,13 +373,13 @@ def test_result_without_identifier_is_dropped(
 
 
 def test_empty_results_page(config, portal, crawled_db, stored_before, snapshot_dir):
-    """A first page with no results is an error and closes or deletes nothing."""
+    """A first page with no results fails the run and closes or deletes nothing."""
     page = saved_page(snapshot_dir, 1) | {"totalResults": 0, "results": []}
     portal.faults[1] = [json_answer(page)]
 
     run = crawl_portal(config, crawled_db, FAR_FUTURE)
 
-    assert (run.status, run.items_seen, run.error_count, run.closed_marked) == ("partial", 0, 1, 0)
+    assert (run.status, run.items_seen, run.error_count, run.closed_marked) == ("failed", 0, 1, 0)
     assert run.errors == ["search page 1: empty results page"]
     assert [request.page for request in portal.requests if request.page] == [1]
     assert_calls_untouched(crawled_db, stored_before)
