@@ -27,8 +27,8 @@ def scrapy_settings(
 ) -> dict:
     """Build the settings of one crawl; EUFUNDS_SCRAPY_<NAME> variables override any of them.
 
-    Replayed crawls send nothing over the network, so they skip the download delay and
-    AutoThrottle. A crawl reads one source, so CONCURRENT_REQUESTS = 1 keeps it to one
+    Replayed crawls send nothing over the network, so they skip the download delay,
+    AutoThrottle and the one-request limit. A crawl reads one source, so CONCURRENT_REQUESTS = 1 keeps it to one
     request at a time: Scrapy 2.19 starts every queued request of a slot at once when
     there is no download delay, whatever CONCURRENT_REQUESTS_PER_DOMAIN says.
     """
@@ -36,7 +36,7 @@ def scrapy_settings(
         "BOT_NAME": "eufunds",
         "USER_AGENT": user_agent,
         "ROBOTSTXT_OBEY": True,
-        "CONCURRENT_REQUESTS": 1,
+        "CONCURRENT_REQUESTS": 8 if replay else 1,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": 0 if replay else download_delay,
         "AUTOTHROTTLE_ENABLED": not replay,
