@@ -28,9 +28,10 @@ def scrapy_settings(
     """Build the settings of one crawl; EUFUNDS_SCRAPY_<NAME> variables override any of them.
 
     Replayed crawls send nothing over the network, so they skip the download delay,
-    AutoThrottle and the one-request limit. A crawl reads one source, so CONCURRENT_REQUESTS = 1 keeps it to one
-    request at a time: Scrapy 2.19 starts every queued request of a slot at once when
-    there is no download delay, whatever CONCURRENT_REQUESTS_PER_DOMAIN says.
+    AutoThrottle and the one-request limit. A crawl reads one source, so
+    CONCURRENT_REQUESTS = 1 keeps it to one request at a time: Scrapy 2.19 starts every
+    queued request of a slot at once when there is no download delay, whatever
+    CONCURRENT_REQUESTS_PER_DOMAIN says.
     """
     settings = {
         "BOT_NAME": "eufunds",
