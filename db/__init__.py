@@ -1,6 +1,17 @@
 """Storage: schema, migrations and the record types that cross package boundaries."""
 
-from db.records import Call, CallChange, CrawlRun, Department, FocusArea, Source
+from db.records import (
+    Call,
+    CallChange,
+    CrawlRun,
+    Department,
+    EligibilityRule,
+    FocusArea,
+    Match,
+    MatchingSettings,
+    MatchRun,
+    Source,
+)
 from db.store import Store, StoreError, content_hash, from_text, to_text
 
 __all__ = [
@@ -8,7 +19,11 @@ __all__ = [
     "CallChange",
     "CrawlRun",
     "Department",
+    "EligibilityRule",
     "FocusArea",
+    "Match",
+    "MatchRun",
+    "MatchingSettings",
     "Source",
     "Store",
     "StoreError",

@@ -117,6 +117,20 @@ class CrawlRun:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass
+class MatchRun:
+    """One run of the matcher: what it scored and what it stored."""
+
+    id: int
+    started: datetime
+    finished: datetime | None
+    mode: str
+    calls_scored: int
+    departments_rescored: list[str]
+    matches_stored: int
+    matches_removed: int
+
+
 @dataclass(frozen=True)
 class EligibilityRule:
     """Text that says who may apply: factor < 1 pushes a call down, > 1 lifts it."""

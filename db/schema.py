@@ -130,3 +130,44 @@ def m002_closed_marking(db: Database) -> None:
     """Count calls marked closed per crawl run, and index deadlines for listing."""
     db["crawl_runs"].add_column("closed_marked", int, not_null_default=0)
     db["calls"].create_index(["next_deadline"])
+
+
+@migrations()
+def m003_matches(db: Database) -> None:
+    """Store matches with their reasons, and what each was scored against."""
+    db["matches"].create(
+        {
+            "call_id": str,
+            "department_id": str,
+            "score": float,
+            "text_score": float,
+            "focus_score": float,
+            "terms": str,
+            "focus_areas": str,
+            "flags": str,
+            "profile_version": str,
+            "matched_at": str,
+        },
+        pk=("call_id", "department_id"),
+        foreign_keys=[("call_id", "calls", "id"), ("department_id", "departments", "id")],
+    )
+    db["matches"].create_index(["department_id", "score"])
+    db["scored_calls"].create(
+        {"call_id": str, "content_hash": str, "scored_at": str},
+        pk="call_id",
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["departments"].add_column("matched_version", str)
+    db["match_runs"].create(
+        {
+            "id": int,
+            "started": str,
+            "finished": str,
+            "mode": str,
+            "calls_scored": int,
+            "departments_rescored": str,
+            "matches_stored": int,
+            "matches_removed": int,
+        },
+        pk="id",
+    )

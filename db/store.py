@@ -12,7 +12,16 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from db.records import Call, CallChange, CrawlRun, Department, FocusArea, Source
+from db.records import (
+    Call,
+    CallChange,
+    CrawlRun,
+    Department,
+    FocusArea,
+    Match,
+    MatchRun,
+    Source,
+)
 from db.schema import migrations
 
 BUSY_TIMEOUT_MS = 10_000
@@ -190,7 +199,11 @@ class Store:
                 self._upsert_row("focus_areas", row)
 
     def _upsert_row(self, table: str, row: dict, keep_if_same: str | None = None) -> None:
-        """Insert or replace one configuration row, keeping updated_at when nothing changed."""
+        """Insert or update one configuration row, keeping updated_at when nothing changed.
+
+        An upsert, not INSERT OR REPLACE: replacing would delete the row and lose the
+        columns the configuration does not carry (matched_version) and rows referring to it.
+        """
         if keep_if_same:
             old = self.conn.execute(
                 f"SELECT {keep_if_same}, updated_at FROM {table} WHERE id = ?", [row["id"]]
@@ -199,8 +212,11 @@ class Store:
                 row = row | {"updated_at": old[1]}
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "id")
         self.conn.execute(
-            f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", list(row.values())
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}",
+            list(row.values()),
         )
 
     def sources(self) -> list[Source]:
@@ -435,6 +451,139 @@ class Store:
             sql += " LIMIT ?"
             params.append(limit)
         return [_call_from_row(r) for r in self.conn.execute(sql, params)]
+
+    # Matches -------------------------------------------------------------------
+
+    def matchable_calls(self, now: datetime) -> list[Call]:
+        """Calls that can still be applied for: not closed, some deadline ahead or none known."""
+        stamp = to_text(now)
+        rows = self.conn.execute("SELECT * FROM calls WHERE status != 'closed' ORDER BY id")
+        calls = [_call_from_row(row) for row in rows]
+        return [c for c in calls if not c.deadlines or to_text(max(c.deadlines)) >= stamp]
+
+    def scored_hashes(self) -> dict[str, str]:
+        """The content hash each call had when it was last scored."""
+        rows = self.conn.execute("SELECT call_id, content_hash FROM scored_calls")
+        return {row[0]: row[1] for row in rows}
+
+    def matched_versions(self) -> dict[str, str | None]:
+        """The profile version each active department was last matched with."""
+        rows = self.conn.execute("SELECT id, matched_version FROM departments WHERE active = 1")
+        return {row[0]: row[1] for row in rows}
+
+    def save_matches(
+        self,
+        matches: Sequence[Match],
+        changed_calls: Sequence[Call],
+        rescored_departments: Sequence[str],
+        matchable_ids: Sequence[str],
+        versions: dict[str, str],
+        mode: str,
+        started: datetime,
+        now: datetime,
+    ) -> MatchRun:
+        """Replace the matches of every re-scored pair in one transaction and record the run.
+
+        Re-scored pairs are the changed calls for every department, and every matchable
+        call for the departments whose profile changed.
+        """
+        stamp = to_text(now)
+        with self.conn:
+            removed = 0
+            for call in changed_calls:
+                removed += self.conn.execute(
+                    "DELETE FROM matches WHERE call_id = ?", [call.id]
+                ).rowcount
+            for department_id in rescored_departments:
+                removed += self.conn.executemany(
+                    "DELETE FROM matches WHERE department_id = ? AND call_id = ?",
+                    [(department_id, call_id) for call_id in matchable_ids],
+                ).rowcount
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO matches (call_id, department_id, score, text_score, "
+                "focus_score, terms, focus_areas, flags, profile_version, matched_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_match_row(match, stamp) for match in matches],
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO scored_calls (call_id, content_hash, scored_at) "
+                "VALUES (?, ?, ?)",
+                [(call.id, call.content_hash, stamp) for call in changed_calls],
+            )
+            self.conn.executemany(
+                "UPDATE departments SET matched_version = ? WHERE id = ?",
+                [(version, department_id) for department_id, version in versions.items()],
+            )
+            cursor = self.conn.execute(
+                "INSERT INTO match_runs (started, finished, mode, calls_scored, "
+                "departments_rescored, matches_stored, matches_removed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    to_text(started),
+                    stamp,
+                    mode,
+                    len(changed_calls),
+                    json.dumps(list(rescored_departments)),
+                    len(matches),
+                    removed,
+                ],
+            )
+        return MatchRun(
+            id=cursor.lastrowid,
+            started=started,
+            finished=now,
+            mode=mode,
+            calls_scored=len(changed_calls),
+            departments_rescored=list(rescored_departments),
+            matches_stored=len(matches),
+            matches_removed=removed,
+        )
+
+    def matches(self, department_id: str | None = None, limit: int | None = None) -> list[Match]:
+        """Stored matches, best first (of one department, or all)."""
+        where, params = ("WHERE department_id = ?", [department_id]) if department_id else ("", [])
+        sql = f"SELECT * FROM matches {where} ORDER BY department_id, score DESC, call_id"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_match_from_row(row) for row in self.conn.execute(sql, params)]
+
+    def get_match(self, call_id: str, department_id: str) -> Match | None:
+        """The stored match of one call for one department."""
+        row = self.conn.execute(
+            "SELECT * FROM matches WHERE call_id = ? AND department_id = ?",
+            [call_id, department_id],
+        ).fetchone()
+        return _match_from_row(row) if row else None
+
+
+def _match_row(match: Match, stamp: str) -> tuple:
+    return (
+        match.call_id,
+        match.department_id,
+        match.score,
+        match.text_score,
+        match.focus_score,
+        json.dumps([list(term) for term in match.terms], ensure_ascii=False),
+        json.dumps(list(match.focus_areas), ensure_ascii=False),
+        json.dumps(list(match.flags), ensure_ascii=False),
+        match.profile_version,
+        stamp,
+    )
+
+
+def _match_from_row(row: sqlite3.Row) -> Match:
+    return Match(
+        call_id=row["call_id"],
+        department_id=row["department_id"],
+        score=row["score"],
+        text_score=row["text_score"],
+        focus_score=row["focus_score"],
+        terms=tuple((term, weight) for term, weight in json.loads(row["terms"])),
+        focus_areas=tuple(json.loads(row["focus_areas"])),
+        flags=tuple(json.loads(row["flags"])),
+        profile_version=row["profile_version"],
+    )
 
 
 def _department_row(department: Department) -> dict:

@@ -18,6 +18,8 @@ from rich.table import Table
 from db import Call, CrawlRun, Store, StoreError
 from eufunds.config import Config, ConfigError, load_config
 from eufunds.crawling import CrawlOptions, crawl
+from eufunds.matching import evaluate, explain, read_labelled_calls, run_match
+from matcher.evaluation import mean
 
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 DEFAULT_DB = Path("var/eufunds.db")
@@ -183,6 +185,182 @@ def _runs_table(title: str, runs: list[CrawlRun], history: bool) -> Table:
             f"{seconds:.1f}",
         )
     return table
+
+
+def _as_of(text: str | None) -> datetime:
+    """The moment a command runs as of: noon in Stockholm on DATE, or now."""
+    if not text:
+        return datetime.now(LOCAL_TZ)
+    return _local_date(text).replace(hour=12)
+
+
+@main.command("match")
+@click.option("--full", is_flag=True, help="Re-score every call, not only new and changed ones.")
+@click.option("--as-of", "as_of", help="Judge deadlines as of this date (YYYY-MM-DD).")
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Matches shown per department.",
+)
+@with_db
+@with_config
+def match_command(full: bool, as_of: str | None, top: int, db_path: Path, config: Config):
+    """Match new and changed calls to every department and store the matches with reasons.
+
+    Example: eufunds match --as-of 2026-08-22
+    """
+    now = _as_of(as_of)
+    with _open_store(db_path) as store:
+        outcome = run_match(store, config, now, full=full)
+        stored = store.matches()
+        titles = {c.id: c.title for c in store.list_calls()}
+    run = outcome.run
+    click.echo(
+        f"{run.mode} match as of {now:%Y-%m-%d}: {outcome.calls_considered} open calls, "
+        f"{run.calls_scored} new or changed scored, "
+        f"{len(run.departments_rescored)} profiles re-scored, {run.matches_stored} matches stored"
+    )
+    console = _console()
+    for department in config.departments:
+        mine = [m for m in stored if m.department_id == department.id]
+        table = Table(title=f"{department.name}: {len(mine)} matches", title_justify="left")
+        for column in ("score", "call", "matched on"):
+            table.add_column(column, overflow="fold")
+        for m in mine[:top]:
+            reasons = ", ".join(term for term, _ in m.terms[:4])
+            if m.focus_areas:
+                reasons += f"; fokusområde: {m.focus_areas[0]}"
+            table.add_row(f"{m.score:.3f}", titles.get(m.call_id, m.call_id), reasons)
+        if top:
+            console.print(table)
+
+
+@main.command("explain")
+@click.argument("call_id")
+@click.option("--department", "department_id", required=True, help="Department id.")
+@click.option("--as-of", "as_of", help="Judge deadlines as of this date (YYYY-MM-DD).")
+@with_db
+@with_config
+def explain_command(
+    call_id: str, department_id: str, as_of: str | None, db_path: Path, config: Config
+):
+    """Show why a call scored as it did for a department.
+
+    Example: eufunds explain ft_portal/LIFE-2026-SAP-CLIMA-CCA --department miljo-och-halsa
+    """
+    now = _as_of(as_of)
+    with _open_store(db_path) as store:
+        try:
+            details, rank, total = explain(store, config, call_id, department_id, now)
+        except LookupError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+    m = details.match
+    console = _console()
+    console.print(
+        f"[bold]{details.call.title}[/bold] ({details.call.id})", markup=True, highlight=False
+    )
+    console.print(f"for {details.department.name} ({details.department.id})", highlight=False)
+    verdict = "above" if details.above_minimum else "below"
+    lines = [
+        f"score {m.score:.4f} ({verdict} the department's minimum {details.department.min_score}),"
+        f" rank {rank} of {total} open calls",
+        f"text score {m.text_score:.4f} x (1 + focus weight {config.matching.focus_weight}"
+        f" x focus score {m.focus_score:.4f})",
+    ]
+    for flag, factor in details.factors:
+        lines.append(f"factor {factor:g}: {flag}")
+    if not details.matchable:
+        lines.append("not matched: the call is closed or every deadline has passed")
+    if "closing-soon" in m.flags:
+        lines.append(f"closing soon: next deadline within {details.department.lead_time_days} days")
+    for line in lines:
+        click.echo(line)
+    table = Table(title="Profile keywords found in the call")
+    table.add_column("keyword")
+    table.add_column("share of text score", justify="right")
+    for term, share in m.terms:
+        table.add_row(term, f"{share:.0%}")
+    console.print(table)
+    focus = Table(title="Strategy focus areas")
+    focus.add_column("focus area")
+    focus.add_column("score", justify="right")
+    for name, value in details.focus_by_area:
+        focus.add_row(name, f"{value:.4f}")
+    console.print(focus)
+
+
+@main.command("evaluate")
+@click.option(
+    "--labels",
+    "labels_path",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Labelled calls, JSONL in the format of shared/eval/dev.jsonl.",
+)
+@click.option(
+    "--rankings-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write {rankings, digest} per department as JSON here.",
+)
+@with_config
+def evaluate_command(labels_path: Path, rankings_out: Path | None, config: Config):
+    """Measure matching quality on labelled calls: nDCG@10, P@5, R@20, digest precision/recall.
+
+    Example: eufunds evaluate --labels ../shared/eval/dev.jsonl --rankings-out rankings.json
+    """
+    try:
+        calls, labels = read_labelled_calls(labels_path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    result = evaluate(config, calls, labels)
+    table = Table(title=f"Matching quality on {labels_path.name} ({len(calls)} calls)")
+    for column in (
+        "department",
+        "relevant",
+        "nDCG@10",
+        "P@5",
+        "R@20",
+        "digest",
+        "digest P",
+        "digest R",
+    ):
+        table.add_column(column, justify="left" if column == "department" else "right")
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    for q in result.departments:
+        table.add_row(
+            q.department_id,
+            str(q.relevant),
+            cell(q.ndcg10),
+            cell(q.p5),
+            cell(q.r20),
+            str(q.digest_size),
+            cell(q.digest_precision),
+            cell(q.digest_recall),
+        )
+    rows = result.departments
+    table.add_row(
+        "mean",
+        "",
+        cell(mean([q.ndcg10 for q in rows])),
+        cell(mean([q.p5 for q in rows])),
+        cell(mean([q.r20 for q in rows])),
+        "",
+        cell(mean([q.digest_precision for q in rows])),
+        cell(mean([q.digest_recall for q in rows])),
+        style="bold",
+    )
+    _console().print(table)
+    if rankings_out:
+        document = {"rankings": result.rankings, "digest": result.digests}
+        rankings_out.write_text(
+            json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        click.echo(f"rankings written to {rankings_out}")
 
 
 @main.group("calls")

@@ -253,41 +253,52 @@ class Matcher:
             area_scores = np.zeros((len(calls), 0))
         focus = area_scores.max(axis=1) if self._areas else np.zeros(len(calls))
         combined = text * (1 + self.settings.focus_weight * focus[:, None])
-        modifiers, flags = self._modifiers(calls)
+        modifiers, details = self._modifiers(calls)
         return ScoreTable(
-            self, list(calls), matrix, text, area_scores, focus, combined * modifiers, flags
+            self, list(calls), matrix, text, area_scores, focus, combined * modifiers, details
         )
 
-    def _modifiers(self, calls: Sequence[Call]) -> tuple[np.ndarray, list[list[list[str]]]]:
-        """Multipliers per call and department: preferred programmes, negatives, eligibility."""
+    def _modifiers(
+        self, calls: Sequence[Call]
+    ) -> tuple[np.ndarray, list[list[list[tuple[str, float]]]]]:
+        """Factors per call and department (preferred programmes, negatives, who may apply),
+        each with the flag that explains it."""
         factors = np.ones((len(calls), len(self._profiles)))
-        flags: list[list[list[str]]] = []
+        details: list[list[list[tuple[str, float]]]] = []
+        settings = self.settings
         for i, call in enumerate(calls):
             language = call_language(call)
             text = f"{call.title}\n{call.summary}"
-            call_stems = set(stems(text, language))
-            stem_text = " " + " ".join(stems(text, language)) + " "
+            text_stems = stems(text, language)
+            call_stems = set(text_stems)
+            stem_text = f" {' '.join(text_stems)} "
             rule_text = f"{text}\n{call.programme}"
-            eligibility = [
-                rule for rule, patterns in self._rules if any(p.search(rule_text) for p in patterns)
+            rules = [
+                (f"rule:{rule.id}", rule.factor)
+                for rule, patterns in self._rules
+                if any(p.search(rule_text) for p in patterns)
             ]
             row = []
             for j, profile in enumerate(self._profiles):
-                call_flags = []
+                pair: list[tuple[str, float]] = []
                 if any(_programme_matches(call.programme, p) for p in profile.preferred):
-                    factors[i, j] *= 1 + self.settings.preferred_programme_boost
-                    call_flags.append(FLAG_PREFERRED)
-                for word, word_stems in profile.negative:
-                    if _contains(call_stems, stem_text, word_stems):
-                        factors[i, j] *= self.settings.negative_keyword_penalty
-                        call_flags.append(f"negative:{word}")
-                        break
-                for rule in eligibility:
-                    factors[i, j] *= rule.factor
-                    call_flags.append(f"eligibility:{rule.id}")
-                row.append(call_flags)
-            flags.append(row)
-        return factors, flags
+                    pair.append((FLAG_PREFERRED, 1 + settings.preferred_programme_boost))
+                negative = next(
+                    (
+                        word
+                        for word, parts in profile.negative
+                        if _contains(call_stems, stem_text, parts)
+                    ),
+                    None,
+                )
+                if negative:
+                    pair.append((f"negative:{negative}", settings.negative_keyword_penalty))
+                pair += rules
+                for _, factor in pair:
+                    factors[i, j] *= factor
+                row.append(pair)
+            details.append(row)
+        return factors, details
 
 
 def _contains(call_stems: set[str], stem_text: str, phrase: tuple[str, ...]) -> bool:
@@ -309,7 +320,7 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 class ScoreTable:
     """Scores of calls x departments, and the matches (with reasons) they make."""
 
-    def __init__(self, matcher, calls, matrix, text, area_scores, focus, final, flags):
+    def __init__(self, matcher, calls, matrix, text, area_scores, focus, final, details):
         self.matcher = matcher
         self.calls = calls
         self.matrix = normalize(matrix) if matrix.shape[0] else matrix
@@ -317,7 +328,7 @@ class ScoreTable:
         self.area_scores = area_scores
         self.focus = focus
         self.final = final
-        self.flags = flags
+        self.details = details
 
     def ranking(self, department_id: str) -> list[str]:
         """Call ids for one department, best first."""
@@ -356,7 +367,7 @@ class ScoreTable:
     def match(self, i: int, j: int, now: datetime | None = None) -> Match:
         """The match of call i for department j, with the terms and focus areas behind it."""
         call, department = self.calls[i], self.matcher.departments[j]
-        flags = list(self.flags[i][j])
+        flags = [flag for flag, _ in self.details[i][j]]
         if now is not None and closing_soon(call, now, department.lead_time_days):
             flags.append(FLAG_CLOSING_SOON)
         return Match(
@@ -369,6 +380,28 @@ class ScoreTable:
             focus_areas=self._reason_areas(i),
             flags=tuple(flags),
             profile_version=self.matcher.versions[department.id],
+        )
+
+    def explain(self, i: int, j: int, now: datetime | None = None) -> Explanation:
+        """Everything behind the score of call i for department j."""
+        department = self.matcher.departments[j]
+        areas = self.matcher.focus_areas
+        return Explanation(
+            match=self.match(i, j, now),
+            call=self.calls[i],
+            department=department,
+            factors=tuple(self.details[i][j]),
+            focus_by_area=tuple(
+                sorted(
+                    (
+                        (areas[k].name, round(float(self.area_scores[i, k]), 4))
+                        for k in range(len(areas))
+                    ),
+                    key=lambda item: -item[1],
+                )
+            ),
+            above_minimum=bool(self.final[i, j] >= department.min_score),
+            matchable=is_matchable(self.calls[i], now),
         )
 
     def _reason_terms(self, i: int, profile: _Profile) -> tuple[tuple[str, float], ...]:
@@ -387,13 +420,26 @@ class ScoreTable:
                     )
         total = sum(contributions.values())
         ranked = sorted(contributions.items(), key=lambda item: -item[1])[:MAX_REASON_TERMS]
-        return tuple((label, round(value / total, 3)) for label, value in ranked if total)
+        return tuple((label, round(float(value / total), 3)) for label, value in ranked if total)
 
     def _reason_areas(self, i: int) -> tuple[str, ...]:
         threshold = self.matcher.settings.focus_threshold
         areas = self.matcher.focus_areas
         hits = [(self.area_scores[i, k], areas[k].name) for k in range(len(areas))]
         return tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a call scored as it did for a department."""
+
+    match: Match
+    call: Call
+    department: Department
+    factors: tuple[tuple[str, float], ...]
+    focus_by_area: tuple[tuple[str, float], ...]
+    above_minimum: bool
+    matchable: bool
 
 
 def is_matchable(call: Call, now: datetime | None) -> bool:

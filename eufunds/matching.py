@@ -1,0 +1,141 @@
+"""Match stored calls to departments (incrementally), and evaluate matching on labelled calls."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from db import Call, Match, MatchRun, Store
+from eufunds.config import Config
+from matcher.evaluation import DepartmentQuality, evaluate_department
+from matcher.rank import Matcher, ScoreTable
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    """What a match run did."""
+
+    run: MatchRun
+    calls_considered: int
+
+
+def run_match(store: Store, config: Config, now: datetime, full: bool = False) -> MatchOutcome:
+    """Score new and changed calls for every department, and every call for changed profiles.
+
+    Term weights are learnt from all calls that can still be applied for, so scores stay
+    comparable between runs over the same corpus; ``full`` re-scores everything.
+    """
+    started = datetime.now(UTC)
+    store.sync_config(config.sources, config.departments, config.focus_areas, started)
+    calls = store.matchable_calls(now)
+    matcher = Matcher(config.departments, config.focus_areas, config.matching).fit(calls)
+    scored = store.scored_hashes()
+    versions = store.matched_versions()
+    changed = [c for c in calls if full or scored.get(c.id) != c.content_hash]
+    rescored = [
+        d.id for d in config.departments if full or versions.get(d.id) != matcher.versions[d.id]
+    ]
+    matches: list[Match] = []
+    if changed:
+        matches += matcher.score(changed).matches(now)
+    changed_ids = {c.id for c in changed}
+    unchanged = [c for c in calls if c.id not in changed_ids]
+    if rescored and unchanged:
+        wanted = set(rescored)
+        matches += [m for m in matcher.score(unchanged).matches(now) if m.department_id in wanted]
+    run = store.save_matches(
+        matches,
+        changed_calls=changed,
+        rescored_departments=rescored,
+        matchable_ids=[c.id for c in calls],
+        versions=matcher.versions,
+        mode="full" if full else "incremental",
+        started=started,
+        now=datetime.now(UTC),
+    )
+    return MatchOutcome(run, len(calls))
+
+
+def explain(store: Store, config: Config, call_id: str, department_id: str, now: datetime):
+    """Score one stored call for one department against today's corpus; return the details."""
+    call = store.get_call(call_id)
+    if call is None:
+        raise LookupError(f"no call with id {call_id!r}")
+    department_ids = [d.id for d in config.departments]
+    if department_id not in department_ids:
+        raise LookupError(f"no department {department_id!r} (known: {', '.join(department_ids)})")
+    corpus = store.matchable_calls(now)
+    if all(c.id != call.id for c in corpus):
+        corpus.append(call)
+    matcher = Matcher(config.departments, config.focus_areas, config.matching).fit(corpus)
+    table = matcher.score(corpus)
+    row = next(i for i, c in enumerate(table.calls) if c.id == call.id)
+    column = department_ids.index(department_id)
+    rank = table.ranking(department_id).index(call.id) + 1
+    return table.explain(row, column, now), rank, len(corpus)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Quality of the active configuration on a labelled set."""
+
+    departments: list[DepartmentQuality]
+    rankings: dict[str, list[str]]
+    digests: dict[str, list[str]]
+
+
+def read_labelled_calls(path: Path) -> tuple[list[Call], dict[str, dict[str, int]]]:
+    """Read a labelled JSONL (one call per line: id, title, programme, description, labels)."""
+    calls, labels = [], {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                call = Call(
+                    id=row["id"],
+                    source_id="labelled",
+                    identifier=row["id"],
+                    title=row["title"],
+                    summary=row.get("description") or "",
+                    programme=row.get("programme") or "",
+                    url=row.get("url") or "",
+                    language="",
+                )
+                grades = {str(k): int(v) for k, v in (row.get("labels") or {}).items()}
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{path}:{number}: not a labelled call ({exc})") from None
+            calls.append(call)
+            labels[call.id] = grades
+    if not calls:
+        raise ValueError(f"{path}: no labelled calls")
+    return calls, labels
+
+
+def evaluate(config: Config, calls: list[Call], labels: dict[str, dict[str, int]]) -> Evaluation:
+    """Rank the labelled calls for every department on relevance alone, and measure."""
+    matcher = Matcher(config.departments, config.focus_areas, config.matching).fit(calls)
+    table: ScoreTable = matcher.score(calls)
+    digest_matches = sorted(
+        table.matches(now=None, ignore_deadlines=True), key=lambda m: (-m.score, m.call_id)
+    )
+    results, rankings, digests = [], {}, {}
+    for department in config.departments:
+        grades = {
+            call_id: grade[department.id]
+            for call_id, grade in labels.items()
+            if department.id in grade
+        }
+        rankings[department.id] = table.ranking(department.id)
+        digests[department.id] = [
+            m.call_id for m in digest_matches if m.department_id == department.id
+        ]
+        results.append(
+            evaluate_department(
+                department.id, rankings[department.id], digests[department.id], grades
+            )
+        )
+    return Evaluation(results, rankings, digests)
