@@ -76,10 +76,20 @@ def stems(text: str, language: str) -> list[str]:
     return [stem(w, language) for w in words(text) if w not in stop and len(w) > 1]
 
 
+SWEDISH_TAG = "sv:"
+
+
 def terms(text: str, language: str) -> list[str]:
-    """Unigram and bigram features of a text: stems and pairs of adjacent content stems."""
+    """Unigram and bigram features of a text: stems and pairs of adjacent content stems.
+
+    Swedish features are tagged, so a Swedish stem never meets an English one by accident
+    ("parker" and "parking" both stem to "park"); the term list bridges the languages.
+    """
     unigrams = stems(text, language)
-    return unigrams + [f"{a} {b}" for a, b in zip(unigrams, unigrams[1:], strict=False)]
+    features = unigrams + [f"{a} {b}" for a, b in zip(unigrams, unigrams[1:], strict=False)]
+    if language == "sv":
+        return [SWEDISH_TAG + feature for feature in features]
+    return features
 
 
 def phrase_terms(phrase: str, language: str) -> list[str]:

@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from db.records import Call, Department, FocusArea, Match, MatchingSettings
-from matcher.analysis import detect_language, phrase_terms, stems, terms
+from matcher.analysis import SWEDISH_TAG, detect_language, phrase_terms, stems, terms
 
 MAX_REASON_TERMS = 6
 FLAG_CLOSING_SOON = "closing-soon"
@@ -95,15 +95,16 @@ def call_features(
 
 
 def compound_parts(features: list[str], lexicon: frozenset[str]) -> list[str]:
-    """Lexicon stems that start or end a longer Swedish word among the features."""
+    """Lexicon stems that start or end a longer Swedish word among the (tagged) features."""
     parts = []
     for feature in features:
-        if " " in feature or len(feature) < MIN_COMPOUND or feature in lexicon:
+        word = feature.removeprefix(SWEDISH_TAG)
+        if " " in word or len(word) < MIN_COMPOUND or word in lexicon:
             continue
         parts += [
-            stem
+            SWEDISH_TAG + stem
             for stem in lexicon
-            if feature.startswith(stem) or (feature.endswith(stem) and len(stem) >= MIN_PART + 1)
+            if word.startswith(stem) or (word.endswith(stem) and len(stem) >= MIN_PART + 1)
         ]
     return parts
 
@@ -164,7 +165,8 @@ class Matcher:
             for keyword in profile.keywords
             if keyword.language == "sv"
             for feature, _ in keyword.features
-            if " " not in feature and len(feature) >= MIN_PART
+            if " " not in feature and len(feature) >= MIN_PART + len(SWEDISH_TAG)
+            for feature in [feature.removeprefix(SWEDISH_TAG)]
         )
         self.vectorizer: TfidfVectorizer | None = None
 
