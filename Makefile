@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/eufunds config check
 	$(BIN)/eufunds crawl --replay $(SHARED)/snapshot
-	$(BIN)/eufunds calls list --status open --deadline-before 2026-10-01 --limit 10
+	$(BIN)/eufunds match --as-of 2026-08-22
 
 test: $(STAMP)
 	$(BIN)/ruff check .

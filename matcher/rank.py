@@ -24,15 +24,15 @@ from matcher.analysis import SWEDISH_TAG, detect_language, phrase_terms, stems, 
 MAX_REASON_TERMS = 6
 FLAG_CLOSING_SOON = "closing-soon"
 FLAG_PREFERRED = "preferred-programme"
+# Share of a phrase keyword's weight carried by its single words (the rest by its bigrams).
+UNIGRAM_SHARE = 0.15
+# Swedish words at least this long are searched for profile words they are compounded of.
+MIN_COMPOUND = 8
+MIN_PART = 4
 
 
 def _identity(features: list[str]) -> list[str]:
     return features
-
-
-UNIGRAM_SHARE = 0.15
-MIN_COMPOUND = 8
-MIN_PART = 4
 
 
 @dataclass(frozen=True)
@@ -159,15 +159,15 @@ class Matcher:
             (rule, [re.compile(p, re.IGNORECASE) for p in rule.patterns])
             for rule in settings.eligibility_rules
         ]
-        self._lexicon = frozenset(
-            feature
+        swedish_words = (
+            feature.removeprefix(SWEDISH_TAG)
             for profile in (*self._profiles, *self._areas)
             for keyword in profile.keywords
             if keyword.language == "sv"
             for feature, _ in keyword.features
-            if " " not in feature and len(feature) >= MIN_PART + len(SWEDISH_TAG)
-            for feature in [feature.removeprefix(SWEDISH_TAG)]
+            if " " not in feature
         )
+        self._lexicon = frozenset(word for word in swedish_words if len(word) >= MIN_PART)
         self.vectorizer: TfidfVectorizer | None = None
 
     def _prepare_department(self, department: Department) -> _Profile:
