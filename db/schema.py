@@ -147,6 +147,7 @@ def m003_matches(db: Database) -> None:
             "flags": str,
             "profile_version": str,
             "matched_at": str,
+            "expired_at": str,
         },
         pk=("call_id", "department_id"),
         foreign_keys=[("call_id", "calls", "id"), ("department_id", "departments", "id")],

@@ -317,7 +317,7 @@ class Store:
 
         Changes to tracked fields are written to call_changes in the same transaction.
         """
-        call.content_hash = call.content_hash or content_hash(call)
+        call.content_hash = content_hash(call)
         stamp = to_text(now)
         with self.conn:
             old_row = self.conn.execute("SELECT * FROM calls WHERE id = ?", [call.id]).fetchone()
@@ -485,10 +485,23 @@ class Store:
         """Replace the matches of every re-scored pair in one transaction and record the run.
 
         Re-scored pairs are the changed calls for every department, and every matchable
-        call for the departments whose profile changed.
+        call for the departments whose profile changed. Matches of calls that can no longer
+        be applied for (closed, or every deadline passed) are marked expired, not deleted.
         """
         stamp = to_text(now)
         with self.conn:
+            self.conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS matchable (call_id TEXT PRIMARY KEY)"
+            )
+            self.conn.execute("DELETE FROM temp.matchable")
+            self.conn.executemany(
+                "INSERT INTO temp.matchable VALUES (?)", [(call_id,) for call_id in matchable_ids]
+            )
+            self.conn.execute(
+                "UPDATE matches SET expired_at = ? WHERE expired_at IS NULL "
+                "AND call_id NOT IN (SELECT call_id FROM temp.matchable)",
+                [stamp],
+            )
             removed = 0
             for call in changed_calls:
                 removed += self.conn.execute(
@@ -539,9 +552,20 @@ class Store:
             matches_removed=removed,
         )
 
-    def matches(self, department_id: str | None = None, limit: int | None = None) -> list[Match]:
-        """Stored matches, best first (of one department, or all)."""
-        where, params = ("WHERE department_id = ?", [department_id]) if department_id else ("", [])
+    def matches(
+        self,
+        department_id: str | None = None,
+        limit: int | None = None,
+        include_expired: bool = False,
+    ) -> list[Match]:
+        """Current matches (or all, with expired ones), best first, of one department or all."""
+        clauses, params = [], []
+        if department_id:
+            clauses.append("department_id = ?")
+            params.append(department_id)
+        if not include_expired:
+            clauses.append("expired_at IS NULL")
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT * FROM matches {where} ORDER BY department_id, score DESC, call_id"
         if limit:
             sql += " LIMIT ?"

@@ -265,7 +265,7 @@ def explain_command(
     verdict = "above" if details.above_minimum else "below"
     lines = [
         f"score {m.score:.4f} ({verdict} the department's minimum {details.department.min_score}),"
-        f" rank {rank} of {total} open calls",
+        f" rank {rank} of {total} calls",
         f"text score {m.text_score:.4f} x (1 + focus weight {config.matching.focus_weight}"
         f" x focus score {m.focus_score:.4f})",
     ]

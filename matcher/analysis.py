@@ -21,17 +21,15 @@ SWEDISH_STOP_WORDS = frozenset(
     """.split()
 )
 
-# Words every funding call uses; they say nothing about who the call is for.
+# Words every funding call uses and no profile phrase needs; they say nothing about who a
+# call is for. Words that do form phrases ("climate action", "rural development", "european
+# universities") stay, and inverse document frequency weighs them down where they are common.
 FUNDING_BOILERPLATE = frozenset(
     """
-    expected outcome outcomes scope proposals proposal project projects action actions
-    activities activity call calls topic topics applicants applicant should will shall
-    results result contribute contribution support supporting including include includes
-    expected also new well may must within aim aims objective objectives eu european europe
-    union member states state programme programmes funding fund grant grants type types
-    develop development developing based use using approach approaches ensure related
-    specific key level levels relevant need needs provide providing particular particularly
-    area areas field fields addressed address addressing work working order make
+    expected outcome outcomes scope proposals proposal applicants applicant should will shall
+    contribute contribution including include includes also may must within aim aims
+    objective objectives ensure related relevant particular particularly addressed address
+    addressing order make well
     """.split()
 )
 

@@ -61,9 +61,12 @@ class _Profile:
     weight: float = 1.0
 
 
-def profile_version(department: Department, settings: MatchingSettings) -> str:
+def profile_version(
+    department: Department, settings: MatchingSettings, focus_areas: Sequence[FocusArea] = ()
+) -> str:
     """A short hash of everything that shapes a department's matches."""
-    blob = json.dumps([asdict(department), asdict(settings)], sort_keys=True, ensure_ascii=False)
+    shaping = [asdict(department), asdict(settings), [asdict(area) for area in focus_areas]]
+    blob = json.dumps(shaping, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -152,7 +155,9 @@ class Matcher:
         self.departments = tuple(departments)
         self.focus_areas = tuple(focus_areas)
         self.settings = settings
-        self.versions = {d.id: profile_version(d, settings) for d in self.departments}
+        self.versions = {
+            d.id: profile_version(d, settings, self.focus_areas) for d in self.departments
+        }
         self._profiles = [self._prepare_department(d) for d in self.departments]
         self._areas = [self._prepare_focus_area(a) for a in self.focus_areas]
         self._rules = [
