@@ -172,3 +172,22 @@ def m003_matches(db: Database) -> None:
         },
         pk="id",
     )
+
+
+@migrations()
+def m004_call_analyses(db: Database) -> None:
+    """Keep each call's text analysis, so a re-rank does not analyse every call again."""
+    db["call_analyses"].create(
+        {
+            "call_id": str,
+            "content_hash": str,
+            "analysis_version": str,
+            "language": str,
+            "indices": bytes,
+            "counts": bytes,
+            "rules": str,
+            "swedish_words": str,
+        },
+        pk="call_id",
+        foreign_keys=[("call_id", "calls", "id")],
+    )

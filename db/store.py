@@ -552,6 +552,46 @@ class Store:
             matches_removed=removed,
         )
 
+    def call_analyses(self, version: str) -> dict[str, tuple[str, dict]]:
+        """Stored text analyses of this analysis version: call id -> (content hash, fields)."""
+        rows = self.conn.execute(
+            "SELECT * FROM call_analyses WHERE analysis_version = ?", [version]
+        )
+        return {
+            row["call_id"]: (
+                row["content_hash"],
+                {
+                    "language": row["language"],
+                    "indices": row["indices"],
+                    "counts": row["counts"],
+                    "rules": tuple(json.loads(row["rules"])),
+                    "swedish_words": tuple(json.loads(row["swedish_words"])),
+                },
+            )
+            for row in rows
+        }
+
+    def save_call_analyses(self, analyses: Sequence[tuple[str, str, str, dict]]) -> None:
+        """Store (call id, content hash, analysis version, fields) for each analysed call."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO call_analyses (call_id, content_hash, analysis_version, "
+                "language, indices, counts, rules, swedish_words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        call_id,
+                        content,
+                        version,
+                        fields["language"],
+                        fields["indices"],
+                        fields["counts"],
+                        json.dumps(list(fields["rules"])),
+                        json.dumps(list(fields["swedish_words"]), ensure_ascii=False),
+                    )
+                    for call_id, content, version, fields in analyses
+                ],
+            )
+
     def matches(
         self,
         department_id: str | None = None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from db import Call, Match, MatchRun, Store
 from eufunds.config import Config
+from matcher.analysis import CallAnalysis
 from matcher.evaluation import DepartmentQuality, evaluate_department
 from matcher.rank import Matcher, ScoreTable
 
@@ -30,7 +31,10 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
     started = datetime.now(UTC)
     store.sync_config(config.sources, config.departments, config.focus_areas, started)
     calls = store.matchable_calls(now)
-    matcher = Matcher(config.departments, config.focus_areas, config.matching).fit(calls)
+    matcher = Matcher(config.departments, config.focus_areas, config.matching)
+    known = _stored_analyses(store, matcher, calls)
+    matcher.fit(calls, known)
+    _store_new_analyses(store, matcher, calls, known)
     scored = store.scored_hashes()
     versions = store.matched_versions()
     changed = [c for c in calls if full or scored.get(c.id) != c.content_hash]
@@ -39,12 +43,13 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
     ]
     matches: list[Match] = []
     if changed:
-        matches += matcher.score(changed).matches(now)
+        matches += matcher.score(changed, known).matches(now)
     changed_ids = {c.id for c in changed}
     unchanged = [c for c in calls if c.id not in changed_ids]
     if rescored and unchanged:
         wanted = set(rescored)
-        matches += [m for m in matcher.score(unchanged).matches(now) if m.department_id in wanted]
+        rescoring = matcher.score(unchanged, known).matches(now)
+        matches += [m for m in rescoring if m.department_id in wanted]
     run = store.save_matches(
         matches,
         changed_calls=changed,
@@ -56,6 +61,30 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
         now=datetime.now(UTC),
     )
     return MatchOutcome(run, len(calls))
+
+
+def _stored_analyses(store: Store, matcher: Matcher, calls: list[Call]) -> dict[str, CallAnalysis]:
+    """Analyses kept from earlier runs that still fit the call's content and the analyser."""
+    stored = store.call_analyses(matcher.analyser.version)
+    hashes = {call.id: call.content_hash for call in calls}
+    return {
+        call_id: CallAnalysis.from_fields(fields)
+        for call_id, (content, fields) in stored.items()
+        if hashes.get(call_id) == content
+    }
+
+
+def _store_new_analyses(
+    store: Store, matcher: Matcher, calls: list[Call], known: dict[str, CallAnalysis]
+) -> None:
+    """Keep the analyses made in this run for the next one."""
+    fresh = [
+        (call.id, call.content_hash, matcher.analyser.version, analysis.to_fields())
+        for call, analysis in zip(calls, matcher.analyses(calls, known), strict=True)
+        if call.id not in known
+    ]
+    if fresh:
+        store.save_call_analyses(fresh)
 
 
 def explain(store: Store, config: Config, call_id: str, department_id: str, now: datetime):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import Stemmer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -47,7 +52,11 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer({"sv": "swedish", "en": "english"}[language])
 
 
-@lru_cache(maxsize=200_000)
+# word -> stem, or "" for a stop word; one dictionary look-up per word once a word was seen.
+_CONTENT_STEMS: dict[str, dict[str, str]] = {"en": {}, "sv": {}}
+MAX_CACHED_WORDS = 500_000
+
+
 def stem(word: str, language: str) -> str:
     """The Snowball stem of one lower-case word; hyphenated words stem their last part."""
     head, _, tail = word.rpartition("-")
@@ -55,11 +64,24 @@ def stem(word: str, language: str) -> str:
     return f"{head}-{stemmed}" if head else stemmed
 
 
+def _content_stems(found: list[str], language: str) -> list[str]:
+    """Stems of the content words among ``found``, in order (stop words dropped)."""
+    cache = _CONTENT_STEMS[language]
+    if len(cache) > MAX_CACHED_WORDS:
+        cache.clear()
+    stop = STOP_WORDS[language]
+    for word in set(found).difference(cache):
+        cache[word] = "" if word in stop or len(word) < 2 else stem(word, language)
+    return [stemmed for stemmed in map(cache.__getitem__, found) if stemmed]
+
+
 def detect_language(text: str) -> str:
     """Guess 'sv' or 'en' from common function words and Swedish letters."""
-    words = text.lower().split()
-    swedish = sum(w in _SWEDISH_HINT for w in words) + 2 * sum(c in "åäö" for c in text.lower())
-    english = sum(w in _ENGLISH_HINT for w in words)
+    lowered = text.lower()
+    found = lowered.split()
+    swedish_letters = lowered.count("å") + lowered.count("ä") + lowered.count("ö")
+    swedish = sum(w in _SWEDISH_HINT for w in found) + 2 * swedish_letters
+    english = sum(w in _ENGLISH_HINT for w in found)
     return "sv" if swedish > english else "en"
 
 
@@ -69,12 +91,18 @@ def words(text: str) -> list[str]:
 
 
 def stems(text: str, language: str) -> list[str]:
-    """Stems of the content words of a text, in order; stop words become gaps (None-free)."""
-    stop = STOP_WORDS[language]
-    return [stem(w, language) for w in words(text) if w not in stop and len(w) > 1]
+    """Stems of the content words of a text, in order."""
+    return _content_stems(words(text), language)
 
 
 SWEDISH_TAG = "sv:"
+
+
+def _features(unigrams: list[str], language: str) -> list[str]:
+    features = unigrams + [f"{a} {b}" for a, b in zip(unigrams, unigrams[1:], strict=False)]
+    if language == "sv":
+        return [SWEDISH_TAG + feature for feature in features]
+    return features
 
 
 def terms(text: str, language: str) -> list[str]:
@@ -83,11 +111,7 @@ def terms(text: str, language: str) -> list[str]:
     Swedish features are tagged, so a Swedish stem never meets an English one by accident
     ("parker" and "parking" both stem to "park"); the term list bridges the languages.
     """
-    unigrams = stems(text, language)
-    features = unigrams + [f"{a} {b}" for a, b in zip(unigrams, unigrams[1:], strict=False)]
-    if language == "sv":
-        return [SWEDISH_TAG + feature for feature in features]
-    return features
+    return _features(stems(text, language), language)
 
 
 def phrase_terms(phrase: str, language: str) -> list[str]:
@@ -96,3 +120,106 @@ def phrase_terms(phrase: str, language: str) -> list[str]:
     Stop words inside a phrase are dropped ("våld i nära relationer" -> våld, nära, relation).
     """
     return terms(phrase, language)
+
+
+# Features live in a hashed space of fixed size, so a call is analysed once and its
+# analysis stays valid whatever else is in the corpus or the profiles.
+HASH_SIZE = 1 << 20
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def feature_index(feature: str) -> int:
+    """The stable column of a feature in the hashed feature space."""
+    column = _COLUMNS.get(feature)
+    if column is None:
+        if len(_COLUMNS) > MAX_CACHED_WORDS:
+            _COLUMNS.clear()
+        column = _COLUMNS[feature] = zlib.crc32(feature.encode()) & (HASH_SIZE - 1)
+    return column
+
+
+def feature_indices(features: list[str]) -> np.ndarray:
+    """Columns of many features at once."""
+    return np.fromiter((feature_index(f) for f in features), dtype=np.int32, count=len(features))
+
+
+@dataclass(frozen=True)
+class CallAnalysis:
+    """A call's text analysed once: feature columns and counts, and who-may-apply rule hits.
+
+    Counts are already weighted (title words count ``title_weight`` times).
+    ``swedish_words`` keeps a Swedish call's longer words for compound splitting, which
+    depends on the profiles and so happens when scoring.
+    """
+
+    language: str
+    indices: np.ndarray
+    counts: np.ndarray
+    rules: tuple[str, ...] = ()
+    swedish_words: tuple[str, ...] = ()
+
+    def to_fields(self) -> dict:
+        """Plain fields (arrays as little-endian bytes) for storage."""
+        return {
+            "language": self.language,
+            "indices": self.indices.astype("<i4").tobytes(),
+            "counts": self.counts.astype("<f4").tobytes(),
+            "rules": self.rules,
+            "swedish_words": self.swedish_words,
+        }
+
+    @classmethod
+    def from_fields(cls, fields: dict) -> CallAnalysis:
+        """Rebuild an analysis from its stored fields."""
+        return cls(
+            language=fields["language"],
+            indices=np.frombuffer(fields["indices"], dtype="<i4").astype(np.int32),
+            counts=np.frombuffer(fields["counts"], dtype="<f4").astype(np.float32),
+            rules=tuple(fields["rules"]),
+            swedish_words=tuple(fields["swedish_words"]),
+        )
+
+
+ANALYSIS_VERSION = "1"
+MIN_COMPOUND = 8
+
+
+class Analyser:
+    """Analyses calls with the settings that shape analysis (title weight, rules)."""
+
+    def __init__(self, title_weight: float, rules: Sequence[tuple[str, Sequence[str]]]):
+        self.title_repeats = max(1, round(title_weight))
+        self.rules = [
+            (rule_id, re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE))
+            for rule_id, patterns in rules
+            if patterns
+        ]
+        blob = repr((ANALYSIS_VERSION, self.title_repeats, list(rules), sorted(STOP_WORDS["en"])))
+        self.version = hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    def analyse(
+        self, language: str, title: str, context: str, summary: str, programme: str
+    ) -> CallAnalysis:
+        """Analyse one call's texts (context: call title, programme, divisions, action type)."""
+        title_stems = stems(title, language)
+        body_stems = stems(context, language) + stems(summary, language)
+        counts: dict[int, float] = {}
+        for feature in _features(title_stems, language):
+            column = feature_index(feature)
+            counts[column] = counts.get(column, 0.0) + self.title_repeats
+        for feature in _features(body_stems, language):
+            column = feature_index(feature)
+            counts[column] = counts.get(column, 0.0) + 1.0
+        rule_text = f"{title}\n{summary}\n{programme}"
+        hits = tuple(rule_id for rule_id, pattern in self.rules if pattern.search(rule_text))
+        long_words: tuple[str, ...] = ()
+        if language == "sv":
+            long_words = tuple(
+                sorted({w for w in title_stems + body_stems if len(w) >= MIN_COMPOUND})
+            )
+        columns = np.fromiter(counts, dtype=np.int32, count=len(counts))
+        values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        order = np.argsort(columns)
+        return CallAnalysis(language, columns[order], values[order], hits, long_words)

@@ -1,38 +1,43 @@
 """Rank calls for departments: TF-IDF cosine against bilingual profiles and focus areas.
 
 Pure: calls, profiles and settings in (db record types), matches out. No SQL, no HTTP.
+
+Each call is analysed once (``analyse_call``: hashed features and rule hits, independent of
+the profiles and of the rest of the corpus), so a re-rank after a profile change, or over a
+grown corpus, is sparse-matrix arithmetic on analyses that can be kept between runs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from db.records import Call, Department, FocusArea, Match, MatchingSettings
-from matcher.analysis import SWEDISH_TAG, detect_language, phrase_terms, stems, terms
+from matcher.analysis import (
+    HASH_SIZE,
+    SWEDISH_TAG,
+    Analyser,
+    CallAnalysis,
+    detect_language,
+    feature_index,
+    phrase_terms,
+    terms,
+)
 
 MAX_REASON_TERMS = 6
 FLAG_CLOSING_SOON = "closing-soon"
 FLAG_PREFERRED = "preferred-programme"
 # Share of a phrase keyword's weight carried by its single words (the rest by its bigrams).
 UNIGRAM_SHARE = 0.15
-# Swedish words at least this long are searched for profile words they are compounded of.
-MIN_COMPOUND = 8
+# Shortest profile word looked for inside a Swedish compound.
 MIN_PART = 4
-
-
-def _identity(features: list[str]) -> list[str]:
-    return features
 
 
 @dataclass(frozen=True)
@@ -77,37 +82,32 @@ def call_language(call: Call) -> str:
     return detect_language(f"{call.title} {call.summary}")
 
 
-def call_features(
-    call: Call, settings: MatchingSettings, lexicon: frozenset[str] = frozenset()
-) -> list[str]:
-    """Features of a call: title terms weighted up, then programme, action type and text.
+def analyser_for(settings: MatchingSettings) -> Analyser:
+    """The analyser the matching settings call for."""
+    return Analyser(
+        settings.title_weight,
+        [(rule.id, rule.patterns) for rule in settings.eligibility_rules],
+    )
 
-    Swedish compounds also yield the profile words they are built from
-    ("klimatutmaningar" -> "klimat") when ``lexicon`` knows them.
-    """
-    language = call_language(call)
-    title = terms(call.title, language)
+
+def analyse_call(call: Call, analyser: Analyser) -> CallAnalysis:
+    """Analyse a call: title (weighted up), call title, programme, divisions, action, summary."""
     context = " . ".join(
         [call.call_title, call.programme, " . ".join(call.programme_divisions), call.type_of_action]
     )
-    body = terms(context, language) + terms(call.summary, language)
-    if language == "sv" and lexicon:
-        title += compound_parts(title, lexicon)
-        body += compound_parts(body, lexicon)
-    return title * max(1, round(settings.title_weight)) + body
+    return analyser.analyse(call_language(call), call.title, context, call.summary, call.programme)
 
 
-def compound_parts(features: list[str], lexicon: frozenset[str]) -> list[str]:
-    """Lexicon stems that start or end a longer Swedish word among the (tagged) features."""
+def compound_parts(words: Sequence[str], lexicon: frozenset[str]) -> list[str]:
+    """Lexicon words that start or end a longer Swedish word ("klimatutmaning" -> "klimat")."""
     parts = []
-    for feature in features:
-        word = feature.removeprefix(SWEDISH_TAG)
-        if " " in word or len(word) < MIN_COMPOUND or word in lexicon:
+    for long_word in words:
+        if long_word in lexicon:
             continue
+        ends = range(MIN_PART, len(long_word))
+        parts += [long_word[:end] for end in ends if long_word[:end] in lexicon]
         parts += [
-            SWEDISH_TAG + stem
-            for stem in lexicon
-            if word.startswith(stem) or (word.endswith(stem) and len(stem) >= MIN_PART + 1)
+            long_word[-end:] for end in ends if end > MIN_PART and long_word[-end:] in lexicon
         ]
     return parts
 
@@ -143,6 +143,10 @@ def _prepare_keywords(keywords: dict[str, dict[str, float]]) -> tuple[_Keyword, 
     return tuple(prepared)
 
 
+def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    return normalize(matrix, norm="l2", axis=1, copy=False)
+
+
 class Matcher:
     """Scores calls against department profiles and the strategy's focus areas."""
 
@@ -155,15 +159,13 @@ class Matcher:
         self.departments = tuple(departments)
         self.focus_areas = tuple(focus_areas)
         self.settings = settings
+        self.analyser = analyser_for(settings)
         self.versions = {
             d.id: profile_version(d, settings, self.focus_areas) for d in self.departments
         }
         self._profiles = [self._prepare_department(d) for d in self.departments]
         self._areas = [self._prepare_focus_area(a) for a in self.focus_areas]
-        self._rules = [
-            (rule, [re.compile(p, re.IGNORECASE) for p in rule.patterns])
-            for rule in settings.eligibility_rules
-        ]
+        self._rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
         swedish_words = (
             feature.removeprefix(SWEDISH_TAG)
             for profile in (*self._profiles, *self._areas)
@@ -173,17 +175,19 @@ class Matcher:
             if " " not in feature
         )
         self._lexicon = frozenset(word for word in swedish_words if len(word) >= MIN_PART)
-        self.vectorizer: TfidfVectorizer | None = None
+        self._analyses: dict[str, CallAnalysis] = {}
+        self._last_counts: tuple[tuple[int, ...], sparse.csr_matrix] | None = None
+        self._idf: np.ndarray | None = None
 
     def _prepare_department(self, department: Department) -> _Profile:
         keywords = _expand_keywords(
             {"sv": department.keywords_sv, "en": department.keywords_en}, self.settings.terms
         )
-        negative = tuple(
-            (word, tuple(stems(word, lang)))
+        negative = [
+            (word, tuple(terms(word, language)[-1:]))
             for word in department.negative_keywords
-            for lang in ("en", "sv")
-        )
+            for language in ("en", "sv")
+        ]
         return _Profile(
             id=department.id,
             keywords=_prepare_keywords(keywords),
@@ -205,137 +209,250 @@ class Matcher:
             weight=area.weight,
         )
 
+    # Analysis --------------------------------------------------------------------
+
+    def analyses(
+        self, calls: Sequence[Call], known: Mapping[str, CallAnalysis] | None = None
+    ) -> list[CallAnalysis]:
+        """The analysis of each call: given in ``known``, kept from earlier, or made now."""
+        known = known or {}
+        result = []
+        for call in calls:
+            key = f"{call.id}\x00{call.content_hash}"
+            analysis = known.get(call.id) or self._analyses.get(key)
+            if analysis is None:
+                analysis = analyse_call(call, self.analyser)
+            self._analyses[key] = analysis
+            result.append(analysis)
+        return result
+
+    def _counts_matrix(self, analyses: Sequence[CallAnalysis]) -> sparse.csr_matrix:
+        """Weighted feature counts, one row per call, Swedish compounds split.
+
+        The last matrix is kept: fit() and score() over the same calls build it once.
+        """
+        key = tuple(map(id, analyses))
+        if self._last_counts is not None and self._last_counts[0] == key:
+            return self._last_counts[1].copy()
+        rows = [self._with_compound_parts(a) for a in analyses]
+        lengths = np.fromiter((len(columns) for columns, _ in rows), dtype=np.int64)
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        if rows:
+            indices = np.concatenate([columns for columns, _ in rows])
+            data = np.concatenate([values for _, values in rows])
+        else:
+            indices, data = np.zeros(0, np.int32), np.zeros(0, np.float32)
+        counts = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), HASH_SIZE))
+        self._last_counts = (key, counts)
+        return counts.copy()
+
+    def _with_compound_parts(self, analysis: CallAnalysis) -> tuple[np.ndarray, np.ndarray]:
+        if not analysis.swedish_words:
+            return analysis.indices, analysis.counts
+        parts = compound_parts(analysis.swedish_words, self._lexicon)
+        if not parts:
+            return analysis.indices, analysis.counts
+        extra = np.array([feature_index(SWEDISH_TAG + part) for part in parts], dtype=np.int32)
+        columns, inverse = np.unique(np.concatenate([analysis.indices, extra]), return_inverse=True)
+        values = np.zeros(len(columns), dtype=np.float32)
+        np.add.at(values, inverse, np.concatenate([analysis.counts, np.ones(len(extra))]))
+        return columns, values
+
     # Fitting -------------------------------------------------------------------
 
-    def fit(self, corpus: Sequence[Call]) -> Matcher:
+    def fit(
+        self, corpus: Sequence[Call], known: Mapping[str, CallAnalysis] | None = None
+    ) -> Matcher:
         """Learn term weights (IDF) from a corpus of calls; profiles become vectors."""
-        documents = [call_features(call, self.settings, self._lexicon) for call in corpus]
-        self.vectorizer = TfidfVectorizer(
-            analyzer=_identity, sublinear_tf=True, lowercase=False, dtype=np.float32
-        )
-        self.vectorizer.fit(documents)
-        self._vocabulary = self.vectorizer.vocabulary_
-        self._idf = self.vectorizer.idf_
+        counts = self._counts_matrix(self.analyses(corpus, known))
+        document_frequency = np.bincount(counts.indices, minlength=HASH_SIZE)
+        idf = np.log((1 + len(corpus)) / (1 + document_frequency)) + 1
+        # Profile words no call uses weigh nothing: they would only lengthen profile vectors.
+        self._idf = np.where(document_frequency > 0, idf, 0).astype(np.float32)
         self._department_matrix = self._profile_matrix(self._profiles)
         self._area_matrix = self._profile_matrix(self._areas)
+        self._keyword_matrices = [self._keyword_matrix(p) for p in self._profiles]
         return self
 
-    def _profile_matrix(self, profiles: Sequence[_Profile]) -> sparse.csr_matrix:
-        rows = [self._profile_vector(p) for p in profiles]
-        if not rows:
-            return sparse.csr_matrix((0, len(self._vocabulary)), dtype=np.float32)
-        return sparse.vstack(rows).tocsr()
-
-    def _profile_vector(self, profile: _Profile) -> sparse.csr_matrix:
+    def _profile_vector(self, profile: _Profile) -> dict[int, float]:
         """Weighted keywords (each spread over its features) blended with the description."""
-        size = len(self._vocabulary)
-        keyword_part = np.zeros(size, dtype=np.float64)
+        keywords: dict[int, float] = {}
         for keyword in profile.keywords:
             for feature, share in keyword.features:
-                index = self._vocabulary.get(feature)
-                if index is not None:
-                    keyword_part[index] += keyword.weight * share * self._idf[index]
-        description_part = np.zeros(size, dtype=np.float64)
+                column = feature_index(feature)
+                keywords[column] = keywords.get(column, 0.0) + (
+                    keyword.weight * share * float(self._idf[column])
+                )
+        description: dict[int, float] = {}
         for feature in profile.description:
-            index = self._vocabulary.get(feature)
-            if index is not None:
-                description_part[index] += self._idf[index]
-        vector = _unit(keyword_part) * (1 - self.settings.description_weight)
-        vector += _unit(description_part) * self.settings.description_weight
-        return sparse.csr_matrix(_unit(vector).astype(np.float32))
+            column = feature_index(feature)
+            description[column] = description.get(column, 0.0) + float(self._idf[column])
+        blend = self.settings.description_weight
+        vector: dict[int, float] = {}
+        for part, share in ((keywords, 1 - blend), (description, blend)):
+            norm = _norm(part)
+            for column, value in part.items():
+                vector[column] = vector.get(column, 0.0) + share * value / norm if norm else 0.0
+        norm = _norm(vector)
+        return {column: value / norm for column, value in vector.items() if value} if norm else {}
+
+    def _profile_matrix(self, profiles: Sequence[_Profile]) -> sparse.csr_matrix:
+        rows, columns, values = [], [], []
+        for row, profile in enumerate(profiles):
+            for column, value in self._profile_vector(profile).items():
+                rows.append(row)
+                columns.append(column)
+                values.append(value)
+        shape = (len(profiles), HASH_SIZE)
+        return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
+
+    def _keyword_matrix(self, profile: _Profile) -> sparse.csr_matrix:
+        """One row per keyword: how much each feature of the keyword weighs (for reasons)."""
+        rows, columns, values = [], [], []
+        for row, keyword in enumerate(profile.keywords):
+            for feature, share in keyword.features:
+                column = feature_index(feature)
+                rows.append(row)
+                columns.append(column)
+                values.append(keyword.weight * share * self._idf[column])
+        shape = (len(profile.keywords), HASH_SIZE)
+        return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
 
     # Ranking -------------------------------------------------------------------
 
-    def score(self, calls: Sequence[Call]) -> ScoreTable:
+    def score(
+        self, calls: Sequence[Call], known: Mapping[str, CallAnalysis] | None = None
+    ) -> ScoreTable:
         """Score every call for every department (no deadline filtering)."""
-        if self.vectorizer is None:
+        if self._idf is None:
             raise RuntimeError("Matcher.fit() must run before score()")
-        documents = [call_features(call, self.settings, self._lexicon) for call in calls]
-        matrix = self.vectorizer.transform(documents)
+        analyses = self.analyses(calls, known)
+        counts = self._counts_matrix(analyses)
+        counts.data = (1 + np.log(counts.data)) * self._idf[counts.indices]
+        matrix = _unit_rows(counts)
         text = (matrix @ self._department_matrix.T).toarray()
         if self._areas:
             area_scores = (matrix @ self._area_matrix.T).toarray()
             area_scores *= np.array([a.weight for a in self._areas])
+            focus = area_scores.max(axis=1)
         else:
             area_scores = np.zeros((len(calls), 0))
-        focus = area_scores.max(axis=1) if self._areas else np.zeros(len(calls))
-        combined = text * (1 + self.settings.focus_weight * focus[:, None])
-        modifiers, details = self._modifiers(calls)
-        return ScoreTable(
-            self, list(calls), matrix, text, area_scores, focus, combined * modifiers, details
+            focus = np.zeros(len(calls))
+        factors = _Factors.compute(self, calls, analyses, matrix)
+        final = text * (1 + self.settings.focus_weight * focus[:, None]) * factors.product
+        return ScoreTable(self, list(calls), matrix, text, area_scores, focus, final, factors)
+
+
+@dataclass
+class _Factors:
+    """Preferred programmes, negative keywords and who-may-apply rules, as score factors."""
+
+    product: np.ndarray
+    preferred: np.ndarray
+    negative_hits: np.ndarray
+    negative_by_profile: dict[int, list[tuple[int, str]]]
+    rules: list[tuple[str, ...]]
+
+    @classmethod
+    def compute(cls, matcher, calls, analyses, matrix) -> _Factors:
+        settings = matcher.settings
+        profiles = matcher._profiles
+        preferred = np.zeros((len(calls), len(profiles)), dtype=bool)
+        by_programme: dict[str, np.ndarray] = {}
+        for i, call in enumerate(calls):
+            if call.programme not in by_programme:
+                by_programme[call.programme] = np.array(
+                    [
+                        any(_programme_matches(call.programme, p) for p in pr.preferred)
+                        for pr in profiles
+                    ],
+                    dtype=bool,
+                )
+            preferred[i] = by_programme[call.programme]
+        # A negative keyword is found when the call has its last feature: the word itself,
+        # or for a phrase its last word pair.
+        negative_words = [
+            (j, word, feature_index(features[-1]))
+            for j, profile in enumerate(profiles)
+            for word, features in profile.negative
+        ]
+        present = matrix.copy()
+        present.data[:] = 1
+        if negative_words:
+            columns = np.array([column for _, _, column in negative_words])
+            hits = present[:, columns].toarray() > 0
+        else:
+            hits = np.zeros((len(calls), 0), dtype=bool)
+        negative = np.zeros((len(calls), len(profiles)), dtype=bool)
+        for k, (j, _, _) in enumerate(negative_words):
+            negative[:, j] |= hits[:, k]
+        rule_factor = np.array([_product(matcher._rule_factors, a.rules) for a in analyses])
+        product = (
+            np.where(preferred, 1 + settings.preferred_programme_boost, 1.0)
+            * np.where(negative, settings.negative_keyword_penalty, 1.0)
+            * rule_factor[:, None]
+        )
+        return cls(
+            product=product,
+            preferred=preferred,
+            negative_hits=hits,
+            negative_by_profile=_group_negatives(negative_words),
+            rules=[a.rules for a in analyses],
         )
 
-    def _modifiers(
-        self, calls: Sequence[Call]
-    ) -> tuple[np.ndarray, list[list[list[tuple[str, float]]]]]:
-        """Factors per call and department (preferred programmes, negatives, who may apply),
-        each with the flag that explains it."""
-        factors = np.ones((len(calls), len(self._profiles)))
-        details: list[list[list[tuple[str, float]]]] = []
-        settings = self.settings
-        for i, call in enumerate(calls):
-            language = call_language(call)
-            text = f"{call.title}\n{call.summary}"
-            text_stems = stems(text, language)
-            call_stems = set(text_stems)
-            stem_text = f" {' '.join(text_stems)} "
-            rule_text = f"{text}\n{call.programme}"
-            rules = [
-                (f"rule:{rule.id}", rule.factor)
-                for rule, patterns in self._rules
-                if any(p.search(rule_text) for p in patterns)
-            ]
-            row = []
-            for j, profile in enumerate(self._profiles):
-                pair: list[tuple[str, float]] = []
-                if any(_programme_matches(call.programme, p) for p in profile.preferred):
-                    pair.append((FLAG_PREFERRED, 1 + settings.preferred_programme_boost))
-                negative = next(
-                    (
-                        word
-                        for word, parts in profile.negative
-                        if _contains(call_stems, stem_text, parts)
-                    ),
-                    None,
-                )
-                if negative:
-                    pair.append((f"negative:{negative}", settings.negative_keyword_penalty))
-                pair += rules
-                for _, factor in pair:
-                    factors[i, j] *= factor
-                row.append(pair)
-            details.append(row)
-        return factors, details
+    def details(self, matcher: Matcher, i: int, j: int) -> list[tuple[str, float]]:
+        """The factors of one call for one department, each with its flag."""
+        settings = matcher.settings
+        found: list[tuple[str, float]] = []
+        if self.preferred[i, j]:
+            found.append((FLAG_PREFERRED, 1 + settings.preferred_programme_boost))
+        hit = next(
+            (word for k, word in self.negative_by_profile.get(j, ()) if self.negative_hits[i, k]),
+            None,
+        )
+        if hit:
+            found.append((f"negative:{hit}", settings.negative_keyword_penalty))
+        found += [(f"rule:{rule}", matcher._rule_factors[rule]) for rule in self.rules[i]]
+        return found
 
 
-def _contains(call_stems: set[str], stem_text: str, phrase: tuple[str, ...]) -> bool:
-    if len(phrase) == 1:
-        return phrase[0] in call_stems
-    return f" {' '.join(phrase)} " in stem_text
+def _product(factors: dict[str, float], names: Sequence[str]) -> float:
+    result = 1.0
+    for name in names:
+        result *= factors.get(name, 1.0)
+    return result
+
+
+def _group_negatives(negative_words) -> dict[int, list[tuple[int, str]]]:
+    """Negative keyword columns (k) and words, by profile."""
+    grouped: dict[int, list[tuple[int, str]]] = {}
+    for k, (j, word, _) in enumerate(negative_words):
+        grouped.setdefault(j, []).append((k, word))
+    return grouped
 
 
 def _programme_matches(programme: str, preferred: str) -> bool:
     """True when a programme name carries the preferred abbreviation, e.g. '(LIFE)'."""
-    return re.search(rf"\b{re.escape(preferred)}\b", programme, re.IGNORECASE) is not None
+    words = {w.strip("()+").upper() for w in programme.replace("(", " ").split()}
+    return preferred.upper() in words
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(vector)
-    return vector / norm if norm else vector
+def _norm(vector: dict[int, float]) -> float:
+    return float(np.sqrt(sum(value * value for value in vector.values())))
 
 
 class ScoreTable:
     """Scores of calls x departments, and the matches (with reasons) they make."""
 
-    def __init__(self, matcher, calls, matrix, text, area_scores, focus, final, details):
+    def __init__(self, matcher, calls, matrix, text, area_scores, focus, final, factors):
         self.matcher = matcher
         self.calls = calls
-        self.matrix = normalize(matrix) if matrix.shape[0] else matrix
+        self.matrix = matrix
         self.text = text
         self.area_scores = area_scores
         self.focus = focus
         self.final = final
-        self.details = details
+        self.factors = factors
 
     def ranking(self, department_id: str) -> list[str]:
         """Call ids for one department, best first."""
@@ -360,21 +477,29 @@ class ScoreTable:
         Closed calls and calls whose every deadline has passed are never matched
         (unless ignore_deadlines); calls closing within the lead time are flagged.
         """
+        departments = self.matcher.departments
+        floors = np.array([(min_scores or {}).get(d.id, d.min_score) for d in departments])
+        selected = self.final >= floors
+        if not ignore_deadlines:
+            matchable = np.array([is_matchable(call, now) for call in self.calls], dtype=bool)
+            selected &= matchable[:, None]
         results = []
-        for i, call in enumerate(self.calls):
-            if not ignore_deadlines and not is_matchable(call, now):
-                continue
-            for j, department in enumerate(self.matcher.departments):
-                floor = (min_scores or {}).get(department.id, department.min_score)
-                if self.final[i, j] < floor:
-                    continue
-                results.append(self.match(i, j, now))
+        for j in range(len(departments)):
+            rows = np.flatnonzero(selected[:, j])
+            reasons = self._reason_terms(rows, j)
+            results += [self.match(i, j, now, reasons[n]) for n, i in enumerate(rows)]
         return results
 
-    def match(self, i: int, j: int, now: datetime | None = None) -> Match:
+    def match(
+        self,
+        i: int,
+        j: int,
+        now: datetime | None = None,
+        terms: tuple[tuple[str, float], ...] | None = None,
+    ) -> Match:
         """The match of call i for department j, with the terms and focus areas behind it."""
         call, department = self.calls[i], self.matcher.departments[j]
-        flags = [flag for flag, _ in self.details[i][j]]
+        flags = [flag for flag, _ in self.factors.details(self.matcher, i, j)]
         if now is not None and closing_soon(call, now, department.lead_time_days):
             flags.append(FLAG_CLOSING_SOON)
         return Match(
@@ -383,7 +508,7 @@ class ScoreTable:
             score=round(float(self.final[i, j]), 4),
             text_score=round(float(self.text[i, j]), 4),
             focus_score=round(float(self.focus[i]), 4),
-            terms=self._reason_terms(i, self.matcher._profiles[j]),
+            terms=terms if terms is not None else self._reason_terms(np.array([i]), j)[0],
             focus_areas=self._reason_areas(i),
             flags=tuple(flags),
             profile_version=self.matcher.versions[department.id],
@@ -393,41 +518,38 @@ class ScoreTable:
         """Everything behind the score of call i for department j."""
         department = self.matcher.departments[j]
         areas = self.matcher.focus_areas
+        by_area = [
+            (areas[k].name, round(float(self.area_scores[i, k]), 4)) for k in range(len(areas))
+        ]
         return Explanation(
             match=self.match(i, j, now),
             call=self.calls[i],
             department=department,
-            factors=tuple(self.details[i][j]),
-            focus_by_area=tuple(
-                sorted(
-                    (
-                        (areas[k].name, round(float(self.area_scores[i, k]), 4))
-                        for k in range(len(areas))
-                    ),
-                    key=lambda item: -item[1],
-                )
-            ),
+            factors=tuple(self.factors.details(self.matcher, i, j)),
+            focus_by_area=tuple(sorted(by_area, key=lambda item: -item[1])),
             above_minimum=bool(self.final[i, j] >= department.min_score),
             matchable=is_matchable(self.calls[i], now),
         )
 
-    def _reason_terms(self, i: int, profile: _Profile) -> tuple[tuple[str, float], ...]:
-        """The profile keywords the call contains, by their share of the text score."""
-        row = self.matrix.getrow(i)
-        present = dict(zip(row.indices, row.data, strict=False))
-        vocabulary = self.matcher._vocabulary
-        idf = self.matcher._idf
-        contributions: dict[str, float] = defaultdict(float)
-        for keyword in profile.keywords:
-            for feature, share in keyword.features:
-                index = vocabulary.get(feature)
-                if index in present:
-                    contributions[keyword.label] += (
-                        present[index] * keyword.weight * share * idf[index]
-                    )
-        total = sum(contributions.values())
-        ranked = sorted(contributions.items(), key=lambda item: -item[1])[:MAX_REASON_TERMS]
-        return tuple((label, round(float(value / total), 3)) for label, value in ranked if total)
+    def _reason_terms(self, rows: np.ndarray, j: int) -> list[tuple[tuple[str, float], ...]]:
+        """For each call row: the profile keywords it contains, by share of the text score."""
+        if len(rows) == 0:
+            return []
+        keywords = self.matcher._profiles[j].keywords
+        contributions = (self.matrix[rows] @ self.matcher._keyword_matrices[j].T).toarray()
+        totals = contributions.sum(axis=1)
+        reasons = []
+        for row, total in zip(contributions, totals, strict=True):
+            if total <= 0:
+                reasons.append(())
+                continue
+            best = np.argsort(-row, kind="stable")[:MAX_REASON_TERMS]
+            reasons.append(
+                tuple(
+                    (keywords[k].label, round(float(row[k] / total), 3)) for k in best if row[k] > 0
+                )
+            )
+        return reasons
 
     def _reason_areas(self, i: int) -> tuple[str, ...]:
         threshold = self.matcher.settings.focus_threshold

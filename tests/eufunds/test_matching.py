@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -26,7 +27,8 @@ from db.records import Call, Department, Match
 from eufunds.cli import main
 from eufunds.config import load_config
 from eufunds.matching import MatchOutcome, evaluate, explain, read_labelled_calls, run_match
-from matcher.rank import is_matchable, profile_version
+from matcher.analysis import CallAnalysis
+from matcher.rank import Matcher, analyse_call, is_matchable, profile_version
 from tests.conftest import SHARED
 
 NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
@@ -238,6 +240,28 @@ def test_changed_focus_areas_rescore_the_matches(matched_store, config, first_ru
     run_match(matched_store, replace(config, focus_areas=()), NOW)
     assert matched_store.matches()
     assert all(m.focus_score == 0 for m in matched_store.matches())
+
+
+def test_call_analyses_are_kept_and_reused(matched_store, config, first_run):
+    """Every matchable call's analysis is stored once and read back unchanged."""
+    matcher = Matcher(config.departments, config.focus_areas, config.matching)
+    stored = matched_store.call_analyses(matcher.analyser.version)
+    assert set(stored) == {call.id for call in first_run.matchable}
+    call = first_run.matchable[0]
+    content, fields = stored[call.id]
+    assert content == call.content_hash
+    again = analyse_call(call, matcher.analyser)
+    kept = CallAnalysis.from_fields(fields)
+    assert np.array_equal(kept.indices, again.indices)
+    assert np.array_equal(kept.counts, again.counts)
+    assert kept.rules == again.rules
+
+
+def test_other_analysis_version_is_not_reused(matched_store, config):
+    """Analyses made with other settings (another title weight) are not read back."""
+    tuned = replace(config.matching, title_weight=config.matching.title_weight + 1)
+    matcher = Matcher(config.departments, config.focus_areas, tuned)
+    assert matched_store.call_analyses(matcher.analyser.version) == {}
 
 
 def test_full_run_rescores_everything(matched_store, config, first_run):
