@@ -15,8 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/eufunds config check
-	$(BIN)/eufunds crawl --replay $(SHARED)/snapshot
-	$(BIN)/eufunds match --as-of 2026-08-22
+	$(BIN)/eufunds run-once --replay $(SHARED)/snapshot --as-of 2026-08-22
 
 test: $(STAMP)
 	$(BIN)/ruff check .

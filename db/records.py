@@ -38,6 +38,7 @@ class Department:
     lead_time_days: int
     recipients: tuple[str, ...]
     digest_weekday: str
+    send_empty_digest: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,3 +169,40 @@ class Match:
     focus_areas: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     profile_version: str = ""
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """A call in a department's digest, with why it is there this week."""
+
+    call: Call
+    match: Match
+    reasons: tuple[str, ...]
+    changes: tuple[CallChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigestHistory:
+    """What a department has already been sent."""
+
+    sent_call_ids: frozenset[str]
+    closing_soon_sent: frozenset[str]
+    last_sent_at: datetime | None
+
+
+@dataclass
+class Digest:
+    """One department's digest for one ISO week, as recorded."""
+
+    id: int
+    department_id: str
+    iso_week: str
+    status: str
+    recipients: list[str]
+    message_id: str = ""
+    subject: str = ""
+    outbox_path: str = ""
+    item_count: int = 0
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    error: str = ""

@@ -191,3 +191,36 @@ def m004_call_analyses(db: Database) -> None:
         pk="call_id",
         foreign_keys=[("call_id", "calls", "id")],
     )
+
+
+@migrations()
+def m005_digests(db: Database) -> None:
+    """Record each weekly digest and its items, and hold the job lock."""
+    db["digests"].create(
+        {
+            "id": int,
+            "department_id": str,
+            "iso_week": str,
+            "status": str,
+            "recipients": str,
+            "message_id": str,
+            "subject": str,
+            "outbox_path": str,
+            "item_count": int,
+            "claimed_at": str,
+            "sent_at": str,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("department_id", "departments", "id")],
+    )
+    db["digests"].create_index(["department_id", "iso_week"], unique=True)
+    db["digest_items"].create(
+        {"digest_id": int, "call_id": str, "reason": str},
+        pk=("digest_id", "call_id"),
+        foreign_keys=[("digest_id", "digests", "id"), ("call_id", "calls", "id")],
+    )
+    db["digest_items"].create_index(["call_id"])
+    db["job_locks"].create(
+        {"name": str, "holder": str, "acquired_at": str, "expires_at": str}, pk="name"
+    )

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -17,6 +17,8 @@ from db.records import (
     CallChange,
     CrawlRun,
     Department,
+    Digest,
+    DigestHistory,
     FocusArea,
     Match,
     MatchRun,
@@ -592,6 +594,141 @@ class Store:
                 ],
             )
 
+    # Digests -------------------------------------------------------------------
+
+    def claim_digest(
+        self, department_id: str, iso_week: str, recipients: Sequence[str], now: datetime
+    ) -> int | None:
+        """Claim a department's digest for a week; None when it was already sent or claimed.
+
+        Claiming is the once-only check and its record in one step: a unique index on
+        (department, week) lets only one claim through, and only a failed digest can be
+        claimed again. A digest left 'claimed' by a process that stopped while sending is
+        not retried: it may have gone out.
+        """
+        stamp = to_text(now)
+        with self.conn:
+            try:
+                cursor = self.conn.execute(
+                    "INSERT INTO digests (department_id, iso_week, status, recipients, "
+                    "item_count, claimed_at) VALUES (?, ?, 'claimed', ?, 0, ?)",
+                    [department_id, iso_week, json.dumps(list(recipients)), stamp],
+                )
+                return cursor.lastrowid
+            except sqlite3.IntegrityError:
+                retried = self.conn.execute(
+                    "UPDATE digests SET status = 'claimed', claimed_at = ?, recipients = ?, "
+                    "error = NULL WHERE department_id = ? AND iso_week = ? AND status = 'failed' "
+                    "RETURNING id",
+                    [stamp, json.dumps(list(recipients)), department_id, iso_week],
+                ).fetchone()
+                return retried[0] if retried else None
+
+    def finish_digest(
+        self,
+        digest_id: int,
+        status: str,
+        items: Sequence[tuple[str, str]] = (),
+        message_id: str = "",
+        subject: str = "",
+        outbox_path: str = "",
+        sent_at: datetime | None = None,
+        error: str = "",
+    ) -> None:
+        """Record how a claimed digest ended, with its items (call id, reasons), at once."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE digests SET status = ?, message_id = ?, subject = ?, outbox_path = ?, "
+                "item_count = ?, sent_at = ?, error = ? WHERE id = ?",
+                [
+                    status,
+                    message_id,
+                    subject,
+                    outbox_path,
+                    len(items),
+                    to_text(sent_at),
+                    error or None,
+                    digest_id,
+                ],
+            )
+            self.conn.execute("DELETE FROM digest_items WHERE digest_id = ?", [digest_id])
+            self.conn.executemany(
+                "INSERT INTO digest_items (digest_id, call_id, reason) VALUES (?, ?, ?)",
+                [(digest_id, call_id, reason) for call_id, reason in items],
+            )
+
+    def digest_history(self, department_id: str) -> DigestHistory:
+        """The calls already delivered to a department, and when it last got a digest."""
+        rows = self.conn.execute(
+            "SELECT i.call_id, i.reason, d.sent_at FROM digest_items i "
+            "JOIN digests d ON d.id = i.digest_id "
+            "WHERE d.department_id = ? AND d.status IN ('sent', 'written')",
+            [department_id],
+        ).fetchall()
+        last = self.conn.execute(
+            "SELECT max(sent_at) FROM digests WHERE department_id = ? "
+            "AND status IN ('sent', 'written')",
+            [department_id],
+        ).fetchone()[0]
+        return DigestHistory(
+            sent_call_ids=frozenset(row["call_id"] for row in rows),
+            closing_soon_sent=frozenset(
+                row["call_id"] for row in rows if "closing-soon" in row["reason"].split(",")
+            ),
+            last_sent_at=from_text(last),
+        )
+
+    def changes_since(self, call_ids: Sequence[str], since: datetime) -> dict[str, list]:
+        """Changes of these calls recorded after a moment, by call."""
+        found: dict[str, list] = {}
+        for call_id in call_ids:
+            changes = [c for c in self.call_changes(call_id) if c.changed_at > since]
+            if changes:
+                found[call_id] = changes
+        return found
+
+    def digests(self, iso_week: str | None = None) -> list[Digest]:
+        """Recorded digests (of one ISO week, or all), newest first."""
+        where, params = ("WHERE iso_week = ?", [iso_week]) if iso_week else ("", [])
+        rows = self.conn.execute(f"SELECT * FROM digests {where} ORDER BY id DESC", params)
+        return [_digest_from_row(row) for row in rows]
+
+    def digest_items(self, digest_id: int) -> list[tuple[str, str]]:
+        """The (call id, reasons) of one digest."""
+        rows = self.conn.execute(
+            "SELECT call_id, reason FROM digest_items WHERE digest_id = ? ORDER BY call_id",
+            [digest_id],
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    # Job lock --------------------------------------------------------------------
+
+    def acquire_lock(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take a named lock unless someone else holds it and it has not expired."""
+        with self.conn:
+            self.conn.execute(
+                "DELETE FROM job_locks WHERE name = ? AND expires_at < ?", [name, to_text(now)]
+            )
+            try:
+                self.conn.execute(
+                    "INSERT INTO job_locks (name, holder, acquired_at, expires_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [name, holder, to_text(now), to_text(now + ttl)],
+                )
+            except sqlite3.IntegrityError:
+                return False
+        return True
+
+    def release_lock(self, name: str, holder: str) -> None:
+        """Give a lock back (only its holder can)."""
+        with self.conn:
+            self.conn.execute("DELETE FROM job_locks WHERE name = ? AND holder = ?", [name, holder])
+
+    def lock_holder(self, name: str) -> str | None:
+        """Who holds a lock, if anyone."""
+        row = self.conn.execute("SELECT holder FROM job_locks WHERE name = ?", [name]).fetchone()
+        return row[0] if row else None
+
     def matches(
         self,
         department_id: str | None = None,
@@ -619,6 +756,23 @@ class Store:
             [call_id, department_id],
         ).fetchone()
         return _match_from_row(row) if row else None
+
+
+def _digest_from_row(row: sqlite3.Row) -> Digest:
+    return Digest(
+        id=row["id"],
+        department_id=row["department_id"],
+        iso_week=row["iso_week"],
+        status=row["status"],
+        recipients=json.loads(row["recipients"] or "[]"),
+        message_id=row["message_id"] or "",
+        subject=row["subject"] or "",
+        outbox_path=row["outbox_path"] or "",
+        item_count=row["item_count"] or 0,
+        claimed_at=from_text(row["claimed_at"]),
+        sent_at=from_text(row["sent_at"]),
+        error=row["error"] or "",
+    )
 
 
 def _match_row(match: Match, stamp: str) -> tuple:

@@ -18,8 +18,11 @@ from rich.table import Table
 from db import Call, CrawlRun, Store, StoreError
 from eufunds.config import Config, ConfigError, load_config
 from eufunds.crawling import CrawlOptions, crawl
+from eufunds.digests import DigestOutcome, send_digests
 from eufunds.matching import evaluate, explain, read_labelled_calls, run_match
+from eufunds.pipeline import Busy, crawl_and_match, digests_due, run_once
 from matcher.evaluation import mean
+from notifier.send import SendError, smtp_settings_from_env
 
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 DEFAULT_DB = Path("var/eufunds.db")
@@ -361,6 +364,208 @@ def evaluate_command(labels_path: Path, rankings_out: Path | None, config: Confi
             json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8"
         )
         click.echo(f"rankings written to {rankings_out}")
+
+
+DEFAULT_OUTBOX = Path("var/outbox")
+
+
+def with_outbox(command):
+    """Add --outbox (envvar EUFUNDS_OUTBOX) to a command."""
+    return click.option(
+        "--outbox",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="EUFUNDS_OUTBOX",
+        default=DEFAULT_OUTBOX,
+        show_default=True,
+        help="Folder for .eml files when there is no SMTP server, or with --dry-run.",
+    )(command)
+
+
+def _smtp(dry_run: bool):
+    """SMTP settings from the environment (none for a dry run)."""
+    if dry_run:
+        return None
+    try:
+        return smtp_settings_from_env()
+    except SendError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _print_digests(outcomes: list[DigestOutcome]) -> None:
+    table = Table(title="Digests")
+    for column in ("department", "week", "status", "calls", "file or error"):
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        table.add_row(
+            o.department_id, o.iso_week, o.status, str(o.items), str(o.path or o.error or "")
+        )
+    _console().print(table)
+
+
+@main.command("digest")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write the digests to the outbox and record nothing; never send.",
+)
+@click.option("--as-of", "as_of", help="Build the digests as of this date (YYYY-MM-DD).")
+@click.option("--department", "department_ids", multiple=True, help="Only these departments.")
+@with_outbox
+@with_db
+@with_config
+def digest_command(
+    dry_run: bool,
+    as_of: str | None,
+    department_ids: tuple[str, ...],
+    outbox: Path,
+    db_path: Path,
+    config: Config,
+):
+    """Send this week's digest to every department that has not had it (once per ISO week).
+
+    Without EUFUNDS_SMTP_HOST the digests are written as .eml files to the outbox.
+
+    Example: eufunds digest --dry-run --outbox /tmp/preview
+    """
+    known = {d.id for d in config.departments}
+    unknown = sorted(set(department_ids) - known)
+    if unknown:
+        raise click.ClickException(f"unknown department: {', '.join(unknown)}")
+    now = _as_of(as_of)
+    smtp = _smtp(dry_run)
+    with _open_store(db_path) as store:
+        store.sync_config(config.sources, config.departments, config.focus_areas, now)
+        outcomes = send_digests(
+            store,
+            config,
+            now,
+            outbox,
+            smtp,
+            dry_run=dry_run,
+            department_ids=list(department_ids) or None,
+        )
+    _print_digests(outcomes)
+    failed = [o for o in outcomes if o.status == "failed"]
+    for o in failed:
+        click.echo(f"{o.department_id}: {o.error}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@main.command("run-once")
+@click.option(
+    "--as-of",
+    "as_of",
+    help="Run as of this date (YYYY-MM-DD): deadlines, weeks and "
+    "'closing soon' are judged against it.",
+)
+@click.option(
+    "--replay",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="EUFUNDS_REPLAY",
+    default=None,
+    help="Crawl from saved answers in DIR/<source>/ instead of the network.",
+)
+@click.option("--dry-run", is_flag=True, help="Digests to the outbox only, recorded nowhere.")
+@with_outbox
+@with_db
+@with_config
+def run_once_command(
+    as_of: str | None,
+    replay: Path | None,
+    dry_run: bool,
+    outbox: Path,
+    db_path: Path,
+    config: Config,
+):
+    """Run the main job now: crawl -> match -> digests.
+
+    Example: eufunds run-once --replay ../shared/snapshot --as-of 2026-08-22
+    """
+    now = _as_of(as_of)
+    smtp = _smtp(dry_run)
+    _open_store(db_path).close()
+    try:
+        summary = run_once(config, db_path, now, outbox, smtp, replay=replay, dry_run=dry_run)
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
+    console = _console()
+    console.print(_runs_table("Crawl", summary.crawl_runs, history=False))
+    click.echo(f"calls stored: {summary.calls_stored}")
+    matches = Table(title=f"Matches as of {now:%Y-%m-%d}")
+    matches.add_column("department")
+    matches.add_column("matches", justify="right")
+    for department in config.departments:
+        matches.add_row(department.name, str(summary.matches_per_department[department.id]))
+    console.print(matches)
+    _print_digests(summary.digests)
+    written = [o for o in summary.digests if o.path]
+    delivered = [o for o in summary.digests if o.status in ("sent", "written", "dry-run")]
+    click.echo(f"digests delivered: {len(delivered)} of {len(summary.digests)}")
+    if written:
+        click.echo(f"open one: {written[0].path}")
+    if any(o.status == "failed" for o in summary.digests):
+        sys.exit(1)
+
+
+@main.command("schedule")
+@click.option(
+    "--replay",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="EUFUNDS_REPLAY",
+    default=None,
+    help="Crawl from saved answers instead of the network (for trying it out).",
+)
+@with_outbox
+@with_db
+@with_config
+def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: Config):
+    """Run the jobs on their cron times in the foreground (crawl + match daily, digests weekly).
+
+    Example: eufunds schedule --db /srv/eufunds/eufunds.db
+    """
+    import logging
+
+    from scheduler.jobs import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log = logging.getLogger("eufunds.scheduler")
+    smtp = _smtp(False)
+    _open_store(db_path).close()
+
+    def crawl_job():
+        try:
+            summary = crawl_and_match(config, db_path, datetime.now(LOCAL_TZ), replay)
+        except Busy as exc:
+            log.warning("crawl skipped: %s", exc)
+            return "skipped"
+        stored = summary.match.run.matches_stored
+        return f"{len(summary.crawl_runs)} sources crawled, {stored} matches stored"
+
+    def digest_job():
+        try:
+            outcomes = digests_due(config, db_path, datetime.now(LOCAL_TZ), outbox, smtp)
+        except Busy as exc:
+            log.warning("digests skipped: %s", exc)
+            return "skipped"
+        return ", ".join(f"{o.department_id}: {o.status}" for o in outcomes) or "none due today"
+
+    schedule = config.schedule
+    scheduler = build_scheduler(
+        schedule.timezone,
+        schedule.crawl,
+        schedule.digest,
+        schedule.misfire_grace_minutes,
+        crawl_job,
+        digest_job,
+    )
+    for job in scheduler.get_jobs():
+        click.echo(f"{job.id}: {job.trigger}")
+    click.echo("running; stop with Ctrl+C")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("stopped")
 
 
 @main.group("calls")

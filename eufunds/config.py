@@ -8,6 +8,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
 
 from db.records import Department, EligibilityRule, FocusArea, MatchingSettings, Source
 
@@ -40,6 +43,16 @@ class Organisation:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    """When the jobs run (cron expressions, in the given time zone)."""
+
+    timezone: str = "Europe/Stockholm"
+    crawl: str = "30 5 * * *"
+    digest: str = "0 7 * * *"
+    misfire_grace_minutes: int = 120
+
+
+@dataclass(frozen=True)
 class CrawlSettings:
     """How politely and patiently sources are crawled."""
 
@@ -63,6 +76,7 @@ class Config:
     departments: tuple[Department, ...]
     focus_areas: tuple[FocusArea, ...] = field(default_factory=tuple)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
 
     def source(self, source_id: str) -> Source:
         """The source with this id."""
@@ -87,7 +101,7 @@ def load_config(directory: str | Path | None = None) -> Config:
     if not folder.is_dir():
         raise ConfigError(folder, "", "configuration folder not found")
     settings = _read_toml(folder / "eufunds.toml")
-    organisation, crawl = _parse_settings(folder / "eufunds.toml", settings)
+    organisation, crawl, schedule = _parse_settings(folder / "eufunds.toml", settings)
     sources = _parse_sources(folder / "sources.toml", _read_toml(folder / "sources.toml"))
     departments = _parse_departments(
         folder / "departments.toml", _read_toml(folder / "departments.toml")
@@ -96,7 +110,9 @@ def load_config(directory: str | Path | None = None) -> Config:
         folder / "focus_areas.toml", _read_toml(folder / "focus_areas.toml")
     )
     matching = _parse_matching(folder / "matching.toml", _read_toml(folder / "matching.toml"))
-    return Config(folder, organisation, crawl, sources, departments, focus_areas, matching)
+    return Config(
+        folder, organisation, crawl, sources, departments, focus_areas, matching, schedule
+    )
 
 
 def _read_toml(path: Path) -> dict:
@@ -206,7 +222,9 @@ def _check_keywords(path: Path, entry: str, keywords: Any) -> tuple[dict, dict]:
     return result[0], result[1]
 
 
-def _parse_settings(path: Path, document: dict) -> tuple[Organisation, CrawlSettings]:
+def _parse_settings(
+    path: Path, document: dict
+) -> tuple[Organisation, CrawlSettings, ScheduleSettings]:
     top = _check_table(
         path,
         "",
@@ -214,6 +232,7 @@ def _parse_settings(path: Path, document: dict) -> tuple[Organisation, CrawlSett
         {
             "organisation": ((dict,), REQUIRED),
             "crawl": ((dict,), {}),
+            "schedule": ((dict,), {}),
         },
     )
     org = _check_table(
@@ -250,7 +269,36 @@ def _parse_settings(path: Path, document: dict) -> tuple[Organisation, CrawlSett
     for key, value in crawl.items():
         if value < 0 or (key in ("download_timeout", "page_size") and value == 0):
             raise ConfigError(path, "crawl", f"'{key}' must be positive")
-    return Organisation(**org), CrawlSettings(**crawl)
+    return Organisation(**org), CrawlSettings(**crawl), _parse_schedule(path, top["schedule"])
+
+
+def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
+    defaults = ScheduleSettings()
+    schedule = _check_table(
+        path,
+        "schedule",
+        table,
+        {
+            "timezone": ((str,), defaults.timezone),
+            "crawl": ((str,), defaults.crawl),
+            "digest": ((str,), defaults.digest),
+            "misfire_grace_minutes": ((int,), defaults.misfire_grace_minutes),
+        },
+    )
+    try:
+        ZoneInfo(schedule["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(path, "schedule", f"unknown time zone {schedule['timezone']!r}") from None
+    for key in ("crawl", "digest"):
+        try:
+            CronTrigger.from_crontab(schedule[key], timezone=ZoneInfo(schedule["timezone"]))
+        except ValueError as exc:
+            raise ConfigError(
+                path, "schedule", f"'{key}' is not a cron expression: {exc}"
+            ) from None
+    if schedule["misfire_grace_minutes"] < 1:
+        raise ConfigError(path, "schedule", "'misfire_grace_minutes' must be at least 1")
+    return ScheduleSettings(**schedule)
 
 
 def _parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
@@ -300,6 +348,7 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
                 "description_en": ((str,), REQUIRED),
                 "recipients": ((list,), REQUIRED),
                 "digest_weekday": ((str,), "monday"),
+                "send_empty_digest": ((bool,), False),
                 "min_score": ((int, float), 0.15),
                 "lead_time_days": ((int,), 21),
                 "preferred_programmes": ((list,), []),
@@ -338,6 +387,7 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
                 lead_time_days=table["lead_time_days"],
                 recipients=tuple(recipients),
                 digest_weekday=table["digest_weekday"],
+                send_empty_digest=table["send_empty_digest"],
             )
         )
     return tuple(departments)

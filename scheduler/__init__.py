@@ -1,0 +1,1 @@
+"""APScheduler jobs that run crawl -> match -> digest on their cron times."""

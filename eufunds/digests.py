@@ -1,0 +1,138 @@
+"""Send each department its weekly digest: at most once per ISO week, never twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from db import Store
+from eufunds.config import WEEKDAYS, Config
+from notifier.render import DigestContext, build_digest, iso_week
+from notifier.selection import select_items
+from notifier.send import SendError, SmtpSender, SmtpSettings, write_outbox
+
+LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    """What happened to one department's digest in a run."""
+
+    department_id: str
+    iso_week: str
+    status: str
+    items: int = 0
+    path: Path | None = None
+    error: str = ""
+
+
+def digest_context(config: Config, smtp: SmtpSettings | None) -> DigestContext:
+    """Sender, coordinator contact and rule labels for the digests of this configuration."""
+    org = config.organisation
+    sender = (smtp.sender if smtp and smtp.sender else "") or f"{org.name} <{org.contact_email}>"
+    return DigestContext(
+        sender=sender,
+        coordinator_name=org.coordinator_name,
+        coordinator_email=org.coordinator_email,
+        rule_labels={rule.id: rule.label for rule in config.matching.eligibility_rules},
+    )
+
+
+def send_digests(
+    store: Store,
+    config: Config,
+    now: datetime,
+    outbox: Path,
+    smtp: SmtpSettings | None = None,
+    dry_run: bool = False,
+    department_ids: list[str] | None = None,
+    due_today_only: bool = False,
+) -> list[DigestOutcome]:
+    """Build and deliver this week's digest for every department that has not had it.
+
+    With SMTP settings digests are sent; without, they are written to the outbox and that
+    counts as delivered. A dry run writes to the outbox and records nothing. An SMTP
+    failure is recorded for that department and the run goes on; the next run sends what
+    failed and never what was sent.
+    """
+    week = iso_week(now)
+    weekday = WEEKDAYS[now.astimezone(LOCAL_TZ).weekday()]
+    context = digest_context(config, smtp)
+    sender = SmtpSender(smtp) if smtp and not dry_run else None
+    outcomes = []
+    try:
+        for department in config.departments:
+            if department_ids and department.id not in department_ids:
+                continue
+            if due_today_only and department.digest_weekday != weekday:
+                continue
+            outcomes.append(
+                _deliver(store, department, now, week, outbox, context, sender, dry_run)
+            )
+    finally:
+        if sender:
+            sender.close()
+    return outcomes
+
+
+def _deliver(store, department, now, week, outbox, context, sender, dry_run) -> DigestOutcome:
+    """Claim, build and deliver one department's digest, recording how it went."""
+    digest_id = None
+    if not dry_run:
+        digest_id = store.claim_digest(department.id, week, department.recipients, now)
+        if digest_id is None:
+            return DigestOutcome(department.id, week, "already-done")
+    try:
+        return _build_and_send(
+            store, department, now, week, outbox, context, sender, digest_id, dry_run
+        )
+    except SendError:
+        raise
+    except Exception as exc:
+        # Nothing went out: record the failure so the next run tries this digest again.
+        if digest_id is not None:
+            store.finish_digest(digest_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _build_and_send(
+    store, department, now, week, outbox, context, sender, digest_id, dry_run
+) -> DigestOutcome:
+    history = store.digest_history(department.id)
+    matches = store.matches(department.id)
+    calls = {m.call_id: store.get_call(m.call_id) for m in matches}
+    changes = store.changes_since(list(calls), history.last_sent_at) if history.last_sent_at else {}
+    items = select_items(matches, calls, history, changes, now, department.lead_time_days)
+    records = [(item.call.id, ",".join(item.reasons)) for item in items]
+    if not items and not department.send_empty_digest:
+        if digest_id is not None:
+            store.finish_digest(digest_id, "empty", sent_at=now)
+        return DigestOutcome(department.id, week, "empty")
+    message = build_digest(department, items, now, context)
+    name = f"{week}-{department.id}"
+    if dry_run or sender is None:
+        path = write_outbox(message, outbox, name)
+        if digest_id is not None:
+            store.finish_digest(
+                digest_id,
+                "written",
+                records,
+                message["Message-ID"],
+                message["Subject"],
+                str(path),
+                sent_at=now,
+            )
+        return DigestOutcome(
+            department.id, week, "dry-run" if dry_run else "written", len(items), path
+        )
+    try:
+        sender.send(message)
+    except SendError as exc:
+        store.finish_digest(digest_id, "failed", error=str(exc))
+        return DigestOutcome(department.id, week, "failed", len(items), error=str(exc))
+    store.finish_digest(
+        digest_id, "sent", records, message["Message-ID"], message["Subject"], sent_at=now
+    )
+    return DigestOutcome(department.id, week, "sent", len(items))

@@ -1,0 +1,102 @@
+"""The main job: crawl -> match -> digests, under one lock so runs never overlap."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from db import CrawlRun, Store
+from eufunds.config import Config
+from eufunds.crawling import CrawlOptions, crawl
+from eufunds.digests import DigestOutcome, send_digests
+from eufunds.matching import MatchOutcome, run_match
+from notifier.send import SmtpSettings
+
+LOCK = "pipeline"
+LOCK_TTL = timedelta(hours=3)
+
+
+class Busy(Exception):
+    """Another run holds the pipeline lock."""
+
+
+@dataclass
+class RunSummary:
+    """What one run of the main job did."""
+
+    crawl_runs: list[CrawlRun] = field(default_factory=list)
+    match: MatchOutcome | None = None
+    digests: list[DigestOutcome] = field(default_factory=list)
+    calls_stored: int = 0
+    matches_per_department: dict[str, int] = field(default_factory=dict)
+
+
+class PipelineLock:
+    """The database lock that keeps crawl, match and digest runs from overlapping."""
+
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+
+    def __enter__(self) -> PipelineLock:
+        with Store(self.db_path) as store:
+            if not store.acquire_lock(LOCK, self.holder, datetime.now(UTC), LOCK_TTL):
+                raise Busy(f"another run is in progress ({store.lock_holder(LOCK)})")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        with Store(self.db_path) as store:
+            store.release_lock(LOCK, self.holder)
+
+
+def crawl_and_match(config: Config, db_path: Path, now: datetime, replay: Path | None = None):
+    """Crawl every enabled source, then match what is new or changed."""
+    summary = RunSummary()
+    with PipelineLock(db_path):
+        summary.crawl_runs = crawl(config, [], CrawlOptions(db_path, replay, now))
+        with Store(db_path) as store:
+            summary.match = run_match(store, config, now)
+    return summary
+
+
+def digests_due(
+    config: Config,
+    db_path: Path,
+    now: datetime,
+    outbox: Path,
+    smtp: SmtpSettings | None,
+    due_today_only: bool = True,
+    dry_run: bool = False,
+) -> list[DigestOutcome]:
+    """Send this week's digests (to the departments whose weekday is today, by default)."""
+    with PipelineLock(db_path), Store(db_path) as store:
+        store.sync_config(config.sources, config.departments, config.focus_areas, now)
+        return send_digests(
+            store, config, now, outbox, smtp, dry_run=dry_run, due_today_only=due_today_only
+        )
+
+
+def run_once(
+    config: Config,
+    db_path: Path,
+    now: datetime,
+    outbox: Path,
+    smtp: SmtpSettings | None,
+    replay: Path | None = None,
+    dry_run: bool = False,
+) -> RunSummary:
+    """Crawl -> match -> digests for every department that has not had this week's."""
+    with PipelineLock(db_path):
+        summary = RunSummary()
+        summary.crawl_runs = crawl(config, [], CrawlOptions(db_path, replay, now))
+        with Store(db_path) as store:
+            summary.match = run_match(store, config, now)
+            summary.digests = send_digests(store, config, now, outbox, smtp, dry_run=dry_run)
+            summary.calls_stored = store.count_calls()
+            counts = Counter(m.department_id for m in store.matches())
+            summary.matches_per_department = {d.id: counts[d.id] for d in config.departments}
+        return summary

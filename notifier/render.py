@@ -1,0 +1,192 @@
+"""Build a department's weekly digest e-mail (Swedish): subject, text, HTML and calendar. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from db.records import Department, DigestItem
+from notifier.calendar import build_calendar
+from notifier.selection import REASON_CHANGED, REASON_CLOSING_SOON, REASON_NEW
+
+LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MONTHS = (
+    "januari februari mars april maj juni juli augusti september oktober november december"
+).split()
+STATUS = {"open": "öppen för ansökan", "forthcoming": "kommande", "closed": "stängd"}
+FIELDS = {
+    "deadlines": "sista ansökningsdag",
+    "status": "status",
+    "title": "titel",
+    "opening_date": "öppningsdatum",
+    "budget_eur": "budget",
+}
+SECTIONS = (
+    (REASON_CLOSING_SOON, "Stänger snart"),
+    (REASON_NEW, "Nya utlysningar"),
+    (REASON_CHANGED, "Ändrade utlysningar"),
+)
+SUMMARY_CHARACTERS = 400
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class DigestContext:
+    """What a digest needs besides its items: who sends it and whom to ask."""
+
+    sender: str
+    coordinator_name: str
+    coordinator_email: str
+    rule_labels: Mapping[str, str]
+
+
+def iso_week(moment: datetime) -> str:
+    """The ISO week of a moment in Swedish time, like '2026-W35'."""
+    year, week, _ = moment.astimezone(LOCAL_TZ).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def swedish_date(moment: datetime, with_time: bool = True) -> str:
+    """'1 december 2027 kl. 17.00' in Swedish time."""
+    local = moment.astimezone(LOCAL_TZ)
+    text = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+    return f"{text} kl. {local:%H.%M}" if with_time else text
+
+
+def days_left_text(days: int) -> str:
+    """'i dag', 'i morgon', 'om 12 dagar'."""
+    if days <= 0:
+        return "i dag"
+    if days == 1:
+        return "i morgon"
+    return f"om {days} dagar"
+
+
+def budget_text(amount: int | None) -> str:
+    """'28,5 miljoner euro' or '850 000 euro'; empty when unknown."""
+    if not amount:
+        return ""
+    if amount >= 1_000_000:
+        millions = f"{amount / 1_000_000:.1f}".replace(".", ",").removesuffix(",0")
+        return f"{millions} miljoner euro"
+    return f"{amount:,} euro".replace(",", " ")
+
+
+def strength(score: float, min_score: float) -> str:
+    """The match strength in words: stark, god or möjlig."""
+    floor = max(min_score, 1e-9)
+    if score >= 2.5 * floor:
+        return "stark"
+    if score >= 1.5 * floor:
+        return "god"
+    return "möjlig"
+
+
+def safe_url(url: str) -> str:
+    """The URL when it is http(s), else empty: scraped links are not trusted."""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def _item_view(item: DigestItem, department: Department, now: datetime, context) -> dict:
+    call, match = item.call, item.match
+    deadlines = []
+    for deadline in call.deadlines:
+        if deadline < now:
+            continue
+        days = (deadline.astimezone(LOCAL_TZ).date() - now.astimezone(LOCAL_TZ).date()).days
+        deadlines.append(
+            {
+                "text": swedish_date(deadline),
+                "days_left": days,
+                "days_left_text": days_left_text(days),
+            }
+        )
+    reasons = ", ".join(term for term, _ in match.terms[:5]) or "profilens beskrivning"
+    if match.focus_areas:
+        reasons += f"; fokusområde: {match.focus_areas[0]}"
+    notes = [
+        context.rule_labels.get(flag.removeprefix("rule:"), flag)
+        for flag in match.flags
+        if flag.startswith("rule:")
+    ]
+    summary = " ".join(call.summary.split())
+    if len(summary) > SUMMARY_CHARACTERS:
+        summary = summary[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0] + " …"
+    return {
+        "title": call.title,
+        "url": safe_url(call.url),
+        "programme": call.programme,
+        "status": STATUS.get(call.status, call.status),
+        "deadlines": deadlines,
+        "budget": budget_text(call.budget_eur),
+        "strength": strength(match.score, department.min_score),
+        "reasons": reasons,
+        "notes": notes,
+        "changes": [FIELDS.get(change.field, change.field) for change in item.changes],
+        "summary": summary,
+    }
+
+
+def build_digest(
+    department: Department,
+    items: Sequence[DigestItem],
+    now: datetime,
+    context: DigestContext,
+) -> EmailMessage:
+    """The digest e-mail: Swedish text and HTML parts and an .ics of every deadline in it."""
+    week = iso_week(now)
+    sections = []
+    placed: set[str] = set()
+    for reason, heading in SECTIONS:
+        chosen = [i for i in items if reason in i.reasons and i.call.id not in placed]
+        placed.update(i.call.id for i in chosen)
+        if chosen:
+            views = [_item_view(i, department, now, context) for i in chosen]
+            sections.append({"heading": heading, "calls": views})
+    values = {
+        "department": department,
+        "items": items,
+        "sections": sections,
+        "week_number": int(week.split("W")[1]),
+        "today": swedish_date(now, with_time=False),
+        "coordinator_name": context.coordinator_name,
+        "coordinator_email": context.coordinator_email,
+    }
+    subject = " ".join(_environment.get_template("digest/subject.txt").render(values).split())
+    values["subject"] = subject
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = context.sender
+    message["To"] = ", ".join(department.recipients)
+    message["Date"] = format_datetime(now.astimezone(LOCAL_TZ))
+    domain = context.sender.rsplit("@", 1)[-1].strip("> ")
+    message["Message-ID"] = make_msgid(idstring=f"digest.{department.id}.{week}", domain=domain)
+    message["Content-Language"] = "sv"
+    message.set_content(_environment.get_template("digest/body.txt").render(values))
+    message.add_alternative(
+        _environment.get_template("digest/body.html").render(values), subtype="html"
+    )
+    if items:
+        message.add_attachment(
+            build_calendar(items, department, now),
+            maintype="text",
+            subtype="calendar",
+            filename=f"sista-ansokningsdagar-{week}.ics",
+        )
+    return message

@@ -1,0 +1,67 @@
+"""Which matched calls go into a department's digest this week, and why. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from db.records import Call, CallChange, DigestHistory, DigestItem, Match
+
+REASON_NEW = "new"
+REASON_CHANGED = "changed"
+REASON_CLOSING_SOON = "closing-soon"
+NEWS_FIELDS = ("deadlines", "status", "title", "opening_date", "budget_eur")
+
+
+def next_deadline(call: Call, now: datetime) -> datetime | None:
+    """The first deadline at or after now."""
+    upcoming = [d for d in call.deadlines if d >= now]
+    return min(upcoming) if upcoming else None
+
+
+def still_open(call: Call, now: datetime) -> bool:
+    """The call can still be applied for: not closed and some deadline ahead (or none known)."""
+    if call.status == "closed":
+        return False
+    return not call.deadlines or max(call.deadlines) >= now
+
+
+def select_items(
+    matches: Sequence[Match],
+    calls: Mapping[str, Call],
+    history: DigestHistory,
+    changes: Mapping[str, Sequence[CallChange]],
+    now: datetime,
+    lead_time_days: int,
+) -> list[DigestItem]:
+    """Matches not yet sent, matched calls that changed since the last digest, and calls
+    closing within the lead time that were not yet announced as closing soon.
+
+    Closing soon first (soonest deadline first), then by match score.
+    """
+    soon = now + timedelta(days=lead_time_days)
+    items = []
+    for match in matches:
+        call = calls.get(match.call_id)
+        if call is None or not still_open(call, now):
+            continue
+        reasons = []
+        news = []
+        if call.id not in history.sent_call_ids:
+            reasons.append(REASON_NEW)
+        else:
+            news = [c for c in changes.get(call.id, ()) if c.field in NEWS_FIELDS]
+            if news:
+                reasons.append(REASON_CHANGED)
+        deadline = next_deadline(call, now)
+        if deadline and deadline <= soon and call.id not in history.closing_soon_sent:
+            reasons.append(REASON_CLOSING_SOON)
+        if reasons:
+            items.append(DigestItem(call, match, tuple(reasons), tuple(news)))
+
+    def order(item: DigestItem) -> tuple:
+        closing = REASON_CLOSING_SOON in item.reasons
+        deadline = next_deadline(item.call, now) if closing else None
+        return (not closing, deadline or now, -item.match.score, item.call.id)
+
+    return sorted(items, key=order)
