@@ -47,6 +47,28 @@ def with_db(command):
     )(command)
 
 
+def with_replay(command):
+    """Add --replay (envvar EUFUNDS_REPLAY) to a command."""
+    return click.option(
+        "--replay",
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        envvar="EUFUNDS_REPLAY",
+        default=None,
+        help="Answer the crawler's requests from saved files in DIR/<source id>/ "
+        "instead of the network.",
+    )(command)
+
+
+def with_as_of(command):
+    """Add --as-of DATE to a command: deadlines, weeks and 'closing soon' are judged then."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        help="Run as of this date (YYYY-MM-DD): deadlines, ISO weeks and 'closing soon' are "
+        "judged against it.",
+    )(command)
+
+
 def with_config(command):
     """Add --config (envvar EUFUNDS_CONFIG) to a command and load it as `config`."""
 
@@ -110,13 +132,7 @@ def main() -> None:
 
 @main.command("crawl")
 @click.argument("sources", nargs=-1)
-@click.option(
-    "--replay",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="EUFUNDS_REPLAY",
-    default=None,
-    help="Answer requests from saved files in DIR/<source>/ instead of the network.",
-)
+@with_replay
 @with_db
 @with_config
 def crawl_command(sources: tuple[str, ...], replay: Path | None, db_path: Path, config: Config):
@@ -199,7 +215,7 @@ def _as_of(text: str | None) -> datetime:
 
 @main.command("match")
 @click.option("--full", is_flag=True, help="Re-score every call, not only new and changed ones.")
-@click.option("--as-of", "as_of", help="Judge deadlines as of this date (YYYY-MM-DD).")
+@with_as_of
 @click.option(
     "--top",
     type=click.IntRange(min=0),
@@ -243,7 +259,7 @@ def match_command(full: bool, as_of: str | None, top: int, db_path: Path, config
 @main.command("explain")
 @click.argument("call_id")
 @click.option("--department", "department_id", required=True, help="Department id.")
-@click.option("--as-of", "as_of", help="Judge deadlines as of this date (YYYY-MM-DD).")
+@with_as_of
 @with_db
 @with_config
 def explain_command(
@@ -408,7 +424,7 @@ def _print_digests(outcomes: list[DigestOutcome]) -> None:
     is_flag=True,
     help="Write the digests to the outbox and record nothing; never send.",
 )
-@click.option("--as-of", "as_of", help="Build the digests as of this date (YYYY-MM-DD).")
+@with_as_of
 @click.option("--department", "department_ids", multiple=True, help="Only these departments.")
 @with_outbox
 @with_db
@@ -453,19 +469,8 @@ def digest_command(
 
 
 @main.command("run-once")
-@click.option(
-    "--as-of",
-    "as_of",
-    help="Run as of this date (YYYY-MM-DD): deadlines, weeks and "
-    "'closing soon' are judged against it.",
-)
-@click.option(
-    "--replay",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="EUFUNDS_REPLAY",
-    default=None,
-    help="Crawl from saved answers in DIR/<source>/ instead of the network.",
-)
+@with_as_of
+@with_replay
 @click.option("--dry-run", is_flag=True, help="Digests to the outbox only, recorded nowhere.")
 @with_outbox
 @with_db
@@ -509,13 +514,7 @@ def run_once_command(
 
 
 @main.command("schedule")
-@click.option(
-    "--replay",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    envvar="EUFUNDS_REPLAY",
-    default=None,
-    help="Crawl from saved answers instead of the network (for trying it out).",
-)
+@with_replay
 @with_outbox
 @with_db
 @with_config
