@@ -221,23 +221,6 @@ class Store:
             list(row.values()),
         )
 
-    def sources(self) -> list[Source]:
-        """The active sources."""
-        rows = self.conn.execute("SELECT * FROM sources WHERE active = 1 ORDER BY id")
-        return [
-            Source(
-                id=r["id"],
-                kind=r["kind"],
-                name=r["name"],
-                url=r["url"],
-                language=r["language"],
-                programme=r["programme"],
-                facet_url=r["facet_url"],
-                enabled=bool(r["enabled"]),
-            )
-            for r in rows
-        ]
-
     def department_count(self) -> int:
         """How many departments are active."""
         return self.conn.execute("SELECT count(*) FROM departments WHERE active = 1").fetchone()[0]
