@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import re._constants as _regex_constants
+import re._parser as _regex_parser
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -183,6 +186,26 @@ class CallAnalysis:
 
 
 ANALYSIS_VERSION = "1"
+
+
+def required_text(pattern: str) -> str:
+    """The longest run of plain characters every match of a pattern contains, lower-cased.
+
+    A cheap substring test on it spares most regular-expression searches.
+    """
+    try:
+        parsed = _regex_parser.parse(pattern)
+    except re.error:
+        return ""
+    longest = current = ""
+    for op, value in parsed:
+        if op is _regex_constants.LITERAL:
+            current += chr(value)
+            continue
+        longest, current = max(longest, current, key=len), ""
+    return max(longest, current, key=len).lower()
+
+
 MIN_COMPOUND = 8
 
 
@@ -192,9 +215,8 @@ class Analyser:
     def __init__(self, title_weight: float, rules: Sequence[tuple[str, Sequence[str]]]):
         self.title_repeats = max(1, round(title_weight))
         self.rules = [
-            (rule_id, re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE))
+            (rule_id, [(required_text(p), re.compile(p, re.IGNORECASE)) for p in patterns])
             for rule_id, patterns in rules
-            if patterns
         ]
         blob = repr((ANALYSIS_VERSION, self.title_repeats, list(rules), sorted(STOP_WORDS["en"])))
         self.version = hashlib.sha256(blob.encode()).hexdigest()[:12]
@@ -205,15 +227,20 @@ class Analyser:
         """Analyse one call's texts (context: call title, programme, divisions, action type)."""
         title_stems = stems(title, language)
         body_stems = stems(context, language) + stems(summary, language)
+        weighted = Counter(_features(body_stems, language))
+        for feature, count in Counter(_features(title_stems, language)).items():
+            weighted[feature] += count * self.title_repeats
         counts: dict[int, float] = {}
-        for feature in _features(title_stems, language):
+        for feature, count in weighted.items():
             column = feature_index(feature)
-            counts[column] = counts.get(column, 0.0) + self.title_repeats
-        for feature in _features(body_stems, language):
-            column = feature_index(feature)
-            counts[column] = counts.get(column, 0.0) + 1.0
+            counts[column] = counts.get(column, 0.0) + count
         rule_text = f"{title}\n{summary}\n{programme}"
-        hits = tuple(rule_id for rule_id, pattern in self.rules if pattern.search(rule_text))
+        lowered = rule_text.lower()
+        hits = tuple(
+            rule_id
+            for rule_id, patterns in self.rules
+            if any(hint in lowered and pattern.search(rule_text) for hint, pattern in patterns)
+        )
         long_words: tuple[str, ...] = ()
         if language == "sv":
             long_words = tuple(

@@ -70,8 +70,17 @@ def profile_version(
     department: Department, settings: MatchingSettings, focus_areas: Sequence[FocusArea] = ()
 ) -> str:
     """A short hash of everything that shapes a department's matches."""
-    shaping = [asdict(department), asdict(settings), [asdict(area) for area in focus_areas]]
-    blob = json.dumps(shaping, sort_keys=True, ensure_ascii=False)
+    return _profile_version(department, _shared_shaping(settings, focus_areas))
+
+
+def _shared_shaping(settings: MatchingSettings, focus_areas: Sequence[FocusArea]) -> str:
+    """What shapes every department's matches alike: settings and focus areas, as JSON."""
+    shaping = [asdict(settings), [asdict(area) for area in focus_areas]]
+    return json.dumps(shaping, sort_keys=True, ensure_ascii=False)
+
+
+def _profile_version(department: Department, shared: str) -> str:
+    blob = json.dumps(asdict(department), sort_keys=True, ensure_ascii=False) + shared
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -160,9 +169,8 @@ class Matcher:
         self.focus_areas = tuple(focus_areas)
         self.settings = settings
         self.analyser = analyser_for(settings)
-        self.versions = {
-            d.id: profile_version(d, settings, self.focus_areas) for d in self.departments
-        }
+        shared = _shared_shaping(settings, self.focus_areas)
+        self.versions = {d.id: _profile_version(d, shared) for d in self.departments}
         self._profiles = [self._prepare_department(d) for d in self.departments]
         self._areas = [self._prepare_focus_area(a) for a in self.focus_areas]
         self._rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
