@@ -48,17 +48,19 @@ def send_digests(
     smtp: SmtpSettings | None = None,
     dry_run: bool = False,
     department_ids: list[str] | None = None,
-    due_today_only: bool = False,
+    due_by_weekday: bool = False,
 ) -> list[DigestOutcome]:
     """Build and deliver this week's digest for every department that has not had it.
 
     With SMTP settings digests are sent; without, they are written to the outbox and that
     counts as delivered. A dry run writes to the outbox and records nothing. An SMTP
     failure is recorded for that department and the run goes on; the next run sends what
-    failed and never what was sent.
+    failed and never what was sent. With ``due_by_weekday`` only departments whose digest
+    weekday has come this week are considered, so a digest day the machine missed is
+    caught up on the next run in the same week.
     """
     week = iso_week(now)
-    weekday = WEEKDAYS[now.astimezone(LOCAL_TZ).weekday()]
+    today = now.astimezone(LOCAL_TZ).weekday()
     context = digest_context(config, smtp)
     sender = SmtpSender(smtp) if smtp and not dry_run else None
     outcomes = []
@@ -66,7 +68,7 @@ def send_digests(
         for department in config.departments:
             if department_ids and department.id not in department_ids:
                 continue
-            if due_today_only and department.digest_weekday != weekday:
+            if due_by_weekday and WEEKDAYS.index(department.digest_weekday) > today:
                 continue
             outcomes.append(
                 _deliver(store, department, now, week, outbox, context, sender, dry_run)
@@ -128,11 +130,19 @@ def _build_and_send(
             department.id, week, "dry-run" if dry_run else "written", len(items), path
         )
     try:
-        sender.send(message)
+        refused = sender.send(message)
     except SendError as exc:
         store.finish_digest(digest_id, "failed", error=str(exc))
         return DigestOutcome(department.id, week, "failed", len(items), error=str(exc))
+    # Taken for the other recipients: recorded as sent (never resent to them), refusal noted.
+    note = f"recipients refused: {', '.join(refused)}" if refused else ""
     store.finish_digest(
-        digest_id, "sent", records, message["Message-ID"], message["Subject"], sent_at=now
+        digest_id,
+        "sent",
+        records,
+        message["Message-ID"],
+        message["Subject"],
+        sent_at=now,
+        error=note,
     )
-    return DigestOutcome(department.id, week, "sent", len(items))
+    return DigestOutcome(department.id, week, "sent", len(items), error=note)

@@ -69,14 +69,14 @@ def digests_due(
     now: datetime,
     outbox: Path,
     smtp: SmtpSettings | None,
-    due_today_only: bool = True,
+    due_by_weekday: bool = True,
     dry_run: bool = False,
 ) -> list[DigestOutcome]:
-    """Send this week's digests (to the departments whose weekday is today, by default)."""
+    """Send this week's digests to the departments whose digest weekday has come."""
     with PipelineLock(db_path), Store(db_path) as store:
         store.sync_config(config.sources, config.departments, config.focus_areas, now)
         return send_digests(
-            store, config, now, outbox, smtp, dry_run=dry_run, due_today_only=due_today_only
+            store, config, now, outbox, smtp, dry_run=dry_run, due_by_weekday=due_by_weekday
         )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event
 
@@ -12,8 +13,23 @@ from db.records import Department, DigestItem
 EVENT_LENGTH = timedelta(minutes=30)
 
 
+def is_date_only(moment: datetime) -> bool:
+    """A deadline at exactly midnight UTC: the source gave a date, not a time of day."""
+    utc = moment.astimezone(UTC)
+    return (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0)
+
+
+def safe_url(url: str) -> str:
+    """The URL when it is http(s), else empty: scraped links are not trusted."""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
 def build_calendar(items: Sequence[DigestItem], department: Department, now: datetime) -> bytes:
-    """One VEVENT per upcoming deadline, ending at the deadline, with the call's link."""
+    """One VEVENT per upcoming deadline, ending at the deadline, with the call's link.
+
+    A deadline given as a date only is an all-day event on that date.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//eufunds//Jönköpings kommun//SV")
     calendar.add("version", "2.0")
@@ -26,11 +42,17 @@ def build_calendar(items: Sequence[DigestItem], department: Department, now: dat
             event = Event()
             event.add("uid", f"{call.id}/{deadline:%Y%m%dT%H%M%SZ}@eufunds")
             event.add("summary", f"Sista ansökningsdag: {call.title}")
-            event.add("dtstart", deadline - EVENT_LENGTH)
-            event.add("dtend", deadline)
+            if is_date_only(deadline):
+                day = deadline.astimezone(UTC).date()
+                event.add("dtstart", day)
+                event.add("dtend", day + timedelta(days=1))
+            else:
+                event.add("dtstart", deadline - EVENT_LENGTH)
+                event.add("dtend", deadline)
             event.add("dtstamp", now)
-            if call.url:
-                event.add("url", call.url)
-            event.add("description", f"{call.programme}\n{call.url}".strip())
+            url = safe_url(call.url)
+            if url:
+                event.add("url", url)
+            event.add("description", f"{call.programme}\n{url}".strip())
             calendar.add_component(event)
     return calendar.to_ical()

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from db.records import Department, DigestItem
-from notifier.calendar import build_calendar
+from notifier.calendar import build_calendar, is_date_only, safe_url
 from notifier.selection import REASON_CHANGED, REASON_CLOSING_SOON, REASON_NEW
 
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
@@ -62,10 +61,20 @@ def iso_week(moment: datetime) -> str:
 
 
 def swedish_date(moment: datetime, with_time: bool = True) -> str:
-    """'1 december 2027 kl. 17.00' in Swedish time."""
+    """'1 december 2027 kl. 17.00' in Swedish time; a date-only deadline is just its date."""
+    if is_date_only(moment):
+        day = moment.astimezone(UTC).date()
+        return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
     local = moment.astimezone(LOCAL_TZ)
     text = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
     return f"{text} kl. {local:%H.%M}" if with_time else text
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day of a deadline: its own date when date-only, else in Swedish time."""
+    if is_date_only(moment):
+        return moment.astimezone(UTC).date()
+    return moment.astimezone(LOCAL_TZ).date()
 
 
 def days_left_text(days: int) -> str:
@@ -89,18 +98,12 @@ def budget_text(amount: int | None) -> str:
 
 def strength(score: float, min_score: float) -> str:
     """The match strength in words: stark, god or möjlig."""
-    floor = max(min_score, 1e-9)
-    if score >= 2.5 * floor:
+    ratio = round(score / max(min_score, 1e-9), 9)
+    if ratio >= 2.5:
         return "stark"
-    if score >= 1.5 * floor:
+    if ratio >= 1.5:
         return "god"
     return "möjlig"
-
-
-def safe_url(url: str) -> str:
-    """The URL when it is http(s), else empty: scraped links are not trusted."""
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def _item_view(item: DigestItem, department: Department, now: datetime, context) -> dict:
@@ -109,7 +112,7 @@ def _item_view(item: DigestItem, department: Department, now: datetime, context)
     for deadline in call.deadlines:
         if deadline < now:
             continue
-        days = (deadline.astimezone(LOCAL_TZ).date() - now.astimezone(LOCAL_TZ).date()).days
+        days = (local_date(deadline) - now.astimezone(LOCAL_TZ).date()).days
         deadlines.append(
             {
                 "text": swedish_date(deadline),
@@ -177,7 +180,6 @@ def build_digest(
     message["Date"] = format_datetime(now.astimezone(LOCAL_TZ))
     domain = context.sender.rsplit("@", 1)[-1].strip("> ")
     message["Message-ID"] = make_msgid(idstring=f"digest.{department.id}.{week}", domain=domain)
-    message["Content-Language"] = "sv"
     message.set_content(_environment.get_template("digest/body.txt").render(values))
     message.add_alternative(
         _environment.get_template("digest/body.html").render(values), subtype="html"
@@ -188,5 +190,8 @@ def build_digest(
             maintype="text",
             subtype="calendar",
             filename=f"sista-ansokningsdagar-{week}.ics",
+            params={"charset": "utf-8"},
         )
+    # After the parts: setting content clears the message's Content-* headers.
+    message["Content-Language"] = "sv"
     return message

@@ -38,23 +38,27 @@ def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSett
     EUFUNDS_SMTP_SECURITY is starttls (default), ssl (default for port 465) or none.
     """
     env = os.environ if environ is None else environ
-    host = env.get("EUFUNDS_SMTP_HOST", "").strip()
+
+    def value(name: str, default: str = "") -> str:
+        return env.get(name, "").strip() or default
+
+    host = value("EUFUNDS_SMTP_HOST")
     if not host:
         return None
     try:
-        port = int(env.get("EUFUNDS_SMTP_PORT", "587"))
+        port = int(value("EUFUNDS_SMTP_PORT", "587"))
     except ValueError:
         raise SendError(
             f"EUFUNDS_SMTP_PORT is not a number: {env['EUFUNDS_SMTP_PORT']!r}"
         ) from None
-    security = env.get("EUFUNDS_SMTP_SECURITY", "ssl" if port == 465 else "starttls").lower()
+    security = value("EUFUNDS_SMTP_SECURITY", "ssl" if port == 465 else "starttls").lower()
     if security not in SECURITY:
         raise SendError(f"EUFUNDS_SMTP_SECURITY must be one of {', '.join(SECURITY)}")
     return SmtpSettings(
         host=host,
         port=port,
-        sender=env.get("EUFUNDS_SMTP_FROM", ""),
-        user=env.get("EUFUNDS_SMTP_USER", ""),
+        sender=value("EUFUNDS_SMTP_FROM"),
+        user=value("EUFUNDS_SMTP_USER"),
         password=env.get("EUFUNDS_SMTP_PASSWORD", ""),
         security=security,
     )
@@ -82,8 +86,9 @@ class SmtpSender:
             connection.login(settings.user, settings.password)
         return connection
 
-    def send(self, message: EmailMessage) -> None:
-        """Send one message; any SMTP or network failure becomes one SendError."""
+    def send(self, message: EmailMessage) -> list[str]:
+        """Send one message; return the recipients the server refused while taking it for
+        the others. Any other SMTP or network failure (nobody got it) is one SendError."""
         try:
             if self.connection is None:
                 self.connection = self._connect()
@@ -91,8 +96,7 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise SendError(f"SMTP {self.settings.host}:{self.settings.port}: {exc}") from exc
-        if refused:
-            raise SendError(f"recipients refused: {', '.join(sorted(refused))}")
+        return sorted(refused)
 
     def close(self) -> None:
         """Say goodbye to the server, if connected."""

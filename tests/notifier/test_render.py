@@ -1,0 +1,470 @@
+"""Building the digest e-mail: Swedish text and HTML, the .ics, ISO weeks in Swedish time.
+
+Calls and matches are hand-written; `now` is passed in, so weeks, daylight-saving changes and
+"days left" are judged against a frozen moment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from db.records import Call, CallChange, Department, DigestItem, Match
+from notifier.render import (
+    DigestContext,
+    budget_text,
+    build_digest,
+    days_left_text,
+    iso_week,
+    safe_url,
+    strength,
+    swedish_date,
+)
+from notifier.selection import REASON_CHANGED, REASON_CLOSING_SOON, REASON_NEW
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
+CONTEXT = DigestContext(
+    sender="Jönköpings kommun <eu-samordning@example.org>",
+    coordinator_name="EU-samordnaren, Stadskontoret",
+    coordinator_email="eu-samordning@example.org",
+    rule_labels={"municipal-eligible": "Kommuner kan söka"},
+)
+DEPARTMENT = Department(
+    id="social",
+    name="Socialförvaltningen",
+    description_sv="Socialtjänst",
+    description_en="Social services",
+    keywords_sv={"social inkludering": 1.0},
+    keywords_en={"social inclusion": 1.0},
+    negative_keywords=(),
+    preferred_programmes=("ESF+",),
+    min_score=0.1,
+    lead_time_days=21,
+    recipients=("social.eu@example.org", "chef@example.org"),
+    digest_weekday="monday",
+)
+PORTAL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities"
+
+
+def _call(name: str, *deadlines: datetime, **fields) -> Call:
+    values = {
+        "title": f"Call {name}",
+        "url": f"{PORTAL}/topic-details/{name}",
+        "programme": "European Social Fund Plus (ESF+)",
+        "summary": "Support for social inclusion in municipalities.",
+        "budget_eur": 2_500_000,
+    }
+    return Call(
+        id=f"ft_portal/{name}",
+        source_id="ft_portal",
+        identifier=name,
+        deadlines=list(deadlines),
+        **values | fields,
+    )
+
+
+def _item(call: Call, *reasons: str, score: float = 0.3, **match_fields) -> DigestItem:
+    values = {"terms": (("social inclusion", 0.6), ("municipalities", 0.4))}
+    match = Match(call.id, DEPARTMENT.id, score, score, 0.0, **values | match_fields)
+    return DigestItem(call, match, reasons or (REASON_NEW,))
+
+
+SOON = datetime(2026, 9, 1, 15, tzinfo=UTC)  # 17.00 in Stockholm, 10 days after NOW
+LATER = datetime(2026, 12, 1, 16, tzinfo=UTC)  # 17.00 in Stockholm (winter time)
+CLOSING = _call("ESF-2026-CLOSING", NOW - timedelta(days=3), SOON, LATER, title="Closing call")
+FRESH = _call("ESF-2026-NEW", LATER, title="Fresh call", budget_eur=850_000)
+CHANGED = _call("ESF-2026-CHANGED", LATER, title="Changed call")
+ITEMS = (
+    _item(CLOSING, REASON_NEW, REASON_CLOSING_SOON, flags=("rule:municipal-eligible",)),
+    _item(FRESH, REASON_NEW, score=0.2, focus_areas=("Social hållbarhet",)),
+    DigestItem(
+        CHANGED,
+        _item(CHANGED).match,
+        (REASON_CHANGED,),
+        (CallChange(CHANGED.id, "deadlines", "[]", "[]", NOW - timedelta(days=1)),),
+    ),
+)
+
+
+def _parts(message: EmailMessage) -> tuple[str, str]:
+    """The text and HTML bodies of a digest."""
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    return text, html
+
+
+def _calendar(message: EmailMessage) -> Calendar:
+    """The attached calendar, read as UTF-8 (the default of RFC 5545)."""
+    [part] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    return Calendar.from_ical(part.get_payload(decode=True))
+
+
+class _Tags(HTMLParser):
+    """Every start tag of an HTML document with its attributes."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def hrefs(self) -> list[str]:
+        """The href of every link."""
+        return [attrs.get("href", "") for tag, attrs in self.tags if tag == "a"]
+
+
+@pytest.fixture(scope="module")
+def digest() -> EmailMessage:
+    """The digest of the three hand-written items, as of NOW."""
+    return build_digest(DEPARTMENT, ITEMS, NOW, CONTEXT)
+
+
+# ISO weeks, dates and words ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("local", "week"),
+    [
+        # Autumn: clocks go back at 03.00 on Sunday 25 October 2026.
+        (datetime(2026, 10, 25, 1, 30), "2026-W43"),
+        (datetime(2026, 10, 25, 23, 30), "2026-W43"),
+        (datetime(2026, 10, 26, 0, 30), "2026-W44"),
+        # Spring: clocks go forward at 02.00 on Sunday 29 March 2026.
+        (datetime(2026, 3, 29, 23, 30), "2026-W13"),
+        (datetime(2026, 3, 30, 0, 30), "2026-W14"),
+        # 2026 starts on a Thursday, so it has a week 53 that runs into 2027.
+        (datetime(2026, 12, 31, 12, 0), "2026-W53"),
+        (datetime(2027, 1, 1, 12, 0), "2026-W53"),
+        (datetime(2027, 1, 3, 23, 59), "2026-W53"),
+        (datetime(2027, 1, 4, 0, 0), "2027-W01"),
+    ],
+)
+def test_iso_week_in_swedish_time(local, week):
+    """Weeks turn at midnight Monday in Stockholm, across daylight-saving and year changes."""
+    assert iso_week(local.replace(tzinfo=STOCKHOLM)) == week
+
+
+def test_week_53_of_2026_exists():
+    """The calendar agrees: 31 December 2026 is in ISO week 53 of 2026."""
+    assert datetime(2026, 12, 31).isocalendar()[:2] == (2026, 53)
+
+
+@pytest.mark.parametrize(
+    ("utc", "week"),
+    [
+        (datetime(2026, 10, 25, 23, 30, tzinfo=UTC), "2026-W44"),
+        (datetime(2026, 10, 25, 22, 30, tzinfo=UTC), "2026-W43"),
+        (datetime(2026, 3, 29, 22, 30, tzinfo=UTC), "2026-W14"),
+        (datetime(2027, 1, 3, 23, 30, tzinfo=UTC), "2027-W01"),
+    ],
+)
+def test_iso_week_is_not_utc(utc, week):
+    """Sunday 23.30 UTC is already Monday in Stockholm, so it is the next week."""
+    assert utc.isocalendar()[2] == 7
+    assert iso_week(utc) == week
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2027, 12, 1, 16, tzinfo=UTC), "1 december 2027 kl. 17.00"),
+        (datetime(2026, 9, 1, 15, tzinfo=UTC), "1 september 2026 kl. 17.00"),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "25 oktober 2026 kl. 02.30"),
+        (datetime(2026, 5, 31, 22, 5, tzinfo=UTC), "1 juni 2026 kl. 00.05"),
+    ],
+)
+def test_swedish_date(moment, text):
+    """Dates are written the Swedish way in Swedish time, summer and winter."""
+    assert swedish_date(moment) == text
+
+
+def test_swedish_date_without_time():
+    """Without the time only day, month and year are written."""
+    assert swedish_date(datetime(2026, 1, 1, tzinfo=UTC), with_time=False) == "1 januari 2026"
+
+
+@pytest.mark.parametrize(
+    ("days", "text"), [(-1, "i dag"), (0, "i dag"), (1, "i morgon"), (12, "om 12 dagar")]
+)
+def test_days_left_text(days, text):
+    """Days left in words."""
+    assert days_left_text(days) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (None, ""),
+        (0, ""),
+        (850_000, "850 000 euro"),
+        (1_000_000, "1 miljoner euro"),
+        (4_000_000, "4 miljoner euro"),
+        (28_500_000, "28,5 miljoner euro"),
+    ],
+)
+def test_budget_text(amount, text):
+    """Budgets in Swedish number style; unknown budgets are left out."""
+    assert budget_text(amount) == text
+
+
+@pytest.mark.parametrize(
+    ("score", "word"),
+    [(0.25, "stark"), (0.249, "god"), (0.151, "god"), (0.149, "möjlig"), (0.1, "möjlig")],
+)
+def test_strength_relative_to_the_minimum(score, word):
+    """Stark from 2.5 times the department's minimum score, god from 1.5 times."""
+    assert strength(score, 0.1) == word
+
+
+def test_strength_with_zero_minimum():
+    """A minimum of zero does not divide by zero."""
+    assert strength(0.0, 0.0) == "möjlig"
+    assert strength(0.5, 0.0) == "stark"
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        (f"{PORTAL}/topic-details/X", True),
+        ("  http://example.org/call  ", True),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        ("java\nscript:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("vbscript:msgbox(1)", False),
+        ("//evil.example/x", False),
+        ("https:///no-host", False),
+        ("/relative/path", False),
+        ("", False),
+    ],
+)
+def test_safe_url_keeps_only_http_links(url, kept):
+    """Only http(s) URLs with a host are kept; anything else becomes empty."""
+    assert safe_url(url) == (url.strip() if kept else "")
+
+
+# The digest ----------------------------------------------------------------------------
+
+
+def test_subject_names_department_count_and_week(digest):
+    """The subject is Swedish and names the department, the number of calls and the week."""
+    assert digest["Subject"] == "EU-finansiering för Socialförvaltningen: 3 utlysningar vecka 34"
+
+
+def test_subject_singular():
+    """One call is 'utlysning', not 'utlysningar'."""
+    message = build_digest(DEPARTMENT, ITEMS[1:2], NOW, CONTEXT)
+    assert message["Subject"].endswith(": 1 utlysning vecka 34")
+
+
+def test_headers(digest):
+    """To every recipient, from the sender, dated now, with a Message-ID naming the week."""
+    assert digest["To"] == "social.eu@example.org, chef@example.org"
+    assert digest["From"] == CONTEXT.sender
+    assert digest["Date"].datetime == NOW
+    message_id = digest["Message-ID"]
+    assert message_id.startswith("<") and message_id.endswith("@example.org>")
+    assert ".digest.social.2026-W34@" in message_id
+
+
+def test_content_language_is_swedish(digest):
+    """The message says it is in Swedish."""
+    assert digest["Content-Language"] == "sv"
+
+
+def test_message_ids_differ_between_builds():
+    """Two builds of the same digest get different Message-IDs."""
+    first = build_digest(DEPARTMENT, ITEMS, NOW, CONTEXT)
+    second = build_digest(DEPARTMENT, ITEMS, NOW, CONTEXT)
+    assert first["Message-ID"] != second["Message-ID"]
+
+
+def test_parts(digest):
+    """Text and HTML alternatives, and the deadlines as an .ics attachment."""
+    assert digest.get_content_type() == "multipart/mixed"
+    types = [part.get_content_type() for part in digest.walk()]
+    assert types == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+    [attachment] = list(digest.iter_attachments())
+    assert attachment.get_filename() == "sista-ansokningsdagar-2026-W34.ics"
+
+
+def test_sections_in_order_each_call_once(digest):
+    """Stänger snart, Nya, then Ändrade; a new call closing soon is only under Stänger snart."""
+    text, html = _parts(digest)
+    for body in (text, html):
+        positions = [
+            body.index(heading)
+            for heading in ("Stänger snart (1)", "Nya utlysningar (1)", "Ändrade utlysningar (1)")
+        ]
+        assert positions == sorted(positions)
+        assert body.count("Closing call") == 1
+        closing_section = body[positions[0] : positions[1]]
+        assert "Closing call" in closing_section
+
+
+def test_text_part_in_swedish(digest):
+    """The text part greets the department and lists deadline, strength and reasons."""
+    text, _ = _parts(digest)
+    assert text.startswith("Hej Socialförvaltningen!")
+    assert "(vecka 34, 22 augusti 2026)" in text
+    assert "Sista ansökningsdag: 1 september 2026 kl. 17.00 (om 10 dagar)" in text
+    assert "Sista ansökningsdag: 1 december 2026 kl. 17.00 (om 101 dagar)" in text
+    assert "Matchning: stark" in text
+    assert "Matchning: god" in text
+    assert "Matchade på: social inclusion, municipalities" in text
+    assert "Matchade på: social inclusion, municipalities; fokusområde: Social hållbarhet" in text
+    assert "Budget: 2,5 miljoner euro" in text
+    assert "Budget: 850 000 euro" in text
+    assert "Status: öppen för ansökan" in text
+    assert "Obs: Kommuner kan söka" in text
+    assert "Ändrat: sista ansökningsdag" in text
+
+
+def test_passed_deadline_is_not_listed(digest):
+    """A deadline before now is neither in the text nor in the calendar."""
+    text, _ = _parts(digest)
+    assert "19 augusti 2026" not in text
+    ends = [event.decoded("dtend") for event in _calendar(digest).walk("VEVENT")]
+    assert min(ends) >= NOW
+
+
+def test_html_links_each_call(digest):
+    """Every call's title links to its page; the footer links the coordinator's address."""
+    _, html = _parts(digest)
+    hrefs = _Tags(html).hrefs()
+    for call in (CLOSING, FRESH, CHANGED):
+        assert call.url in hrefs
+    assert "mailto:eu-samordning@example.org" in hrefs
+
+
+def test_footer_names_the_coordinator(digest):
+    """Both parts end with whom to contact about the digest."""
+    text, html = _parts(digest)
+    assert "Kontakta EU-samordnaren, Stadskontoret, eu-samordning@example.org." in text
+    assert "Kontakta EU-samordnaren, Stadskontoret," in html
+
+
+def test_long_summary_is_cut_at_a_word(digest):
+    """A summary longer than 400 characters is cut at a word boundary and marked with '…'."""
+    words = " ".join(f"word{n:03d}" for n in range(100))
+    call = _call("ESF-LONG", LATER, summary=words)
+    _, html = _parts(build_digest(DEPARTMENT, [_item(call)], NOW, CONTEXT))
+    shown = html.split("word000", 1)[1].split("</p>", 1)[0]
+    assert shown.endswith(" …")
+    assert len("word000" + shown) <= 402
+    assert "word099" not in html
+
+
+def test_calendar_has_one_event_per_upcoming_deadline(digest):
+    """One VEVENT per deadline still ahead, ending at the deadline, with the call's link."""
+    events = list(_calendar(digest).walk("VEVENT"))
+    expected = {(CLOSING.id, SOON), (CLOSING.id, LATER), (FRESH.id, LATER), (CHANGED.id, LATER)}
+    found = {(str(e["uid"]).split("/20")[0], e.decoded("dtend")) for e in events}
+    assert len(events) == 4
+    assert found == expected
+    for event in events:
+        assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(minutes=30)
+        assert str(event["summary"]).startswith("Sista ansökningsdag: ")
+        assert str(event["url"]).startswith(f"{PORTAL}/topic-details/")
+
+
+def test_calendar_names_the_department(digest):
+    """The calendar is named after the department."""
+    assert str(_calendar(digest)["x-wr-calname"]) == "EU-utlysningar Socialförvaltningen"
+
+
+def test_calendar_part_reads_back_with_swedish_letters(digest):
+    """The calendar part declares UTF-8, so its Swedish text reads back intact."""
+    [attachment] = list(digest.iter_attachments())
+    assert "Sista ansökningsdag" in attachment.get_content()
+
+
+def test_empty_digest_says_nothing_new():
+    """Without items: 'Inget nytt' in subject and both parts, and no calendar."""
+    message = build_digest(DEPARTMENT, [], NOW, CONTEXT)
+    text, html = _parts(message)
+    assert message["Subject"] == "EU-finansiering för Socialförvaltningen: inget nytt vecka 34"
+    assert "Inget nytt den här veckan" in text
+    assert "Inget nytt den här veckan" in html
+    assert list(message.iter_attachments()) == []
+
+
+# Untrusted text from the sources ------------------------------------------------------
+
+# A hand-written hostile payload: what a compromised or careless source could put in a call.
+HOSTILE = _call(
+    "HOSTILE-1",
+    LATER,
+    title='<script>alert(1)</script> Grants "for" <b>all</b>',
+    summary="Apply now <img src=x onerror=alert(1)> & <a href='javascript:alert(2)'>here</a>",
+    programme="<svg onload=alert(3)>",
+    url="javascript:alert(document.cookie)",
+)
+QUOTED_URL = _call(
+    "HOSTILE-2", LATER, url='https://example.org/x" onmouseover="alert(4)', title="Quoted"
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_digest() -> EmailMessage:
+    """A digest of the hostile calls."""
+    items = [_item(HOSTILE), _item(QUOTED_URL, terms=(("<i>term</i>", 1.0),))]
+    return build_digest(DEPARTMENT, items, NOW, CONTEXT)
+
+
+def test_hostile_html_has_no_live_tags(hostile_digest):
+    """Script, img, svg and b tags from the call are text, not elements."""
+    _, html = _parts(hostile_digest)
+    tags = {tag for tag, _ in _Tags(html).tags}
+    assert tags.isdisjoint({"script", "img", "svg", "b", "i"})
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_hostile_html_has_no_event_attributes(hostile_digest):
+    """No element carries an on... attribute (onerror, onload, onmouseover)."""
+    _, html = _parts(hostile_digest)
+    attributes = {name for _, attrs in _Tags(html).tags for name in attrs}
+    assert not [name for name in attributes if name.startswith("on")]
+
+
+def test_hostile_html_links_only_http(hostile_digest):
+    """A javascript: URL is not linked; a URL with quotes stays inside its href."""
+    _, html = _parts(hostile_digest)
+    hrefs = _Tags(html).hrefs()
+    assert all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs)
+    assert "javascript:" not in html.replace("javascript:alert(2)", "")
+    assert 'https://example.org/x" onmouseover="alert(4)' in hrefs
+
+
+def test_hostile_text_part_has_no_link(hostile_digest):
+    """The text part shows '(ingen länk)' instead of a javascript: URL."""
+    text, _ = _parts(hostile_digest)
+    assert "(ingen länk)" in text
+    assert "javascript:alert(document.cookie)" not in text
+
+
+def test_hostile_calendar_has_no_javascript_url(hostile_digest):
+    """The .ics carries no javascript: link either."""
+    [attachment] = list(hostile_digest.iter_attachments())
+    assert b"javascript:" not in attachment.get_payload(decode=True).lower()
+
+
+def test_date_only_deadline_is_shown_as_its_date():
+    """A deadline at midnight UTC (the portal gave a date) reads as that date, no time."""
+    assert swedish_date(datetime(2027, 12, 1, tzinfo=UTC)) == "1 december 2027"
+    assert swedish_date(datetime(2027, 12, 1, 16, tzinfo=UTC)) == "1 december 2027 kl. 17.00"
