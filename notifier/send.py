@@ -30,12 +30,14 @@ class SmtpSettings:
     password: str = ""
     security: str = "starttls"
     timeout: float = 30.0
+    ca_file: str = ""
 
 
 def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
     """SMTP settings from EUFUNDS_SMTP_*; None when no host is set.
 
-    EUFUNDS_SMTP_SECURITY is starttls (default), ssl (default for port 465) or none.
+    EUFUNDS_SMTP_SECURITY is starttls (default), ssl (default for port 465) or none;
+    EUFUNDS_SMTP_CA_FILE names extra certificate authorities to trust (an internal relay).
     """
     env = os.environ if environ is None else environ
 
@@ -60,6 +62,7 @@ def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSett
         sender=value("EUFUNDS_SMTP_FROM"),
         user=value("EUFUNDS_SMTP_USER"),
         password=env.get("EUFUNDS_SMTP_PASSWORD", ""),
+        ca_file=value("EUFUNDS_SMTP_CA_FILE"),
         security=security,
     )
 
@@ -73,7 +76,7 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=settings.ca_file or None)
         if settings.security == "ssl":
             connection = smtplib.SMTP_SSL(
                 settings.host, settings.port, timeout=settings.timeout, context=context
@@ -96,6 +99,12 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise SendError(f"SMTP {self.settings.host}:{self.settings.port}: {exc}") from exc
+        except UnicodeEncodeError as exc:
+            self.close()
+            raise SendError(
+                f"SMTP {self.settings.host}:{self.settings.port}: the user name and password "
+                "must be ASCII (Python's smtplib logs in with ASCII only)"
+            ) from exc
         return sorted(refused)
 
     def close(self) -> None:
