@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 from crawler.items import CallItem
 from crawler.report import CrawlReport
 from crawler.text import clean_inline, html_to_text
-from db import Call, Store, content_hash
+from db import Call, Store
 from db.records import STATUSES
 
 
@@ -122,7 +122,6 @@ class StorePipeline(_ReportingPipeline):
 
     def process_item(self, call: Call) -> Call:
         """Store one call and count whether it was new, changed or unchanged."""
-        call.content_hash = content_hash(call)
         outcome = self.store.upsert_call(call, self.now, self.run_id)
         self.report.seen_ids.add(call.id)
         if outcome == "new":
