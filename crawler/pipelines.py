@@ -12,7 +12,7 @@ from crawler.items import CallItem
 from crawler.report import CrawlReport
 from crawler.text import clean_inline, html_to_text
 from db import Call, Store
-from db.records import STATUSES
+from db.records import STATUSES, next_deadline
 
 
 def crawl_now(crawler: Crawler) -> datetime:
@@ -49,7 +49,6 @@ class NormalisePipeline(_ReportingPipeline):
         call_id = f"{item.source_id}/{identifier}"
         if item.kind == "cascade" and item.reference:
             call_id += f"#{item.reference}"
-        upcoming = [d for d in item.deadlines if d >= self.now]
         return Call(
             id=call_id,
             source_id=item.source_id,
@@ -66,7 +65,8 @@ class NormalisePipeline(_ReportingPipeline):
             status=item.status,
             opening_date=item.opening_date,
             deadlines=sorted(item.deadlines),
-            next_deadline=upcoming[0] if upcoming else (max(item.deadlines, default=None)),
+            next_deadline=next_deadline(item.deadlines, self.now)
+            or max(item.deadlines, default=None),
             budget_eur=item.budget_eur,
             expected_grants=item.expected_grants,
             language=item.language,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 STATUSES = ("forthcoming", "open", "closed")
 
@@ -206,3 +207,40 @@ class Digest:
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     error: str = ""
+
+
+# Deadlines -------------------------------------------------------------------------------
+# A deadline at exactly midnight UTC is a date without a time of day (the portal's way of
+# giving "1 December 2027"; the real hour is usually 17:00 Brussels time). Such a call can
+# still be applied for during that whole day.
+
+
+def is_date_only(deadline: datetime) -> bool:
+    """The deadline is a date: exactly midnight UTC."""
+    utc = deadline.astimezone(UTC)
+    return (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0)
+
+
+def deadline_end(deadline: datetime) -> datetime:
+    """When a deadline has passed: its moment, or the end of its day when date-only."""
+    return deadline + timedelta(days=1) if is_date_only(deadline) else deadline
+
+
+def upcoming_deadlines(deadlines: Sequence[datetime], now: datetime) -> list[datetime]:
+    """The deadlines that have not passed at ``now``, earliest first."""
+    return sorted(d for d in deadlines if deadline_end(d) >= now)
+
+
+def next_deadline(deadlines: Sequence[datetime], now: datetime) -> datetime | None:
+    """The first deadline that has not passed at ``now``."""
+    upcoming = upcoming_deadlines(deadlines, now)
+    return upcoming[0] if upcoming else None
+
+
+def still_open(call: Call, now: datetime | None) -> bool:
+    """A call can still be applied for: not closed, and a deadline ahead (or none known)."""
+    if call.status == "closed":
+        return False
+    if now is None or not call.deadlines:
+        return True
+    return bool(upcoming_deadlines(call.deadlines, now))

@@ -23,6 +23,7 @@ from db.records import (
     Match,
     MatchRun,
     Source,
+    still_open,
 )
 from db.schema import migrations
 
@@ -359,7 +360,7 @@ class Store:
             ).fetchall()
             for row in rows:
                 call = _call_from_row(row)
-                if call.id in seen or not call.deadlines or max(call.deadlines) > now:
+                if call.id in seen or not call.deadlines or still_open(call, now):
                     continue
                 old_status, call.status = call.status, "closed"
                 self.conn.execute(
@@ -441,10 +442,9 @@ class Store:
 
     def matchable_calls(self, now: datetime) -> list[Call]:
         """Calls that can still be applied for: not closed, some deadline ahead or none known."""
-        stamp = to_text(now)
         rows = self.conn.execute("SELECT * FROM calls WHERE status != 'closed' ORDER BY id")
         calls = [_call_from_row(row) for row in rows]
-        return [c for c in calls if not c.deadlines or to_text(max(c.deadlines)) >= stamp]
+        return [c for c in calls if still_open(c, now)]
 
     def scored_hashes(self) -> dict[str, str]:
         """The content hash each call had when it was last scored."""

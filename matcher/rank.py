@@ -19,7 +19,15 @@ import numpy as np
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
-from db.records import Call, Department, FocusArea, Match, MatchingSettings
+from db.records import (
+    Call,
+    Department,
+    FocusArea,
+    Match,
+    MatchingSettings,
+    next_deadline,
+    still_open,
+)
 from matcher.analysis import (
     HASH_SIZE,
     SWEDISH_TAG,
@@ -581,14 +589,10 @@ class Explanation:
 
 def is_matchable(call: Call, now: datetime | None) -> bool:
     """A call can be matched unless it is closed or every deadline has passed."""
-    if call.status == "closed":
-        return False
-    if now is None or not call.deadlines:
-        return True
-    return max(call.deadlines) >= now
+    return still_open(call, now)
 
 
 def closing_soon(call: Call, now: datetime, lead_time_days: int) -> bool:
     """The next deadline falls within the lead time."""
-    upcoming = [d for d in call.deadlines if d >= now]
-    return bool(upcoming) and min(upcoming) <= now + timedelta(days=lead_time_days)
+    upcoming = next_deadline(call.deadlines, now)
+    return upcoming is not None and upcoming <= now + timedelta(days=lead_time_days)

@@ -8,15 +8,9 @@ from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event
 
-from db.records import Department, DigestItem
+from db.records import Department, DigestItem, is_date_only, upcoming_deadlines
 
 EVENT_LENGTH = timedelta(minutes=30)
-
-
-def is_date_only(moment: datetime) -> bool:
-    """A deadline at exactly midnight UTC: the source gave a date, not a time of day."""
-    utc = moment.astimezone(UTC)
-    return (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0)
 
 
 def safe_url(url: str) -> str:
@@ -36,9 +30,7 @@ def build_calendar(items: Sequence[DigestItem], department: Department, now: dat
     calendar.add("x-wr-calname", f"EU-utlysningar {department.name}")
     for item in items:
         call = item.call
-        for deadline in call.deadlines:
-            if deadline < now:
-                continue
+        for deadline in upcoming_deadlines(call.deadlines, now):
             event = Event()
             event.add("uid", f"{call.id}/{deadline:%Y%m%dT%H%M%SZ}@eufunds")
             event.add("summary", f"Sista ansökningsdag: {call.title}")

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from db.records import Department, DigestItem
-from notifier.calendar import build_calendar, is_date_only, safe_url
+from db.records import Department, DigestItem, is_date_only, upcoming_deadlines
+from notifier.calendar import build_calendar, safe_url
 from notifier.selection import REASON_CHANGED, REASON_CLOSING_SOON, REASON_NEW
 
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
@@ -109,9 +109,7 @@ def strength(score: float, min_score: float) -> str:
 def _item_view(item: DigestItem, department: Department, now: datetime, context) -> dict:
     call, match = item.call, item.match
     deadlines = []
-    for deadline in call.deadlines:
-        if deadline < now:
-            continue
+    for deadline in upcoming_deadlines(call.deadlines, now):
         days = (local_date(deadline) - now.astimezone(LOCAL_TZ).date()).days
         deadlines.append(
             {

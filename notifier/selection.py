@@ -5,25 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from db.records import Call, CallChange, DigestHistory, DigestItem, Match
+from db.records import (
+    Call,
+    CallChange,
+    DigestHistory,
+    DigestItem,
+    Match,
+    next_deadline,
+    still_open,
+)
 
 REASON_NEW = "new"
 REASON_CHANGED = "changed"
 REASON_CLOSING_SOON = "closing-soon"
 NEWS_FIELDS = ("deadlines", "status", "title", "opening_date", "budget_eur")
-
-
-def next_deadline(call: Call, now: datetime) -> datetime | None:
-    """The first deadline at or after now."""
-    upcoming = [d for d in call.deadlines if d >= now]
-    return min(upcoming) if upcoming else None
-
-
-def still_open(call: Call, now: datetime) -> bool:
-    """The call can still be applied for: not closed and some deadline ahead (or none known)."""
-    if call.status == "closed":
-        return False
-    return not call.deadlines or max(call.deadlines) >= now
 
 
 def select_items(
@@ -53,7 +48,7 @@ def select_items(
             news = [c for c in changes.get(call.id, ()) if c.field in NEWS_FIELDS]
             if news:
                 reasons.append(REASON_CHANGED)
-        deadline = next_deadline(call, now)
+        deadline = next_deadline(call.deadlines, now)
         if deadline and deadline <= soon and call.id not in history.closing_soon_sent:
             reasons.append(REASON_CLOSING_SOON)
         if reasons:
@@ -61,7 +56,7 @@ def select_items(
 
     def order(item: DigestItem) -> tuple:
         closing = REASON_CLOSING_SOON in item.reasons
-        deadline = next_deadline(item.call, now) if closing else None
+        deadline = next_deadline(item.call.deadlines, now) if closing else None
         return (not closing, deadline or now, -item.match.score, item.call.id)
 
     return sorted(items, key=order)

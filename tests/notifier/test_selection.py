@@ -189,9 +189,9 @@ def test_order_closing_soon_first_then_score():
 def test_next_deadline_is_first_at_or_after_now():
     """next_deadline skips deadlines that passed; exactly now still counts; none when all passed."""
     call = _call("A", NOW - timedelta(days=1), NOW + timedelta(days=40), NOW)
-    assert next_deadline(call, NOW) == NOW
-    assert next_deadline(call, NOW + timedelta(days=41)) is None
-    assert next_deadline(_call("B"), NOW) is None
+    assert next_deadline(call.deadlines, NOW) == NOW
+    assert next_deadline(call.deadlines, NOW + timedelta(days=41)) is None
+    assert next_deadline(_call("B").deadlines, NOW) is None
 
 
 @pytest.mark.parametrize(
