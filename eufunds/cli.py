@@ -383,6 +383,8 @@ def evaluate_command(labels_path: Path, rankings_out: Path | None, config: Confi
 
 
 DEFAULT_OUTBOX = Path("var/outbox")
+# Digest outcomes the coordinator must see: not delivered, or delivered but not recorded.
+PROBLEMS = ("failed", "unrecorded")
 
 
 def with_outbox(command):
@@ -461,7 +463,7 @@ def digest_command(
             department_ids=list(department_ids) or None,
         )
     _print_digests(outcomes)
-    failed = [o for o in outcomes if o.status == "failed"]
+    failed = [o for o in outcomes if o.status in PROBLEMS]
     for o in failed:
         click.echo(f"{o.department_id}: {o.error}", err=True)
     if failed:
@@ -509,7 +511,10 @@ def run_once_command(
     click.echo(f"digests delivered: {len(delivered)} of {len(summary.digests)}")
     if written:
         click.echo(f"open one: {written[0].path}")
-    if any(o.status == "failed" for o in summary.digests):
+    for o in summary.digests:
+        if o.status in PROBLEMS:
+            click.echo(f"{o.department_id}: {o.error}", err=True)
+    if any(o.status in PROBLEMS for o in summary.digests):
         sys.exit(1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,69 +81,62 @@ def send_digests(
 
 
 def _deliver(store, department, now, week, outbox, context, sender, dry_run) -> DigestOutcome:
-    """Claim, build and deliver one department's digest, recording how it went."""
+    """Claim, build and deliver one department's digest, recording how it went.
+
+    Until the message has gone out, any failure is recorded as 'failed' (retried next run)
+    and the run goes on with the next department. Once it has gone out it is recorded as
+    delivered; should even that record fail, the claim stays and it is never resent.
+    """
     digest_id = None
     if not dry_run:
         digest_id = store.claim_digest(department.id, week, department.recipients, now)
         if digest_id is None:
             return DigestOutcome(department.id, week, "already-done")
     try:
-        return _build_and_send(
-            store, department, now, week, outbox, context, sender, digest_id, dry_run
-        )
-    except SendError:
-        raise
-    except Exception as exc:
-        # Nothing went out: record the failure so the next run tries this digest again.
+        items, message = _prepare(store, department, now, context)
+        if message is None:
+            if digest_id is not None:
+                store.finish_digest(digest_id, "empty", sent_at=now)
+            return DigestOutcome(department.id, week, "empty")
+        path = None
+        if dry_run or sender is None:
+            path = write_outbox(message, outbox, f"{week}-{department.id}")
+            refused = []
+        else:
+            refused = sender.send(message)
+    except Exception as exc:  # noqa: BLE001 - every failure before delivery is recorded alike
+        error = str(exc) if isinstance(exc, SendError) else f"{type(exc).__name__}: {exc}"
         if digest_id is not None:
-            store.finish_digest(digest_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
+            store.finish_digest(digest_id, "failed", error=error)
+        return DigestOutcome(department.id, week, "failed", error=error)
+    status = "dry-run" if dry_run else ("sent" if path is None else "written")
+    # Taken for the other recipients: delivered (never resent to them), the refusal noted.
+    note = f"recipients refused: {', '.join(refused)}" if refused else ""
+    if digest_id is not None:
+        try:
+            store.finish_digest(
+                digest_id,
+                status,
+                [(item.call.id, ",".join(item.reasons)) for item in items],
+                message["Message-ID"],
+                message["Subject"],
+                str(path or ""),
+                sent_at=now,
+                error=note,
+            )
+        except sqlite3.Error as exc:
+            error = f"delivered, but recording it failed ({exc}); it stays claimed, never resent"
+            return DigestOutcome(department.id, week, "unrecorded", len(items), path, error)
+    return DigestOutcome(department.id, week, status, len(items), path, note)
 
 
-def _build_and_send(
-    store, department, now, week, outbox, context, sender, digest_id, dry_run
-) -> DigestOutcome:
+def _prepare(store, department, now, context):
+    """This week's items for a department and its message (None when empty and not wanted)."""
     history = store.digest_history(department.id)
     matches = store.matches(department.id)
     calls = {m.call_id: store.get_call(m.call_id) for m in matches}
     changes = store.changes_since(list(calls), history.last_sent_at) if history.last_sent_at else {}
     items = select_items(matches, calls, history, changes, now, department.lead_time_days)
-    records = [(item.call.id, ",".join(item.reasons)) for item in items]
     if not items and not department.send_empty_digest:
-        if digest_id is not None:
-            store.finish_digest(digest_id, "empty", sent_at=now)
-        return DigestOutcome(department.id, week, "empty")
-    message = build_digest(department, items, now, context)
-    name = f"{week}-{department.id}"
-    if dry_run or sender is None:
-        path = write_outbox(message, outbox, name)
-        if digest_id is not None:
-            store.finish_digest(
-                digest_id,
-                "written",
-                records,
-                message["Message-ID"],
-                message["Subject"],
-                str(path),
-                sent_at=now,
-            )
-        return DigestOutcome(
-            department.id, week, "dry-run" if dry_run else "written", len(items), path
-        )
-    try:
-        refused = sender.send(message)
-    except SendError as exc:
-        store.finish_digest(digest_id, "failed", error=str(exc))
-        return DigestOutcome(department.id, week, "failed", len(items), error=str(exc))
-    # Taken for the other recipients: recorded as sent (never resent to them), refusal noted.
-    note = f"recipients refused: {', '.join(refused)}" if refused else ""
-    store.finish_digest(
-        digest_id,
-        "sent",
-        records,
-        message["Message-ID"],
-        message["Subject"],
-        sent_at=now,
-        error=note,
-    )
-    return DigestOutcome(department.id, week, "sent", len(items), error=note)
+        return items, None
+    return items, build_digest(department, items, now, context)

@@ -812,3 +812,49 @@ def test_run_once_again_delivers_nothing(run_twice, config):
     assert "open one:" not in second.output
     assert second.output.count("already-done") == DEPARTMENTS
     assert len(list((folder / "outbox").iterdir())) == DEPARTMENTS
+
+
+# Failures around delivery ------------------------------------------------------------------
+
+
+def test_failure_while_building_is_recorded_and_retried(matched_store, config, tmp_path):
+    """A department whose digest cannot be built is recorded failed; the others are delivered,
+    and the next run delivers it."""
+    broken = config.departments[0]
+    # Fault injection: a department whose recipients cannot form a To: header.
+    unusable = replace(broken, recipients=("a@example.org\nBcc: x@example.org",))
+    faulty = replace(config, departments=(unusable, *config.departments[1:]))
+    first = send_digests(matched_store, faulty, NOW, tmp_path / "first", None)
+    assert _statuses(first) == {"failed": 1, "written": DEPARTMENTS - 1}
+    assert _recorded(matched_store)[broken.id].status == "failed"
+    second = send_digests(matched_store, config, NOW, tmp_path / "second", None)
+    assert {o.department_id: o.status for o in second if o.status != "already-done"} == {
+        broken.id: "written"
+    }
+
+
+def test_delivered_digest_whose_record_fails_is_never_resent(
+    matched_store, config, smtp_server, monkeypatch
+):
+    """If recording a sent digest fails, it stays claimed: the next run does not resend it."""
+    department = config.departments[0]
+    real_finish = matched_store.finish_digest
+
+    def locked(digest_id, status, *args, **kwargs):
+        if status == "sent":  # fault injection: the database is busy right after sending
+            raise sqlite3.OperationalError("database is locked")
+        return real_finish(digest_id, status, *args, **kwargs)
+
+    monkeypatch.setattr(matched_store, "finish_digest", locked)
+    only = [department.id]
+    [first] = send_digests(
+        matched_store, config, NOW, Path("unused"), smtp_server.settings, department_ids=only
+    )
+    assert first.status == "unrecorded" and "never resent" in first.error
+    monkeypatch.setattr(matched_store, "finish_digest", real_finish)
+    [second] = send_digests(
+        matched_store, config, NOW, Path("unused"), smtp_server.settings, department_ids=only
+    )
+    assert second.status == "already-done"
+    assert len(smtp_server.received) == 1
+    assert _recorded(matched_store)[department.id].status == "claimed"
