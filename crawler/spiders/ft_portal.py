@@ -91,24 +91,32 @@ class FtPortalSpider(scrapy.Spider):
     # Callbacks -----------------------------------------------------------------
 
     def parse_facets(self, response: Response) -> Iterator[scrapy.Request]:
-        """Map programme and division ids to names, then ask for the first search page."""
+        """Map programme and division ids to names, then ask for the first search page.
+
+        Without programme names the crawl stops: storing ids where names were would turn
+        every call into a changed one and lose the programme preferences.
+        """
         document = self._load_json(response, "facet list")
-        if document is not None:
-            for facet in document.get("facets") or []:
-                names = {
-                    value.get("rawValue"): unquote(value.get("value") or "")
-                    for value in facet.get("values") or []
-                }
-                if facet.get("name") == "frameworkProgramme":
-                    self.programmes = names
-                elif facet.get("name") == "programmeDivision":
-                    self.divisions = names
+        if document is None:
+            return
+        for facet in document.get("facets") or []:
+            names = {
+                value.get("rawValue"): unquote(value.get("value") or "")
+                for value in facet.get("values") or []
+            }
+            if facet.get("name") == "frameworkProgramme":
+                self.programmes = names
+            elif facet.get("name") == "programmeDivision":
+                self.divisions = names
+        if not self.programmes:
+            self._record_error("facet list: no programme names (frameworkProgramme) in the answer")
+            return
         yield self._search_request(1)
 
     def on_facet_error(self, failure: Failure) -> Iterator[scrapy.Request]:
-        """Record the failed facet request and crawl on with programme ids unnamed."""
+        """Record the failed facet request; the crawl stops without programme names."""
         self._record_error(f"facet list: {_describe(failure)}")
-        yield self._search_request(1)
+        yield from ()
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[CallItem | scrapy.Request]:
         """Parse one search page into calls; the first page also schedules the rest."""

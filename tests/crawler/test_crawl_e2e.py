@@ -242,3 +242,18 @@ def test_missing_page_closes_nothing(config, crawled_db, replay_copy, snapshot_r
     # This crawl stored the other pages' calls (seen now) and left page 5's as they were.
     assert {call.id for call in calls if call.last_seen == SNAPSHOT_NOW} == page_five_ids
     assert {call.last_seen for call in calls if call.id not in page_five_ids} == {FAR_FUTURE}
+
+
+def test_missing_facet_list_fails_and_changes_nothing(config, crawled_db, replay_copy):
+    """Without the facet answer the crawl stops: failed, the cause named, no call touched."""
+    (replay_copy / SOURCE_ID / "facet.json").unlink()
+    with Store(crawled_db) as store:
+        before = stored_state(store)
+
+    run = crawl_portal(config, crawled_db, replay_copy, FAR_FUTURE)
+
+    assert (run.status, run.pages, run.items_seen, run.closed_marked) == ("failed", 0, 0, 0)
+    assert run.errors[0].startswith("facet list: ")
+    with Store(crawled_db) as store:
+        assert stored_state(store) == before
+        assert ids_with_changes(store) == []

@@ -450,11 +450,27 @@ def test_division_name_is_percent_decoded(snapshot):
     assert "Marie Skłodowska-Curie Actions (MSCA)" in divisions
 
 
-def test_facet_error_still_crawls_first_page():
-    """A failed facet request schedules search page 1."""
+def test_facet_error_stops_the_crawl():
+    """A failed facet request schedules no search page: ids must not replace names."""
     _, spider = make_crawler()
     requests = list(spider.on_facet_error(Failure(DNSLookupError("api.example.invalid"))))
-    assert [r.meta["page"] for r in requests] == [1]
+    assert requests == []
+
+
+def test_facet_answer_without_programmes_stops_the_crawl():
+    """A facet answer that names no programme is an error and schedules nothing."""
+    _, spider = make_crawler()
+    # Hand-written answer: valid JSON without the frameworkProgramme facet.
+    response = TextResponse(
+        "https://api.example.invalid/facet",
+        body=b'{"apiVersion": "2.151", "facets": []}',
+        encoding="utf-8",
+        request=scrapy.Request("https://api.example.invalid/facet"),
+    )
+    assert list(spider.parse_facets(response)) == []
+    assert spider.report.errors == [
+        "facet list: no programme names (frameworkProgramme) in the answer"
+    ]
 
 
 def test_facet_error_is_recorded():
