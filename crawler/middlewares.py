@@ -26,7 +26,6 @@ class ReplayMiddleware:
 
     def __init__(self, folder: Path, source_id: str):
         self.folder = folder / source_id
-        self.source_id = source_id
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReplayMiddleware:

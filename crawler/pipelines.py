@@ -128,13 +128,11 @@ class StorePipeline(_ReportingPipeline):
             self.report.items_new += 1
         elif outcome == "changed":
             self.report.items_changed += 1
-        else:
-            self.report.items_unchanged += 1
         self.report.changed()
         return call
 
     def close_spider(self) -> None:
-        """Close calls missing from a complete listing, then record the run."""
+        """Close calls missing from a complete listing (the runner records the run)."""
         spider = self.crawler.spider
         report = self.report
         if report.listing_complete:

@@ -17,7 +17,6 @@ class CrawlReport:
     items_seen: int = 0
     items_new: int = 0
     items_changed: int = 0
-    items_unchanged: int = 0
     items_invalid: int = 0
     items_skipped: int = 0
     closed_marked: int = 0

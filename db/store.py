@@ -44,6 +44,9 @@ TRACKED_FIELDS = (
     "call_title",
     "type_of_action",
     "summary",
+    "programme_divisions",
+    "kind",
+    "language",
 )
 
 

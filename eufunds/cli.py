@@ -6,6 +6,7 @@ import csv
 import functools
 import json
 import sys
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from eufunds.config import Config, ConfigError, load_config
 from eufunds.crawling import CrawlOptions, crawl
 from eufunds.digests import DigestOutcome, send_digests
 from eufunds.matching import evaluate, explain, read_labelled_calls, run_match
-from eufunds.pipeline import Busy, crawl_and_match, digests_due, run_once
+from eufunds.pipeline import Busy, PipelineLock, crawl_and_match, digests_due, run_once
 from matcher.evaluation import mean
 from notifier.send import SendError, smtp_settings_from_env
 
@@ -101,6 +102,17 @@ def _open_store(db_path: Path) -> Store:
         raise click.ClickException(str(exc)) from None
 
 
+@contextmanager
+def _job_lock(db_path: Path):
+    """Hold the job lock, so a manual command never overlaps a scheduled run."""
+    _open_store(db_path).close()
+    try:
+        with PipelineLock(db_path):
+            yield
+    except Busy as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _local_date(text: str | None) -> datetime | None:
     """Parse YYYY-MM-DD as midnight in Europe/Stockholm."""
     if not text:
@@ -165,7 +177,8 @@ def crawl_command(sources: tuple[str, ...], replay: Path | None, db_path: Path, 
                     errors=counts["error_count"],
                 )
 
-            runs = crawl(config, list(sources), CrawlOptions(db_path, replay), show)
+            with _job_lock(db_path):
+                runs = crawl(config, list(sources), CrawlOptions(db_path, replay), show)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
     table = _runs_table("Crawl", runs, history=False)
@@ -231,7 +244,7 @@ def match_command(full: bool, as_of: str | None, top: int, db_path: Path, config
     Example: eufunds match --as-of 2026-08-22
     """
     now = _as_of(as_of)
-    with _open_store(db_path) as store:
+    with _job_lock(db_path), _open_store(db_path) as store:
         outcome = run_match(store, config, now, full=full)
         stored = store.matches()
         titles = {c.id: c.title for c in store.list_calls()}
@@ -451,7 +464,7 @@ def digest_command(
         raise click.ClickException(f"unknown department: {', '.join(unknown)}")
     now = _as_of(as_of)
     smtp = _smtp(dry_run)
-    with _open_store(db_path) as store:
+    with _job_lock(db_path), _open_store(db_path) as store:
         store.sync_config(config.sources, config.departments, config.focus_areas, now)
         outcomes = send_digests(
             store,

@@ -53,31 +53,28 @@ class PipelineLock:
             store.release_lock(LOCK, self.holder)
 
 
-def crawl_and_match(config: Config, db_path: Path, now: datetime, replay: Path | None = None):
-    """Crawl every enabled source, then match what is new or changed."""
+def _crawl_then_match(config: Config, db_path: Path, now: datetime, replay: Path | None):
+    """Crawl every enabled source, then match what is new or changed (lock held by caller)."""
     summary = RunSummary()
-    with PipelineLock(db_path):
-        summary.crawl_runs = crawl(config, [], CrawlOptions(db_path, replay, now))
-        with Store(db_path) as store:
-            summary.match = run_match(store, config, now)
+    summary.crawl_runs = crawl(config, [], CrawlOptions(db_path, replay, now))
+    with Store(db_path) as store:
+        summary.match = run_match(store, config, now)
     return summary
 
 
+def crawl_and_match(config: Config, db_path: Path, now: datetime, replay: Path | None = None):
+    """Crawl every enabled source, then match what is new or changed."""
+    with PipelineLock(db_path):
+        return _crawl_then_match(config, db_path, now, replay)
+
+
 def digests_due(
-    config: Config,
-    db_path: Path,
-    now: datetime,
-    outbox: Path,
-    smtp: SmtpSettings | None,
-    due_by_weekday: bool = True,
-    dry_run: bool = False,
+    config: Config, db_path: Path, now: datetime, outbox: Path, smtp: SmtpSettings | None
 ) -> list[DigestOutcome]:
     """Send this week's digests to the departments whose digest weekday has come."""
     with PipelineLock(db_path), Store(db_path) as store:
         store.sync_config(config.sources, config.departments, config.focus_areas, now)
-        return send_digests(
-            store, config, now, outbox, smtp, dry_run=dry_run, due_by_weekday=due_by_weekday
-        )
+        return send_digests(store, config, now, outbox, smtp, due_by_weekday=True)
 
 
 def run_once(
@@ -91,10 +88,8 @@ def run_once(
 ) -> RunSummary:
     """Crawl -> match -> digests for every department that has not had this week's."""
     with PipelineLock(db_path):
-        summary = RunSummary()
-        summary.crawl_runs = crawl(config, [], CrawlOptions(db_path, replay, now))
+        summary = _crawl_then_match(config, db_path, now, replay)
         with Store(db_path) as store:
-            summary.match = run_match(store, config, now)
             summary.digests = send_digests(store, config, now, outbox, smtp, dry_run=dry_run)
             summary.calls_stored = store.count_calls()
             counts = Counter(m.department_id for m in store.matches())

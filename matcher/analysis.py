@@ -218,7 +218,15 @@ class Analyser:
             (rule_id, [(required_text(p), re.compile(p, re.IGNORECASE)) for p in patterns])
             for rule_id, patterns in rules
         ]
-        blob = repr((ANALYSIS_VERSION, self.title_repeats, list(rules), sorted(STOP_WORDS["en"])))
+        blob = repr(
+            (
+                ANALYSIS_VERSION,
+                self.title_repeats,
+                list(rules),
+                sorted(STOP_WORDS["en"]),
+                sorted(STOP_WORDS["sv"]),
+            )
+        )
         self.version = hashlib.sha256(blob.encode()).hexdigest()[:12]
 
     def analyse(

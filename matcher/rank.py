@@ -308,7 +308,7 @@ class Matcher:
         for part, share in ((keywords, 1 - blend), (description, blend)):
             norm = _norm(part)
             for column, value in part.items():
-                vector[column] = vector.get(column, 0.0) + share * value / norm if norm else 0.0
+                vector[column] = vector.get(column, 0.0) + (share * value / norm if norm else 0.0)
         norm = _norm(vector)
         return {column: value / norm for column, value in vector.items() if value} if norm else {}
 

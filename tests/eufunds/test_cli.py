@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from db import Store
 from eufunds.cli import main
+from eufunds.pipeline import LOCK
 from tests.conftest import REPO
 
 
@@ -155,3 +158,16 @@ def test_bad_date_is_rejected(crawled_db):
     )
     assert result.exit_code == 2
     assert "expected a date like 2026-09-30" in result.output
+
+
+@pytest.mark.parametrize("command", [["crawl"], ["match"], ["digest", "--dry-run"], ["run-once"]])
+def test_commands_refuse_to_overlap_a_running_job(tmp_path, command):
+    """While another run holds the job lock, each job command exits 1 with one clear line."""
+    db_path = tmp_path / "locked.db"
+    with Store(db_path) as store:
+        assert store.acquire_lock(LOCK, "scheduler:4242", datetime.now(UTC), timedelta(hours=1))
+    result = CliRunner().invoke(main, [*command, "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: another run is in progress (scheduler:4242)"
+    )
