@@ -496,9 +496,10 @@ class Store:
                     "DELETE FROM matches WHERE call_id = ?", [call.id]
                 ).rowcount
             for department_id in rescored_departments:
-                removed += self.conn.executemany(
-                    "DELETE FROM matches WHERE department_id = ? AND call_id = ?",
-                    [(department_id, call_id) for call_id in matchable_ids],
+                removed += self.conn.execute(
+                    "DELETE FROM matches WHERE department_id = ? "
+                    "AND call_id IN (SELECT call_id FROM temp.matchable)",
+                    [department_id],
                 ).rowcount
             self.conn.executemany(
                 "INSERT OR REPLACE INTO matches (call_id, department_id, score, text_score, "

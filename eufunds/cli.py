@@ -9,7 +9,6 @@ import sys
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -23,9 +22,9 @@ from eufunds.digests import DigestOutcome, send_digests
 from eufunds.matching import evaluate, explain, read_labelled_calls, run_match
 from eufunds.pipeline import Busy, PipelineLock, crawl_and_match, digests_due, run_once
 from matcher.evaluation import mean
+from notifier.render import LOCAL_TZ
 from notifier.send import SendError, smtp_settings_from_env
 
-LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 DEFAULT_DB = Path("var/eufunds.db")
 
 

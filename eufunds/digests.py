@@ -6,15 +6,12 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from db import Store
 from eufunds.config import WEEKDAYS, Config
-from notifier.render import DigestContext, build_digest, iso_week
+from notifier.render import LOCAL_TZ, DigestContext, build_digest, iso_week
 from notifier.selection import select_items
 from notifier.send import SendError, SmtpSender, SmtpSettings, write_outbox
-
-LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,13 @@ def _shared_shaping(settings: MatchingSettings, focus_areas: Sequence[FocusArea]
     return json.dumps(shaping, sort_keys=True, ensure_ascii=False)
 
 
+# Department fields that do not change its matches (who gets the digest, and when).
+_NOT_MATCHING = ("recipients", "digest_weekday", "send_empty_digest")
+
+
 def _profile_version(department: Department, shared: str) -> str:
-    blob = json.dumps(asdict(department), sort_keys=True, ensure_ascii=False) + shared
+    fields = {k: v for k, v in asdict(department).items() if k not in _NOT_MATCHING}
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False) + shared
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 

@@ -313,6 +313,15 @@ def test_profile_version_changes_with_the_profile(settings):
     assert profile_version(department, tuned) != version
 
 
+def test_profile_version_ignores_who_gets_the_digest(settings):
+    """Recipients and digest day do not change matches, so they do not change the version."""
+    department = _department("climate", en=CLIMATE_KEYWORDS)
+    moved = replace(
+        department, recipients=("ny@example.org",), digest_weekday="friday", send_empty_digest=True
+    )
+    assert profile_version(moved, settings) == profile_version(department, settings)
+
+
 # Negative keywords and preferred programmes -------------------------------------------
 
 
