@@ -112,31 +112,44 @@ class DedupePipeline(_ReportingPipeline):
 
 
 class StorePipeline(_ReportingPipeline):
-    """Upsert calls into SQLite with change tracking; close calls gone from a full listing."""
+    """Upsert calls into SQLite with change tracking; close calls gone from a full listing.
+
+    Calls are written in batches, one transaction each: a crawl stopped mid-batch loses
+    only that batch, which the next crawl stores.
+    """
+
+    BATCH = 200
 
     def open_spider(self) -> None:
         settings = self.crawler.settings
         self.store = Store(settings.get("EUFUNDS_DB"))
         self.run_id = settings.getint("EUFUNDS_CRAWL_RUN_ID") or None
         self.now = crawl_now(self.crawler)
+        self.pending: list[Call] = []
 
     def process_item(self, call: Call) -> Call:
-        """Store one call and count whether it was new, changed or unchanged."""
-        outcome = self.store.upsert_call(call, self.now, self.run_id)
-        self.report.seen_ids.add(call.id)
-        if outcome == "new":
-            self.report.items_new += 1
-        elif outcome == "changed":
-            self.report.items_changed += 1
-        self.report.changed()
+        """Queue one call for storing; store the queue when it is full."""
+        self.pending.append(call)
+        if len(self.pending) >= self.BATCH:
+            self._flush()
         return call
 
+    def _flush(self) -> None:
+        """Store the queued calls and count whether each was new, changed or unchanged."""
+        outcomes = self.store.upsert_calls(self.pending, self.now, self.run_id)
+        self.report.seen_ids.update(call.id for call in self.pending)
+        self.report.items_new += outcomes.count("new")
+        self.report.items_changed += outcomes.count("changed")
+        self.pending = []
+        self.report.changed()
+
     def close_spider(self) -> None:
-        """Close calls missing from a complete listing (the runner records the run)."""
-        spider = self.crawler.spider
+        """Store what is queued, then close calls missing from a complete listing."""
+        if self.pending:
+            self._flush()
         report = self.report
         if report.listing_complete:
             report.closed_marked = self.store.mark_unseen_closed(
-                spider.source_id, report.seen_ids, self.now, self.run_id
+                self.crawler.spider.source_id, report.seen_ids, self.now, self.run_id
             )
         self.store.close()

@@ -306,33 +306,42 @@ class Store:
 
         Changes to tracked fields are written to call_changes in the same transaction.
         """
+        return self.upsert_calls([call], now, crawl_run_id)[0]
+
+    def upsert_calls(
+        self, calls: Sequence[Call], now: datetime, crawl_run_id: int | None = None
+    ) -> list[str]:
+        """Store crawled calls in one transaction; 'new', 'changed' or 'unchanged' for each."""
+        with self.conn:
+            return [self._upsert(call, now, crawl_run_id) for call in calls]
+
+    def _upsert(self, call: Call, now: datetime, crawl_run_id: int | None) -> str:
         call.content_hash = content_hash(call)
         stamp = to_text(now)
-        with self.conn:
-            old_row = self.conn.execute("SELECT * FROM calls WHERE id = ?", [call.id]).fetchone()
-            if old_row is None:
-                call.first_seen = call.last_seen = call.last_changed = now
-                row = _call_row(call)
-                self.conn.execute(
-                    f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                    list(row.values()),
-                )
-                return "new"
-            if old_row["content_hash"] == call.content_hash:
-                self.conn.execute(
-                    "UPDATE calls SET last_seen = ?, next_deadline = ?, raw = ? WHERE id = ?",
-                    [stamp, to_text(call.next_deadline), call.raw, call.id],
-                )
-                return "unchanged"
-            old = _call_from_row(old_row)
-            call.first_seen = old.first_seen
-            call.last_seen = call.last_changed = now
+        old_row = self.conn.execute("SELECT * FROM calls WHERE id = ?", [call.id]).fetchone()
+        if old_row is None:
+            call.first_seen = call.last_seen = call.last_changed = now
             row = _call_row(call)
-            assignments = ", ".join(f"{name} = ?" for name in row if name != "id")
-            values = [value for name, value in row.items() if name != "id"]
-            self.conn.execute(f"UPDATE calls SET {assignments} WHERE id = ?", [*values, call.id])
-            self._record_changes(old, call, stamp, crawl_run_id)
-            return "changed"
+            self.conn.execute(
+                f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
+            return "new"
+        if old_row["content_hash"] == call.content_hash:
+            self.conn.execute(
+                "UPDATE calls SET last_seen = ?, next_deadline = ?, raw = ? WHERE id = ?",
+                [stamp, to_text(call.next_deadline), call.raw, call.id],
+            )
+            return "unchanged"
+        old = _call_from_row(old_row)
+        call.first_seen = old.first_seen
+        call.last_seen = call.last_changed = now
+        row = _call_row(call)
+        assignments = ", ".join(f"{name} = ?" for name in row if name != "id")
+        values = [value for name, value in row.items() if name != "id"]
+        self.conn.execute(f"UPDATE calls SET {assignments} WHERE id = ?", [*values, call.id])
+        self._record_changes(old, call, stamp, crawl_run_id)
+        return "changed"
 
     def _record_changes(self, old: Call, new: Call, stamp: str, crawl_run_id: int | None) -> None:
         rows = [
