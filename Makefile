@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 SHARED ?= ../shared
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean shared
+
+shared:
+	@test -d $(SHARED)/snapshot/ft_portal || { echo "shared data not found in $(SHARED) (run with SHARED=/path/to/shared)"; exit 2; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: shared $(STAMP)
 	$(BIN)/eufunds config check
 	$(BIN)/eufunds run-once --replay $(SHARED)/snapshot --as-of 2026-08-22
 
-test: $(STAMP)
+test: shared $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/pytest
@@ -30,7 +33,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: shared $(STAMP)
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/crawl_throughput.py
 
 clean:
