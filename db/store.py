@@ -443,12 +443,19 @@ class Store:
         if text:
             clauses.append("(title LIKE ? OR summary LIKE ? OR identifier LIKE ?)")
             params += [f"%{text}%"] * 3
+        order = "next_deadline IS NULL, next_deadline, id"
+        return [_call_from_row(r) for r in self._select("calls", clauses, params, order, limit)]
+
+    def _select(
+        self, table: str, clauses: list[str], params: list, order: str, limit: int | None
+    ) -> sqlite3.Cursor:
+        """Rows of a table matching every clause, in order, at most ``limit``."""
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT * FROM calls {where} ORDER BY next_deadline IS NULL, next_deadline, id"
+        sql = f"SELECT * FROM {table} {where} ORDER BY {order}"
         if limit:
             sql += " LIMIT ?"
-            params.append(limit)
-        return [_call_from_row(r) for r in self.conn.execute(sql, params)]
+            params = [*params, limit]
+        return self.conn.execute(sql, params)
 
     # Matches -------------------------------------------------------------------
 
@@ -738,12 +745,8 @@ class Store:
             params.append(department_id)
         if not include_expired:
             clauses.append("expired_at IS NULL")
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT * FROM matches {where} ORDER BY department_id, score DESC, call_id"
-        if limit:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [_match_from_row(row) for row in self.conn.execute(sql, params)]
+        order = "department_id, score DESC, call_id"
+        return [_match_from_row(r) for r in self._select("matches", clauses, params, order, limit)]
 
     def get_match(self, call_id: str, department_id: str) -> Match | None:
         """The stored match of one call for one department."""

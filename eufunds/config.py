@@ -23,6 +23,15 @@ EMAIL_PATTERN = re.compile(r"^[^@\s<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 REQUIRED = object()
 
 
+# Keys every department and focus area has.
+PROFILE_KEYS = {
+    "id": ((str,), REQUIRED),
+    "name": ((str,), REQUIRED),
+    "description_sv": ((str,), REQUIRED),
+    "description_en": ((str,), REQUIRED),
+}
+
+
 class ConfigError(Exception):
     """A configuration problem, described in one line: file, entry, what is wrong."""
 
@@ -342,10 +351,7 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
             label,
             entry,
             {
-                "id": ((str,), REQUIRED),
-                "name": ((str,), REQUIRED),
-                "description_sv": ((str,), REQUIRED),
-                "description_en": ((str,), REQUIRED),
+                **PROFILE_KEYS,
                 "recipients": ((list,), REQUIRED),
                 "digest_weekday": ((str,), "monday"),
                 "send_empty_digest": ((bool,), False),
@@ -401,11 +407,8 @@ def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
             label,
             entry,
             {
-                "id": ((str,), REQUIRED),
-                "name": ((str,), REQUIRED),
+                **PROFILE_KEYS,
                 "kind": ((str,), REQUIRED),
-                "description_sv": ((str,), REQUIRED),
-                "description_en": ((str,), REQUIRED),
                 "strategy_section": ((str,), REQUIRED),
                 "strategy_quote": ((str,), REQUIRED),
                 "weight": ((int, float), 1.0),
