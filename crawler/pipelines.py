@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 from crawler.items import CallItem
 from crawler.report import CrawlReport
 from crawler.text import clean_inline, html_to_text
-from db import Call, Store
+from db import Call, Store, UpsertOutcome
 from db.records import STATUSES, next_deadline
 
 
@@ -138,8 +138,8 @@ class StorePipeline(_ReportingPipeline):
         """Store the queued calls and count whether each was new, changed or unchanged."""
         outcomes = self.store.upsert_calls(self.pending, self.now, self.run_id)
         self.report.seen_ids.update(call.id for call in self.pending)
-        self.report.items_new += outcomes.count("new")
-        self.report.items_changed += outcomes.count("changed")
+        self.report.items_new += outcomes.count(UpsertOutcome.NEW)
+        self.report.items_changed += outcomes.count(UpsertOutcome.CHANGED)
         self.pending = []
         self.report.changed()
 

@@ -76,14 +76,9 @@ def _record(settings: dict, report: CrawlReport, finish_reason: str | None) -> N
     elif report.pages == 0 and report.error_count == 0:
         report.error(f"crawl ended without reading any page (finish reason: {finish_reason})")
     with Store(settings["EUFUNDS_DB"]) as store:
-        run = store.crawl_run(run_id)
-        run.finished = datetime.now(UTC)
-        run.status = report.status
-        for name, value in report.counts().items():
-            if hasattr(run, name):
-                setattr(run, name, value)
-        run.errors = report.errors + report.notes
-        store.finish_crawl_run(run)
+        store.finish_crawl_run(
+            run_id, report.status, report, report.errors, report.notes, datetime.now(UTC)
+        )
 
 
 def child_main(kind: str, spider_args: dict, settings: dict, progress: Any = None) -> None:

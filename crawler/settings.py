@@ -7,6 +7,20 @@ from pathlib import Path
 
 ENV_PREFIX = "EUFUNDS_SCRAPY_"
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# Our middlewares and pipelines, in Scrapy's {path: order} form (None switches one off).
+COMPONENTS = {
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "crawler.middlewares.BackoffRetryMiddleware": 550,
+        "crawler.middlewares.ReplayMiddleware": 950,
+    },
+    "ITEM_PIPELINES": {
+        "crawler.pipelines.NormalisePipeline": 100,
+        "crawler.pipelines.ValidatePipeline": 200,
+        "crawler.pipelines.DedupePipeline": 300,
+        "crawler.pipelines.StorePipeline": 400,
+    },
+}
 
 
 def scrapy_settings(
@@ -48,17 +62,7 @@ def scrapy_settings(
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
         "EUFUNDS_RETRY_BACKOFF": retry_backoff,
         "EUFUNDS_RETRY_BACKOFF_MAX": retry_backoff_max,
-        "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawler.middlewares.BackoffRetryMiddleware": 550,
-            "crawler.middlewares.ReplayMiddleware": 950,
-        },
-        "ITEM_PIPELINES": {
-            "crawler.pipelines.NormalisePipeline": 100,
-            "crawler.pipelines.ValidatePipeline": 200,
-            "crawler.pipelines.DedupePipeline": 300,
-            "crawler.pipelines.StorePipeline": 400,
-        },
+        **{name: dict(table) for name, table in COMPONENTS.items()},
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "ERROR",
         "HTTPERROR_ALLOW_ALL": False,

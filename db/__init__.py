@@ -1,8 +1,11 @@
 """Storage: schema, migrations and the record types that cross package boundaries."""
 
+from db.calls import UpsertOutcome, content_hash
+from db.locks import Busy
 from db.records import (
     Call,
     CallChange,
+    CrawlCounts,
     CrawlRun,
     Department,
     EligibilityRule,
@@ -12,11 +15,15 @@ from db.records import (
     MatchRun,
     Source,
 )
-from db.store import Store, StoreError, content_hash, from_text, to_text
+from db.rows import from_text, to_text
+from db.store import Store
+from db.tables import StoreError
 
 __all__ = [
+    "Busy",
     "Call",
     "CallChange",
+    "CrawlCounts",
     "CrawlRun",
     "Department",
     "EligibilityRule",
@@ -27,6 +34,7 @@ __all__ = [
     "Source",
     "Store",
     "StoreError",
+    "UpsertOutcome",
     "content_hash",
     "from_text",
     "to_text",

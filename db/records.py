@@ -3,10 +3,100 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-STATUSES = ("forthcoming", "open", "closed")
+# Swedish time: digest weeks and weekdays, cron times, --as-of dates and every date shown.
+LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+
+
+class SourceKind(StrEnum):
+    """The kinds of source a spider exists for (`kind` in config/sources.toml)."""
+
+    FT_PORTAL = "ft_portal"
+
+
+SOURCE_KINDS = tuple(SourceKind)
+
+
+class CallStatus(StrEnum):
+    """Whether a call can be applied for."""
+
+    FORTHCOMING = "forthcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+STATUSES = tuple(CallStatus)
+
+
+class RunStatus(StrEnum):
+    """How a crawl run ended: ok, partial (some pages or items lost) or failed (none read)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class MatchMode(StrEnum):
+    """Whether a match run re-scored everything or only what changed."""
+
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
+class MatchFlag(StrEnum):
+    """Flags a match carries besides rule and negative-keyword flags."""
+
+    CLOSING_SOON = "closing-soon"
+    PREFERRED_PROGRAMME = "preferred-programme"
+
+
+RULE_FLAG = "rule:"
+NEGATIVE_FLAG = "negative:"
+
+
+def rule_flag(rule_id: str) -> str:
+    """The flag of a who-may-apply rule that fired."""
+    return f"{RULE_FLAG}{rule_id}"
+
+
+def flag_rule(flag: str) -> str | None:
+    """The who-may-apply rule a flag names, or None for other flags."""
+    return flag.removeprefix(RULE_FLAG) if flag.startswith(RULE_FLAG) else None
+
+
+def negative_flag(word: str) -> str:
+    """The flag of a negative keyword found in a call."""
+    return f"{NEGATIVE_FLAG}{word}"
+
+
+class DigestReason(StrEnum):
+    """Why a call is in a department's digest this week."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    CLOSING_SOON = "closing-soon"
+
+
+class DigestStatus(StrEnum):
+    """What became of a department's digest for a week (the last three are never stored)."""
+
+    CLAIMED = "claimed"
+    SENT = "sent"
+    WRITTEN = "written"
+    EMPTY = "empty"
+    FAILED = "failed"
+    DRY_RUN = "dry-run"
+    ALREADY_DONE = "already-done"
+    UNRECORDED = "unrecorded"
+
+
+# A digest that reached its recipients: by SMTP, or as a file in the outbox.
+DELIVERED = (DigestStatus.SENT, DigestStatus.WRITTEN)
 
 
 @dataclass(frozen=True)
@@ -100,14 +190,10 @@ class CallChange:
 
 
 @dataclass
-class CrawlRun:
-    """One crawl of one source, with its counts and a sample of its errors."""
+class CrawlCounts:
+    """What one crawl of one source counted: pages, calls and errors."""
 
-    id: int
-    source_id: str
-    started: datetime
-    finished: datetime | None = None
-    status: str = "running"
+    pages_expected: int = 1
     pages: int = 0
     items_seen: int = 0
     items_new: int = 0
@@ -116,7 +202,24 @@ class CrawlRun:
     items_skipped: int = 0
     closed_marked: int = 0
     error_count: int = 0
+
+    def counts(self) -> CrawlCounts:
+        """A copy of just the counts (for progress messages between processes)."""
+        return CrawlCounts(**{f.name: getattr(self, f.name) for f in fields(CrawlCounts)})
+
+
+@dataclass(kw_only=True)
+class CrawlRun(CrawlCounts):
+    """One crawl of one source as recorded: its counts, status, and samples of its errors
+    and of the input it dropped (notes)."""
+
+    id: int
+    source_id: str
+    started: datetime
+    finished: datetime | None = None
+    status: RunStatus = RunStatus.RUNNING
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -126,7 +229,7 @@ class MatchRun:
     id: int
     started: datetime
     finished: datetime | None
-    mode: str
+    mode: MatchMode
     calls_scored: int
     departments_rescored: list[str]
     matches_stored: int
@@ -178,7 +281,7 @@ class DigestItem:
 
     call: Call
     match: Match
-    reasons: tuple[str, ...]
+    reasons: tuple[DigestReason, ...]
     changes: tuple[CallChange, ...] = ()
 
 
@@ -198,7 +301,7 @@ class Digest:
     id: int
     department_id: str
     iso_week: str
-    status: str
+    status: DigestStatus
     recipients: list[str]
     message_id: str = ""
     subject: str = ""
@@ -239,7 +342,7 @@ def next_deadline(deadlines: Sequence[datetime], now: datetime) -> datetime | No
 
 def still_open(call: Call, now: datetime | None) -> bool:
     """A call can still be applied for: not closed, and a deadline ahead (or none known)."""
-    if call.status == "closed":
+    if call.status == CallStatus.CLOSED:
         return False
     if now is None or not call.deadlines:
         return True

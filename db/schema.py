@@ -224,3 +224,12 @@ def m005_digests(db: Database) -> None:
     db["job_locks"].create(
         {"name": str, "holder": str, "acquired_at": str, "expires_at": str}, pk="name"
     )
+
+
+@migrations()
+def m006_one_record_per_table(db: Database) -> None:
+    """Give every record field a column: expected pages and dropped-input notes of a crawl
+    run (notes were kept among its errors), and whether a department wants empty digests."""
+    db["crawl_runs"].add_column("pages_expected", int, not_null_default=1)
+    db["crawl_runs"].add_column("notes", str, not_null_default="[]")
+    db["departments"].add_column("send_empty_digest", int, not_null_default=0)

@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-from db.records import Department, EligibilityRule, FocusArea, MatchingSettings, Source
+from db.records import (
+    LOCAL_TZ,
+    SOURCE_KINDS,
+    Department,
+    EligibilityRule,
+    FocusArea,
+    MatchingSettings,
+    Source,
+)
+from eufunds.config_checks import (
+    REQUIRED,
+    ConfigError,
+    check_email,
+    check_keywords,
+    check_table,
+    entries,
+    read_toml,
+)
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-SOURCE_KINDS = ("ft_portal",)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FOCUS_KINDS = ("fokusomrade", "delmal")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-EMAIL_PATTERN = re.compile(r"^[^@\s<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-REQUIRED = object()
 
 
 # Keys every department and focus area has.
@@ -30,15 +40,6 @@ PROFILE_KEYS = {
     "description_sv": ((str,), REQUIRED),
     "description_en": ((str,), REQUIRED),
 }
-
-
-class ConfigError(Exception):
-    """A configuration problem, described in one line: file, entry, what is wrong."""
-
-    def __init__(self, path: Path | str, entry: str, message: str):
-        self.path, self.entry, self.message = Path(path), entry, message
-        where = f"{self.path}: {entry}: " if entry else f"{self.path}: "
-        super().__init__(where + message)
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,8 @@ class Organisation:
 
 @dataclass(frozen=True)
 class ScheduleSettings:
-    """When the jobs run (cron expressions, in the given time zone)."""
+    """When the jobs run (cron expressions in Swedish time, db.records.LOCAL_TZ)."""
 
-    timezone: str = "Europe/Stockholm"
     crawl: str = "30 5 * * *"
     digest: str = "0 7 * * *"
     misfire_grace_minutes: int = 120
@@ -109,132 +109,25 @@ def load_config(directory: str | Path | None = None) -> Config:
     folder = config_dir(directory)
     if not folder.is_dir():
         raise ConfigError(folder, "", "configuration folder not found")
-    settings = _read_toml(folder / "eufunds.toml")
+    settings = read_toml(folder / "eufunds.toml")
     organisation, crawl, schedule = _parse_settings(folder / "eufunds.toml", settings)
-    sources = _parse_sources(folder / "sources.toml", _read_toml(folder / "sources.toml"))
+    sources = _parse_sources(folder / "sources.toml", read_toml(folder / "sources.toml"))
     departments = _parse_departments(
-        folder / "departments.toml", _read_toml(folder / "departments.toml")
+        folder / "departments.toml", read_toml(folder / "departments.toml")
     )
     focus_areas = _parse_focus_areas(
-        folder / "focus_areas.toml", _read_toml(folder / "focus_areas.toml")
+        folder / "focus_areas.toml", read_toml(folder / "focus_areas.toml")
     )
-    matching = _parse_matching(folder / "matching.toml", _read_toml(folder / "matching.toml"))
+    matching = _parse_matching(folder / "matching.toml", read_toml(folder / "matching.toml"))
     return Config(
         folder, organisation, crawl, sources, departments, focus_areas, matching, schedule
     )
 
 
-def _read_toml(path: Path) -> dict:
-    """Parse one TOML file, turning every read or syntax problem into a ConfigError."""
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(path, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read file: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"invalid TOML: {exc}") from None
-
-
-def _check_table(path: Path, entry: str, table: Any, spec: dict[str, tuple]) -> dict:
-    """Check keys and types of one table against spec {key: (types, default)}; fill defaults."""
-    if not isinstance(table, dict):
-        raise ConfigError(path, entry, f"expected a table, got {type(table).__name__}")
-    for key in table:
-        if key not in spec:
-            raise ConfigError(path, entry, f"unknown key '{key}' (allowed: {', '.join(spec)})")
-    checked = {}
-    for key, (types, default) in spec.items():
-        if key not in table:
-            if default is REQUIRED:
-                raise ConfigError(path, entry, f"missing required key '{key}'")
-            checked[key] = default
-            continue
-        value = table[key]
-        if isinstance(value, bool) and bool not in types:
-            raise ConfigError(path, entry, f"'{key}' must be {_type_names(types)}, got boolean")
-        if not isinstance(value, types):
-            raise ConfigError(
-                path, entry, f"'{key}' must be {_type_names(types)}, got {type(value).__name__}"
-            )
-        checked[key] = value
-    return checked
-
-
-def _type_names(types: tuple[type, ...]) -> str:
-    names = {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        list: "a list",
-        dict: "a table",
-    }
-    return " or ".join(dict.fromkeys(names[t] for t in types))
-
-
-def _entries(path: Path, document: dict, name: str) -> list[tuple[str, dict]]:
-    """The [[name]] entries of a document, each with a label for error messages."""
-    extra = [key for key in document if key != name]
-    if extra:
-        raise ConfigError(path, "", f"unknown top-level key '{extra[0]}' (expected [[{name}]])")
-    entries = document.get(name, [])
-    if not isinstance(entries, list) or not entries:
-        raise ConfigError(path, "", f"expected at least one [[{name}]] entry")
-    labelled = []
-    seen: set[str] = set()
-    for position, entry in enumerate(entries, start=1):
-        entry_id = entry.get("id") if isinstance(entry, dict) else None
-        label = f"{name} '{entry_id}'" if isinstance(entry_id, str) else f"{name} #{position}"
-        if isinstance(entry_id, str):
-            if not ID_PATTERN.match(entry_id):
-                raise ConfigError(path, label, "id must be lower-case letters, digits, '-' or '_'")
-            if entry_id in seen:
-                raise ConfigError(path, label, "duplicate id")
-            seen.add(entry_id)
-        labelled.append((label, entry))
-    return labelled
-
-
-def _check_email(path: Path, entry: str, key: str, address: str) -> str:
-    if not EMAIL_PATTERN.match(address):
-        raise ConfigError(path, entry, f"'{key}' is not a valid e-mail address: {address!r}")
-    return address
-
-
-def _check_keywords(path: Path, entry: str, keywords: Any) -> tuple[dict, dict]:
-    """Validate a keywords table {sv: {term: weight}, en: {term: weight}}."""
-    if not keywords:
-        return {}, {}
-    table = _check_table(
-        path,
-        entry + " keywords",
-        keywords,
-        {
-            "sv": ((dict,), {}),
-            "en": ((dict,), {}),
-        },
-    )
-    result = []
-    for language in ("sv", "en"):
-        terms = {}
-        for term, weight in table[language].items():
-            if isinstance(weight, bool) or not isinstance(weight, int | float):
-                raise ConfigError(
-                    path, entry, f"keyword '{term}' ({language}): weight must be a number"
-                )
-            if weight <= 0:
-                raise ConfigError(path, entry, f"keyword '{term}' ({language}): weight must be > 0")
-            terms[term.strip().lower()] = float(weight)
-        result.append(terms)
-    return result[0], result[1]
-
-
 def _parse_settings(
     path: Path, document: dict
 ) -> tuple[Organisation, CrawlSettings, ScheduleSettings]:
-    top = _check_table(
+    top = check_table(
         path,
         "",
         document,
@@ -244,7 +137,7 @@ def _parse_settings(
             "schedule": ((dict,), {}),
         },
     )
-    org = _check_table(
+    org = check_table(
         path,
         "organisation",
         top["organisation"],
@@ -256,9 +149,9 @@ def _parse_settings(
         },
     )
     for key in ("contact_email", "coordinator_email"):
-        _check_email(path, "organisation", key, org[key])
+        check_email(path, "organisation", key, org[key])
     defaults = CrawlSettings()
-    crawl = _check_table(
+    crawl = check_table(
         path,
         "crawl",
         top["crawl"],
@@ -283,24 +176,19 @@ def _parse_settings(
 
 def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
     defaults = ScheduleSettings()
-    schedule = _check_table(
+    schedule = check_table(
         path,
         "schedule",
         table,
         {
-            "timezone": ((str,), defaults.timezone),
             "crawl": ((str,), defaults.crawl),
             "digest": ((str,), defaults.digest),
             "misfire_grace_minutes": ((int,), defaults.misfire_grace_minutes),
         },
     )
-    try:
-        ZoneInfo(schedule["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(path, "schedule", f"unknown time zone {schedule['timezone']!r}") from None
     for key in ("crawl", "digest"):
         try:
-            CronTrigger.from_crontab(schedule[key], timezone=ZoneInfo(schedule["timezone"]))
+            CronTrigger.from_crontab(schedule[key], timezone=LOCAL_TZ)
         except ValueError as exc:
             raise ConfigError(
                 path, "schedule", f"'{key}' is not a cron expression: {exc}"
@@ -312,8 +200,8 @@ def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
 
 def _parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
     sources = []
-    for label, entry in _entries(path, document, "source"):
-        table = _check_table(
+    for label, entry in entries(path, document, "source"):
+        table = check_table(
             path,
             label,
             entry,
@@ -345,8 +233,8 @@ def _parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
 
 def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
     departments = []
-    for label, entry in _entries(path, document, "department"):
-        table = _check_table(
+    for label, entry in entries(path, document, "department"):
+        table = check_table(
             path,
             label,
             entry,
@@ -368,7 +256,7 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
         for address in recipients:
             if not isinstance(address, str):
                 raise ConfigError(path, label, "'recipients' must be a list of strings")
-            _check_email(path, label, "recipients", address)
+            check_email(path, label, "recipients", address)
         if table["digest_weekday"] not in WEEKDAYS:
             raise ConfigError(path, label, f"'digest_weekday' must be one of {', '.join(WEEKDAYS)}")
         if not 0 <= table["min_score"] <= 1:
@@ -378,7 +266,7 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
         for key in ("preferred_programmes", "negative_keywords"):
             if not all(isinstance(item, str) for item in table[key]):
                 raise ConfigError(path, label, f"'{key}' must be a list of strings")
-        keywords_sv, keywords_en = _check_keywords(path, label, table["keywords"])
+        keywords_sv, keywords_en = check_keywords(path, label, table["keywords"])
         departments.append(
             Department(
                 id=table["id"],
@@ -401,8 +289,8 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
 
 def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
     areas = []
-    for label, entry in _entries(path, document, "focus_area"):
-        table = _check_table(
+    for label, entry in entries(path, document, "focus_area"):
+        table = check_table(
             path,
             label,
             entry,
@@ -417,7 +305,7 @@ def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
         )
         if table["kind"] not in FOCUS_KINDS:
             raise ConfigError(path, label, f"'kind' must be one of {', '.join(FOCUS_KINDS)}")
-        keywords_sv, keywords_en = _check_keywords(path, label, table.pop("keywords"))
+        keywords_sv, keywords_en = check_keywords(path, label, table.pop("keywords"))
         table["weight"] = float(table["weight"])
         areas.append(FocusArea(**table, keywords_sv=keywords_sv, keywords_en=keywords_en))
     return tuple(areas)
@@ -425,7 +313,7 @@ def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
 
 def _parse_matching(path: Path, document: dict) -> MatchingSettings:
     defaults = MatchingSettings()
-    top = _check_table(
+    top = check_table(
         path,
         "",
         document,
@@ -436,7 +324,7 @@ def _parse_matching(path: Path, document: dict) -> MatchingSettings:
         },
     )
     number = (int, float)
-    weights = _check_table(
+    weights = check_table(
         path,
         "weights",
         top["weights"],
@@ -455,8 +343,8 @@ def _parse_matching(path: Path, document: dict) -> MatchingSettings:
     if not 0 <= weights["description_weight"] <= 1:
         raise ConfigError(path, "weights", "'description_weight' must be between 0 and 1")
     rules = []
-    for label, entry in _entries(path, {"rule": top["rule"]}, "rule") if top["rule"] else []:
-        table = _check_table(
+    for label, entry in entries(path, {"rule": top["rule"]}, "rule") if top["rule"] else []:
+        table = check_table(
             path,
             label,
             entry,

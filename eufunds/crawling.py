@@ -12,11 +12,14 @@ from pathlib import Path
 
 from crawler.runner import child_main
 from crawler.settings import scrapy_settings
-from db import CrawlRun, Source, Store
+from db import CrawlCounts, CrawlRun, Source, Store
 from eufunds import __version__
 from eufunds.config import Config
 
-ProgressCallback = Callable[[str, dict], None]
+ProgressCallback = Callable[[str, CrawlCounts], None]
+# Crawl children are forked from a server process that imported the crawler and Scrapy's
+# components once, so a crawl starts at once instead of importing them (and the command) again.
+CHILD_PRELOAD = ["__main__", "crawler.runner", "crawler.preload"]
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,10 @@ def crawl_source(
     """Crawl one source in a child process and return its recorded run."""
     with Store(options.db_path) as store:
         run_id = store.start_crawl_run(source.id, datetime.now(UTC))
+    # Absolute: the child's working directory is the fork server's, not necessarily ours.
     settings = scrapy_settings(
         source_id=source.id,
-        db_path=options.db_path,
+        db_path=Path(options.db_path).resolve(),
         run_id=run_id,
         user_agent=user_agent(config),
         download_timeout=config.crawl.download_timeout,
@@ -53,7 +57,7 @@ def crawl_source(
         retry_backoff=config.crawl.retry_backoff_seconds,
         retry_backoff_max=config.crawl.retry_backoff_max_seconds,
         target_concurrency=config.crawl.autothrottle_target_concurrency,
-        replay=options.replay,
+        replay=Path(options.replay).resolve() if options.replay else None,
         now=options.now.isoformat() if options.now else None,
     )
     spider_args = {
@@ -62,7 +66,8 @@ def crawl_source(
         "facet_url": source.facet_url,
         "page_size": config.crawl.page_size,
     }
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(CHILD_PRELOAD)
     updates = context.Queue()
     child = context.Process(
         target=child_main, args=(source.kind, spider_args, settings, updates), daemon=True

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from db import Store
+from db import Store, StoreError
+from db.records import LOCAL_TZ, DigestStatus
 from eufunds.config import WEEKDAYS, Config
-from notifier.render import LOCAL_TZ, DigestContext, build_digest, iso_week
+from notifier.render import DigestContext, build_digest, iso_week
 from notifier.selection import select_items
 from notifier.send import SendError, SmtpSender, SmtpSettings, write_outbox
 
@@ -20,7 +20,7 @@ class DigestOutcome:
 
     department_id: str
     iso_week: str
-    status: str
+    status: DigestStatus
     items: int = 0
     path: Path | None = None
     error: str = ""
@@ -88,13 +88,13 @@ def _deliver(store, department, now, week, outbox, context, sender, dry_run) -> 
     if not dry_run:
         digest_id = store.claim_digest(department.id, week, department.recipients, now)
         if digest_id is None:
-            return DigestOutcome(department.id, week, "already-done")
+            return DigestOutcome(department.id, week, DigestStatus.ALREADY_DONE)
     try:
         items, message = _prepare(store, department, now, context)
         if message is None:
             if digest_id is not None:
-                store.finish_digest(digest_id, "empty", sent_at=now)
-            return DigestOutcome(department.id, week, "empty")
+                store.finish_digest(digest_id, DigestStatus.EMPTY, sent_at=now)
+            return DigestOutcome(department.id, week, DigestStatus.EMPTY)
         path = None
         if dry_run or sender is None:
             path = write_outbox(message, outbox, f"{week}-{department.id}")
@@ -104,9 +104,12 @@ def _deliver(store, department, now, week, outbox, context, sender, dry_run) -> 
     except Exception as exc:  # noqa: BLE001 - every failure before delivery is recorded alike
         error = str(exc) if isinstance(exc, SendError) else f"{type(exc).__name__}: {exc}"
         if digest_id is not None:
-            store.finish_digest(digest_id, "failed", error=error)
-        return DigestOutcome(department.id, week, "failed", error=error)
-    status = "dry-run" if dry_run else ("sent" if path is None else "written")
+            store.finish_digest(digest_id, DigestStatus.FAILED, error=error)
+        return DigestOutcome(department.id, week, DigestStatus.FAILED, error=error)
+    if dry_run:
+        status = DigestStatus.DRY_RUN
+    else:
+        status = DigestStatus.SENT if path is None else DigestStatus.WRITTEN
     # Taken for the other recipients: delivered (never resent to them), the refusal noted.
     note = f"recipients refused: {', '.join(refused)}" if refused else ""
     if digest_id is not None:
@@ -114,16 +117,18 @@ def _deliver(store, department, now, week, outbox, context, sender, dry_run) -> 
             store.finish_digest(
                 digest_id,
                 status,
-                [(item.call.id, ",".join(item.reasons)) for item in items],
+                [(item.call.id, item.reasons) for item in items],
                 message["Message-ID"],
                 message["Subject"],
                 str(path or ""),
                 sent_at=now,
                 error=note,
             )
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             error = f"delivered, but recording it failed ({exc}); it stays claimed, never resent"
-            return DigestOutcome(department.id, week, "unrecorded", len(items), path, error)
+            return DigestOutcome(
+                department.id, week, DigestStatus.UNRECORDED, len(items), path, error
+            )
     return DigestOutcome(department.id, week, status, len(items), path, note)
 
 
@@ -131,7 +136,7 @@ def _prepare(store, department, now, context):
     """This week's items for a department and its message (None when empty and not wanted)."""
     history = store.digest_history(department.id)
     matches = store.matches(department.id)
-    calls = {m.call_id: store.get_call(m.call_id) for m in matches}
+    calls = store.calls_by_id([m.call_id for m in matches])
     changes = store.changes_since(list(calls), history.last_sent_at) if history.last_sent_at else {}
     items = select_items(matches, calls, history, changes, now, department.lead_time_days)
     if not items and not department.send_empty_digest:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from db import Call, Match, MatchRun, Store
+from db.records import MatchMode
 from eufunds.config import Config
 from matcher.analysis import CallAnalysis
 from matcher.evaluation import DepartmentQuality, evaluate_department
@@ -56,7 +57,7 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
         rescored_departments=rescored,
         matchable_ids=[c.id for c in calls],
         versions=matcher.versions,
-        mode="full" if full else "incremental",
+        mode=MatchMode.FULL if full else MatchMode.INCREMENTAL,
         started=started,
         now=datetime.now(UTC),
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from db import CrawlRun, Store
+from db import Busy, CrawlRun, Store
 from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl
 from eufunds.digests import DigestOutcome, send_digests
@@ -18,10 +18,6 @@ from notifier.send import SmtpSettings
 
 LOCK = "pipeline"
 LOCK_TTL = timedelta(hours=3)
-
-
-class Busy(Exception):
-    """Another run holds the pipeline lock."""
 
 
 @dataclass
@@ -33,6 +29,16 @@ class RunSummary:
     digests: list[DigestOutcome] = field(default_factory=list)
     calls_stored: int = 0
     matches_per_department: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line for the scheduler's log: sources crawled, matches stored."""
+        stored = self.match.run.matches_stored if self.match else 0
+        return f"{len(self.crawl_runs)} sources crawled, {stored} matches stored"
+
+
+def describe_digests(outcomes: list[DigestOutcome]) -> str:
+    """One line for the scheduler's log: each department's digest status."""
+    return ", ".join(f"{o.department_id}: {o.status}" for o in outcomes) or "none due today"
 
 
 class PipelineLock:
@@ -53,7 +59,9 @@ class PipelineLock:
             store.release_lock(LOCK, self.holder)
 
 
-def _crawl_then_match(config: Config, db_path: Path, now: datetime, replay: Path | None):
+def _crawl_then_match(
+    config: Config, db_path: Path, now: datetime, replay: Path | None
+) -> RunSummary:
     """Crawl every enabled source, then match what is new or changed (lock held by caller)."""
     summary = RunSummary()
     summary.crawl_runs = crawl(config, [], CrawlOptions(db_path, replay, now))
@@ -62,7 +70,9 @@ def _crawl_then_match(config: Config, db_path: Path, now: datetime, replay: Path
     return summary
 
 
-def crawl_and_match(config: Config, db_path: Path, now: datetime, replay: Path | None = None):
+def crawl_and_match(
+    config: Config, db_path: Path, now: datetime, replay: Path | None = None
+) -> RunSummary:
     """Crawl every enabled source, then match what is new or changed."""
     with PipelineLock(db_path):
         return _crawl_then_match(config, db_path, now, replay)

@@ -8,15 +8,20 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from db.records import Department, DigestItem, is_date_only, upcoming_deadlines
+from db.records import (
+    LOCAL_TZ,
+    Department,
+    DigestItem,
+    DigestReason,
+    flag_rule,
+    is_date_only,
+    upcoming_deadlines,
+)
 from notifier.calendar import build_calendar, safe_url
-from notifier.selection import REASON_CHANGED, REASON_CLOSING_SOON, REASON_NEW
 
-LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MONTHS = (
     "januari februari mars april maj juni juli augusti september oktober november december"
@@ -30,9 +35,9 @@ FIELDS = {
     "budget_eur": "budget",
 }
 SECTIONS = (
-    (REASON_CLOSING_SOON, "Stänger snart"),
-    (REASON_NEW, "Nya utlysningar"),
-    (REASON_CHANGED, "Ändrade utlysningar"),
+    (DigestReason.CLOSING_SOON, "Stänger snart"),
+    (DigestReason.NEW, "Nya utlysningar"),
+    (DigestReason.CHANGED, "Ändrade utlysningar"),
 )
 SUMMARY_CHARACTERS = 400
 
@@ -121,11 +126,8 @@ def _item_view(item: DigestItem, department: Department, now: datetime, context)
     reasons = ", ".join(term for term, _ in match.terms[:5]) or "profilens beskrivning"
     if match.focus_areas:
         reasons += f"; fokusområde: {match.focus_areas[0]}"
-    notes = [
-        context.rule_labels.get(flag.removeprefix("rule:"), flag)
-        for flag in match.flags
-        if flag.startswith("rule:")
-    ]
+    rules = [rule for rule in map(flag_rule, match.flags) if rule is not None]
+    notes = [context.rule_labels.get(rule, rule) for rule in rules]
     summary = " ".join(call.summary.split())
     if len(summary) > SUMMARY_CHARACTERS:
         summary = summary[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0] + " …"

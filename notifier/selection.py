@@ -10,14 +10,12 @@ from db.records import (
     CallChange,
     DigestHistory,
     DigestItem,
+    DigestReason,
     Match,
     next_deadline,
     still_open,
 )
 
-REASON_NEW = "new"
-REASON_CHANGED = "changed"
-REASON_CLOSING_SOON = "closing-soon"
 NEWS_FIELDS = ("deadlines", "status", "title", "opening_date", "budget_eur")
 
 
@@ -43,19 +41,19 @@ def select_items(
         reasons = []
         news = []
         if call.id not in history.sent_call_ids:
-            reasons.append(REASON_NEW)
+            reasons.append(DigestReason.NEW)
         else:
             news = [c for c in changes.get(call.id, ()) if c.field in NEWS_FIELDS]
             if news:
-                reasons.append(REASON_CHANGED)
+                reasons.append(DigestReason.CHANGED)
         deadline = next_deadline(call.deadlines, now)
         if deadline and deadline <= soon and call.id not in history.closing_soon_sent:
-            reasons.append(REASON_CLOSING_SOON)
+            reasons.append(DigestReason.CLOSING_SOON)
         if reasons:
             items.append(DigestItem(call, match, tuple(reasons), tuple(news)))
 
     def order(item: DigestItem) -> tuple:
-        closing = REASON_CLOSING_SOON in item.reasons
+        closing = DigestReason.CLOSING_SOON in item.reasons
         deadline = next_deadline(item.call.deadlines, now) if closing else None
         return (not closing, deadline or now, -item.match.score, item.call.id)
 

@@ -1,40 +1,68 @@
-"""APScheduler 3 jobs: crawl (then match) daily, digests on their weekday, in Swedish time."""
+"""APScheduler 3 jobs: crawl (then match) daily, digests on their weekday, in Swedish time.
+
+The jobs are plain functions of a step (what to do as of a moment, returning one line for
+the log); the composition root (eufunds) wires the steps, so this package needs no more
+than the database's lock error.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from db import Busy
+from db.records import LOCAL_TZ
+
 log = logging.getLogger("eufunds.scheduler")
 
 CRAWL_JOB = "crawl-and-match"
 DIGEST_JOB = "digests"
+SKIPPED = "skipped"
+Step = Callable[[datetime], str]
+
+
+def local_now() -> datetime:
+    """Now, in Swedish time."""
+    return datetime.now(LOCAL_TZ)
+
+
+def run_job(job_id: str, step: Step, clock: Callable[[], datetime] = local_now) -> str:
+    """Run one job's step as of now; 'skipped' (logged) when another run holds the job lock.
+
+    A busy lock is expected (a manual run, or a long crawl still going): the job waits for
+    its next time instead of failing.
+    """
+    try:
+        return step(clock())
+    except Busy as exc:
+        log.warning("%s skipped: %s", job_id, exc)
+        return SKIPPED
 
 
 def build_scheduler(
-    timezone: str,
     crawl_cron: str,
     digest_cron: str,
     misfire_grace_minutes: int,
-    crawl_and_match: Callable[[], object],
-    send_digests: Callable[[], object],
+    crawl_step: Step,
+    digest_step: Step,
     scheduler: BaseScheduler | None = None,
+    clock: Callable[[], datetime] = local_now,
 ) -> BaseScheduler:
-    """A scheduler with the two jobs on cron triggers in ``timezone``.
+    """A scheduler with the two jobs on cron triggers in Swedish time.
 
     coalesce: a machine that was off runs a missed job once, not once per missed time;
     misfire_grace_time: how late it may still run; max_instances=1: a job never overlaps
-    itself (the jobs also take a lock in the database, so two schedulers or a manual run
+    itself (the steps also take a lock in the database, so two schedulers or a manual run
     never overlap either).
     """
-    zone = ZoneInfo(timezone)
-    scheduler = scheduler or BlockingScheduler(timezone=zone)
+    scheduler = scheduler or BlockingScheduler(timezone=LOCAL_TZ)
     defaults = {
         "coalesce": True,
         "max_instances": 1,
@@ -42,15 +70,15 @@ def build_scheduler(
         "replace_existing": True,
     }
     scheduler.add_job(
-        crawl_and_match,
-        CronTrigger.from_crontab(crawl_cron, timezone=zone),
+        functools.partial(run_job, CRAWL_JOB, crawl_step, clock),
+        CronTrigger.from_crontab(crawl_cron, timezone=LOCAL_TZ),
         id=CRAWL_JOB,
         name="crawl all sources, then match",
         **defaults,
     )
     scheduler.add_job(
-        send_digests,
-        CronTrigger.from_crontab(digest_cron, timezone=zone),
+        functools.partial(run_job, DIGEST_JOB, digest_step, clock),
+        CronTrigger.from_crontab(digest_cron, timezone=LOCAL_TZ),
         id=DIGEST_JOB,
         name="send the digests due today",
         **defaults,

@@ -1,18 +1,34 @@
-"""Shared fixtures: the read-only real data in ../shared, temporary databases."""
+"""Shared fixtures: the read-only real data in ../shared, temporary databases, an SMTP server.
+
+The snapshot is crawled once per test session (the real crawler, replaying the saved portal
+answers) and matched once; tests that write work on their own copy (`copy_database`).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from db import Store
+from eufunds.config import Config, load_config
+from eufunds.crawling import CrawlOptions, crawl
+from eufunds.matching import run_match
+from tests.support.databases import copy_database
+from tests.support.smtp import SmtpServer, smtp_server_running
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("EUFUNDS_SHARED", REPO.parent / "shared")).resolve()
 SNAPSHOT = SHARED / "snapshot"
 AARHUS_PAGE = SHARED / "research" / "sources" / "ft_search_api_page__AarhusAI.json"
+# Fixtures of the whole session use the embedded configuration itself, never a module's
+# `config` fixture: modules override that one (aimed at a local server, faster retries).
+# The day the snapshot was saved, a Saturday: crawls and matches of it are judged then.
+SNAPSHOT_NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
+SNAPSHOT_CALLS = 723
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +39,33 @@ def snapshot_dir() -> Path:
     return SNAPSHOT
 
 
+@pytest.fixture(scope="session")
+def config() -> Config:
+    """The embedded configuration in config/ (Jönköping: 13 departments)."""
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def crawled_snapshot(tmp_path_factory, snapshot_dir: Path) -> Path:
+    """A database holding one replayed crawl of the snapshot as of SNAPSHOT_NOW (read only:
+    tests that write copy it)."""
+    db_path = tmp_path_factory.mktemp("snapshot") / "crawled.db"
+    runs = crawl(load_config(), [], CrawlOptions(db_path, snapshot_dir, SNAPSHOT_NOW))
+    assert [(run.status, run.items_new) for run in runs] == [("ok", SNAPSHOT_CALLS)]
+    return db_path
+
+
+@pytest.fixture(scope="session")
+def matched_snapshot(tmp_path_factory, crawled_snapshot: Path) -> Path:
+    """The crawled snapshot matched as of SNAPSHOT_NOW (read only: tests that write copy it)."""
+    db_path = copy_database(crawled_snapshot, tmp_path_factory.mktemp("matched") / "matched.db")
+    config = load_config()
+    with Store(db_path) as store:
+        run_match(store, config, SNAPSHOT_NOW)
+        assert {m.department_id for m in store.matches()} == {d.id for d in config.departments}
+    return db_path
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """A path for a fresh SQLite database."""
@@ -30,7 +73,14 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path):
+def store(db_path: Path) -> Iterator[Store]:
     """A real, migrated SQLite store in a temporary folder."""
     with Store(db_path) as opened:
         yield opened
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 for one test, stopped afterwards."""
+    with smtp_server_running() as server:
+        yield server

@@ -1,7 +1,10 @@
 """Spiders, one per source kind."""
 
-from crawler.spiders.ft_portal import FtPortalSpider
+import scrapy
 
-SPIDERS = {FtPortalSpider.name: FtPortalSpider}
+from crawler.spiders.ft_portal import FtPortalSpider
+from db.records import SourceKind
+
+SPIDERS: dict[SourceKind, type[scrapy.Spider]] = {SourceKind.FT_PORTAL: FtPortalSpider}
 
 __all__ = ["SPIDERS", "FtPortalSpider"]

@@ -16,8 +16,13 @@ from twisted.python.failure import Failure
 
 from crawler.items import CallItem
 from crawler.report import CrawlReport
+from db.records import CallStatus, SourceKind
 
-STATUS_CODES = {"31094501": "forthcoming", "31094502": "open", "31094503": "closed"}
+STATUS_CODES = {
+    "31094501": CallStatus.FORTHCOMING,
+    "31094502": CallStatus.OPEN,
+    "31094503": CallStatus.CLOSED,
+}
 KINDS = {"1": "topic", "2": "call-for-proposals", "8": "cascade"}
 STALE_DATASOURCE = "SEDIA_PRD_CENTRICITY"
 
@@ -36,7 +41,7 @@ SORT = {"field": "sortStatus", "order": "ASC"}
 class FtPortalSpider(scrapy.Spider):
     """Lists open and forthcoming topics, calls for proposals and cascade-funding calls."""
 
-    name = "ft_portal"
+    name = SourceKind.FT_PORTAL
 
     def __init__(
         self,

@@ -9,167 +9,30 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import sqlite3
-import threading
-import time
-from contextlib import closing
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from db import CrawlRun, Store
-from eufunds.config import DEFAULT_CONFIG_DIR, Config, load_config
+from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl, user_agent
+from tests.conftest import SNAPSHOT_CALLS, SNAPSHOT_NOW
+from tests.support.databases import copy_database, stored_state
+from tests.support.portal import JSON_HEADERS, Answer, Portal
 
 SOURCE_ID = "ft_portal"
-TOTAL_CALLS = 723
-SNAPSHOT_NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
+TOTAL_CALLS = SNAPSHOT_CALLS
 # After every deadline in the snapshot: a faulty listing wrongly taken as complete at this
 # moment would close every call it missed.
 FAR_FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
 RETRY_TIMES = 2
 RETRY_BACKOFF = 0.1
-ROBOTS_TXT = b"User-agent: *\nDisallow:\n"
-JSON_HEADERS = {"Content-Type": "application/json"}
 # Hand-written, not saved from the portal: the kind of maintenance page a proxy answers with.
 MAINTENANCE_HTML = (
     b"<!DOCTYPE html>\n<html><head><title>Service unavailable</title></head>\n"
     b"<body><h1>The service is under maintenance</h1><p>Please try again later.</p></body></html>\n"
 )
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One HTTP answer of the local portal: status, headers and body."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class SeenRequest:
-    """One request as the server received it."""
-
-    method: str
-    path: str
-    page: int | None
-    at: float
-    user_agent: str
-
-
-@dataclass
-class Portal:
-    """What the local portal serves (saved answers, faults per page) and what it was asked."""
-
-    folder: Path
-    url: str = ""
-    faults: dict[int, list[Answer]] = field(default_factory=dict)
-    answer_delay: float = 0.0
-    requests: list[SeenRequest] = field(default_factory=list)
-    in_flight: int = 0
-    most_in_flight: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def answer(self, method: str, target: str) -> Answer:
-        """The answer to one request: robots.txt, the facet list or a search page."""
-        url = urlsplit(target)
-        if method == "GET" and url.path == "/robots.txt":
-            return Answer(200, {"Content-Type": "text/plain"}, ROBOTS_TXT)
-        if method == "POST" and url.path == "/facet":
-            return self.saved("facet.json")
-        if method == "POST" and url.path == "/search":
-            return self.search_answer(search_page(target))
-        return Answer(404, {"Content-Type": "text/plain"}, b"not found")
-
-    def saved(self, name: str) -> Answer:
-        """A saved answer of the snapshot, as the portal sends it."""
-        return Answer(200, JSON_HEADERS, (self.folder / name).read_bytes())
-
-    def search_answer(self, page: int) -> Answer:
-        """The next injected fault for this page, else the saved page."""
-        with self.lock:
-            pending = self.faults.get(page)
-            if pending:
-                return pending.pop(0)
-        return self.saved(f"search-page-{page}.json")
-
-    def started(self, request: SeenRequest) -> None:
-        """Remember a received request and count it as in flight."""
-        with self.lock:
-            self.requests.append(request)
-            self.in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self.in_flight)
-
-    def finished(self) -> None:
-        """Count an answered request as no longer in flight."""
-        with self.lock:
-            self.in_flight -= 1
-
-    def page_requests(self, page: int) -> list[SeenRequest]:
-        """The search requests received for one page, in order."""
-        return [request for request in self.requests if request.page == page]
-
-
-def search_page(target: str) -> int | None:
-    """The pageNumber of a search request target, None for other requests."""
-    url = urlsplit(target)
-    if url.path != "/search":
-        return None
-    return int(parse_qs(url.query)["pageNumber"][0])
-
-
-class PortalHandler(BaseHTTPRequestHandler):
-    """Answers GET /robots.txt, POST /facet and POST /search?...pageNumber=N."""
-
-    server: PortalServer
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._serve()
-
-    def _serve(self) -> None:
-        portal = self.server.portal
-        portal.started(
-            SeenRequest(
-                self.command,
-                urlsplit(self.path).path,
-                search_page(self.path),
-                time.monotonic(),
-                self.headers.get("User-Agent", ""),
-            )
-        )
-        try:
-            time.sleep(portal.answer_delay)
-            answer = portal.answer(self.command, self.path)
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
-        finally:
-            portal.finished()
-
-    def log_message(self, format: str, *args) -> None:
-        """Keep the test output free of access logs."""
-
-
-class PortalServer(ThreadingHTTPServer):
-    """A threading HTTP server on a free local port that serves one Portal."""
-
-    daemon_threads = True
-
-    def __init__(self, portal: Portal):
-        super().__init__(("127.0.0.1", 0), PortalHandler)
-        self.portal = portal
 
 
 def saved_page(snapshot_dir: Path, page: int) -> dict:
@@ -183,75 +46,33 @@ def json_answer(document: dict) -> Answer:
     return Answer(200, JSON_HEADERS, json.dumps(document).encode())
 
 
-def stored_state(store: Store) -> dict[str, tuple]:
-    """What a faulty crawl must not change about each stored call, by id."""
-    return {
-        call.id: (call.content_hash, call.title, call.deadlines, call.status, call.last_changed)
-        for call in store.list_calls()
-    }
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """Copy a finished SQLite database, WAL included, with SQLite's backup API."""
-    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copied:
-        original.backup(copied)
-
-
 def crawl_portal(config: Config, db_path: Path, now: datetime) -> CrawlRun:
     """Crawl the portal source once over HTTP and return its recorded run."""
     [run] = crawl(config, [SOURCE_ID], CrawlOptions(db_path=db_path, now=now))
     return run
 
 
-@pytest.fixture(scope="module")
-def crawled_template(tmp_path_factory, snapshot_dir: Path) -> Path:
-    """A database holding one clean replayed crawl of the snapshot, copied by each test."""
-    path = tmp_path_factory.mktemp("template") / "crawled.db"
-    options = CrawlOptions(db_path=path, replay=snapshot_dir, now=SNAPSHOT_NOW)
-    [run] = crawl(load_config(DEFAULT_CONFIG_DIR), [SOURCE_ID], options)
-    assert run.status == "ok", run.errors
-    return path
-
-
 @pytest.fixture
-def portal(snapshot_dir: Path):
-    """A real HTTP server on 127.0.0.1 answering like the portal from the saved snapshot."""
-    served = Portal(snapshot_dir / SOURCE_ID)
-    server = PortalServer(served)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        served.url = f"http://127.0.0.1:{server.server_address[1]}"
-        yield served
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def config(portal: Portal, monkeypatch) -> Config:
+def config(config: Config, portal: Portal, monkeypatch) -> Config:
     """The embedded configuration aimed at the local portal, with fast retries, no throttle."""
     monkeypatch.setenv("EUFUNDS_SCRAPY_AUTOTHROTTLE_ENABLED", "0")
-    loaded = load_config(DEFAULT_CONFIG_DIR)
     source = dataclasses.replace(
-        loaded.source(SOURCE_ID), url=f"{portal.url}/search", facet_url=f"{portal.url}/facet"
+        config.source(SOURCE_ID), url=f"{portal.url}/search", facet_url=f"{portal.url}/facet"
     )
     fast = dataclasses.replace(
-        loaded.crawl,
+        config.crawl,
         retry_times=RETRY_TIMES,
         retry_backoff_seconds=RETRY_BACKOFF,
         download_timeout=10,
         download_delay=0,
     )
-    return dataclasses.replace(loaded, crawl=fast, sources=(source,))
+    return dataclasses.replace(config, crawl=fast, sources=(source,))
 
 
 @pytest.fixture
-def crawled_db(crawled_template: Path, db_path: Path) -> Path:
+def crawled_db(crawled_snapshot: Path, db_path: Path) -> Path:
     """This test's own copy of the database after one clean crawl."""
-    copy_database(crawled_template, db_path)
-    return db_path
+    return copy_database(crawled_snapshot, db_path)
 
 
 @pytest.fixture
@@ -366,9 +187,8 @@ def test_result_without_identifier_is_dropped(
 
     assert (run.status, run.pages, run.error_count) == ("ok", 8, 0)
     assert (run.items_seen, run.items_invalid, run.items_new) == (TOTAL_CALLS + 1, 1, 0)
-    assert [e for e in run.errors if "no identifier" in e] == [
-        f"invalid item (no identifier): {anonymous['metadata']['title'][0][:60]}"
-    ]
+    assert run.errors == []
+    assert run.notes == [f"invalid item (no identifier): {anonymous['metadata']['title'][0][:60]}"]
     assert_calls_untouched(crawled_db, stored_before)
 
 

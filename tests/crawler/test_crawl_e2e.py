@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import sqlite3
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,13 +12,14 @@ import pytest
 
 from crawler.spiders.ft_portal import parse_portal_date
 from db import CrawlRun, Store, from_text
-from eufunds.config import DEFAULT_CONFIG_DIR, Config, load_config
+from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl
+from tests.conftest import SNAPSHOT_CALLS, SNAPSHOT_NOW
+from tests.support.databases import copy_database, stored_state
 
 SOURCE_ID = "ft_portal"
 PAGES = range(1, 9)
-TOTAL_CALLS = 723
-SNAPSHOT_NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
+TOTAL_CALLS = SNAPSHOT_CALLS
 # After every deadline in the snapshot (the latest is 2028-04-30): a listing wrongly taken as
 # complete at this moment would close every call it missed.
 FAR_FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -52,23 +51,9 @@ def deadlines(row: dict) -> list[datetime]:
     return sorted(parse_portal_date(text) for text in row["metadata"].get("deadlineDate") or [])
 
 
-def stored_state(store: Store) -> dict[str, tuple]:
-    """What a crawl may change about each stored call, by id."""
-    return {
-        call.id: (call.content_hash, call.title, call.deadlines, call.status, call.last_changed)
-        for call in store.list_calls()
-    }
-
-
 def ids_with_changes(store: Store) -> list[str]:
     """Ids of the stored calls that have any row in call_changes."""
     return [call.id for call in store.list_calls() if store.call_changes(call.id)]
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """Copy a finished SQLite database, WAL included, with SQLite's backup API."""
-    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
-        original.backup(copy)
 
 
 def crawl_portal(config: Config, db_path: Path, replay: Path, now: datetime) -> CrawlRun:
@@ -78,11 +63,10 @@ def crawl_portal(config: Config, db_path: Path, replay: Path, now: datetime) -> 
 
 
 @pytest.fixture(scope="module")
-def config() -> Config:
+def config(config: Config) -> Config:
     """The embedded configuration with fast retries, so a lost page costs well under a second."""
-    loaded = load_config(DEFAULT_CONFIG_DIR)
-    fast = dataclasses.replace(loaded.crawl, retry_times=2, retry_backoff_seconds=0.1)
-    return dataclasses.replace(loaded, crawl=fast)
+    fast = dataclasses.replace(config.crawl, retry_times=2, retry_backoff_seconds=0.1)
+    return dataclasses.replace(config, crawl=fast)
 
 
 @pytest.fixture(scope="module")
@@ -91,20 +75,10 @@ def snapshot_rows(snapshot_dir: Path) -> dict[int, list[dict]]:
     return {page: read_page(snapshot_dir, page)["results"] for page in PAGES}
 
 
-@pytest.fixture(scope="module")
-def crawled_template(tmp_path_factory, config: Config, snapshot_dir: Path) -> Path:
-    """A database holding one clean replayed crawl of the snapshot, copied by each test."""
-    path = tmp_path_factory.mktemp("template") / "crawled.db"
-    run = crawl_portal(config, path, snapshot_dir, SNAPSHOT_NOW)
-    assert run.status == "ok", run.errors
-    return path
-
-
 @pytest.fixture
-def crawled_db(crawled_template: Path, db_path: Path) -> Path:
+def crawled_db(crawled_snapshot: Path, db_path: Path) -> Path:
     """This test's own copy of the database after one clean crawl."""
-    copy_database(crawled_template, db_path)
-    return db_path
+    return copy_database(crawled_snapshot, db_path)
 
 
 @pytest.fixture
@@ -116,18 +90,18 @@ def replay_copy(tmp_path: Path, snapshot_dir: Path) -> Path:
     return folder
 
 
-def test_replayed_crawl_stores_every_call(config, snapshot_dir, snapshot_rows, db_path):
-    """A replayed crawl of the snapshot stores all 723 calls and records an ok run."""
-    run = crawl_portal(config, db_path, snapshot_dir, SNAPSHOT_NOW)
+def test_replayed_crawl_stores_every_call(crawled_snapshot, snapshot_rows):
+    """A replayed crawl of the snapshot (the session's) stores all 723 calls, one ok run."""
+    with Store(crawled_snapshot) as store:
+        [run] = store.crawl_runs()
 
     assert (run.status, run.pages, run.items_seen) == ("ok", 8, TOTAL_CALLS)
     assert (run.items_new, run.items_changed, run.items_invalid) == (TOTAL_CALLS, 0, 0)
     assert (run.error_count, run.errors, run.closed_marked) == (0, [], 0)
     expected_ids = {call_id(row) for rows in snapshot_rows.values() for row in rows}
-    with Store(db_path) as store:
+    with Store(crawled_snapshot) as store:
         assert store.count_calls(SOURCE_ID) == TOTAL_CALLS
         assert {call.id for call in store.list_calls()} == expected_ids
-        assert store.crawl_runs(SOURCE_ID) == [run]
         call = store.get_call("ft_portal/HORIZON-CL5-2027-07-D3-16")
     assert call.deadlines == [datetime(2027, 12, 1, tzinfo=UTC)]
     assert call.status == "forthcoming"

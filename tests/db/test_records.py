@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from db.records import Call, deadline_end, is_date_only, next_deadline, still_open
+from db.records import (
+    Call,
+    MatchFlag,
+    deadline_end,
+    flag_rule,
+    is_date_only,
+    negative_flag,
+    next_deadline,
+    rule_flag,
+    still_open,
+)
 
 DATE_ONLY = datetime(2026, 9, 22, tzinfo=UTC)  # the portal's "22 September 2026"
 TIMED = datetime(2026, 9, 22, 15, 0, tzinfo=UTC)
@@ -45,3 +55,10 @@ def test_closed_or_undated_calls():
     """A closed call is never open; a call without deadlines is open until closed."""
     assert not still_open(_call(TIMED, status="closed"), TIMED - timedelta(days=1))
     assert still_open(_call(), TIMED)
+
+
+def test_rule_flags_name_their_rule_and_nothing_else():
+    """A rule's flag reads back as the rule; other flags name no rule."""
+    assert flag_rule(rule_flag("third-countries")) == "third-countries"
+    assert flag_rule(negative_flag("militär")) is None
+    assert flag_rule(MatchFlag.CLOSING_SOON) is None

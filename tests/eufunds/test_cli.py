@@ -45,15 +45,9 @@ def test_every_command_has_an_example(command):
 
 
 @pytest.fixture(scope="module")
-def crawled_db(tmp_path_factory, snapshot_dir) -> Path:
-    """A database filled by `eufunds crawl --replay` from the real snapshot."""
-    db_path = tmp_path_factory.mktemp("cli") / "cli.db"
-    result = CliRunner().invoke(
-        main, ["crawl", "--replay", str(snapshot_dir), "--db", str(db_path)]
-    )
-    assert result.exit_code == 0, result.output
-    assert "723 calls stored" in result.output
-    return db_path
+def crawled_db(crawled_snapshot) -> Path:
+    """The session's replayed crawl of the real snapshot (the commands here only read it)."""
+    return crawled_snapshot
 
 
 def _json_list(db_path: Path, *options: str) -> list[dict]:
@@ -71,9 +65,17 @@ def _snapshot_rows(snapshot_dir: Path) -> list[dict]:
     return rows
 
 
-def test_crawl_table_counts(crawled_db):
-    """The replayed crawl stored every call of the snapshot."""
-    assert len(_json_list(crawled_db)) == 723
+def test_crawl_command_prints_its_table(snapshot_dir, tmp_path):
+    """`eufunds crawl --replay` stores every call and prints the run and the total."""
+    db_path = tmp_path / "cli.db"
+    result = CliRunner().invoke(
+        main, ["crawl", "--replay", str(snapshot_dir), "--db", str(db_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "723 calls stored" in result.output
+    [row] = [line for line in result.output.splitlines() if "ft_portal" in line]
+    assert [cell.strip() for cell in row.split("│")[1:5]] == ["ft_portal", "ok", "8", "723"]
+    assert len(_json_list(db_path)) == 723
 
 
 def test_filter_by_status(crawled_db, snapshot_dir):

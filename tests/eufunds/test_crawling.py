@@ -5,13 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from datetime import UTC, datetime
 
-from db import Store
+from db import CrawlCounts, Store
 from eufunds.config import load_config
 from eufunds.crawling import CrawlOptions, crawl, user_agent
-
-NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
+from tests.conftest import SNAPSHOT_NOW as NOW
+from tests.support.databases import copy_database
 
 
 def test_user_agent_names_eufunds_and_contact():
@@ -21,12 +20,13 @@ def test_user_agent_names_eufunds_and_contact():
     assert "mailto:eu-samordning@example.org" in agent
 
 
-def test_killed_child_is_recorded_as_failed_and_loses_nothing(db_path, snapshot_dir):
+def test_killed_child_is_recorded_as_failed_and_loses_nothing(
+    db_path, snapshot_dir, crawled_snapshot, config
+):
     """A crawl child killed mid-crawl leaves a failed run naming its exit; calls stay."""
-    config = load_config()
-    assert crawl(config, [], CrawlOptions(db_path, snapshot_dir, NOW))[0].status == "ok"
+    copy_database(crawled_snapshot, db_path)
 
-    def kill_child(source_id: str, counts: dict) -> None:
+    def kill_child(source_id: str, counts: CrawlCounts) -> None:
         for child in multiprocessing.active_children():
             os.kill(child.pid, signal.SIGKILL)
 

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
-from db.records import Call, CallChange, Department, DigestItem, Match
 from notifier.render import (
-    DigestContext,
     budget_text,
     build_digest,
     days_left_text,
@@ -25,100 +22,34 @@ from notifier.render import (
     strength,
     swedish_date,
 )
-from notifier.selection import REASON_CHANGED, REASON_CLOSING_SOON, REASON_NEW
+from tests.support.digest_items import (
+    CHANGED,
+    CLOSING,
+    CONTEXT,
+    DEPARTMENT,
+    FRESH,
+    ITEMS,
+    LATER,
+    NOW,
+    PORTAL,
+    SOON,
+    make_call,
+    make_item,
+)
+from tests.support.mail import Tags, html_part, text_part
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
-CONTEXT = DigestContext(
-    sender="Jönköpings kommun <eu-samordning@example.org>",
-    coordinator_name="EU-samordnaren, Stadskontoret",
-    coordinator_email="eu-samordning@example.org",
-    rule_labels={"municipal-eligible": "Kommuner kan söka"},
-)
-DEPARTMENT = Department(
-    id="social",
-    name="Socialförvaltningen",
-    description_sv="Socialtjänst",
-    description_en="Social services",
-    keywords_sv={"social inkludering": 1.0},
-    keywords_en={"social inclusion": 1.0},
-    negative_keywords=(),
-    preferred_programmes=("ESF+",),
-    min_score=0.1,
-    lead_time_days=21,
-    recipients=("social.eu@example.org", "chef@example.org"),
-    digest_weekday="monday",
-)
-PORTAL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities"
 
 
-def _call(name: str, *deadlines: datetime, **fields) -> Call:
-    values = {
-        "title": f"Call {name}",
-        "url": f"{PORTAL}/topic-details/{name}",
-        "programme": "European Social Fund Plus (ESF+)",
-        "summary": "Support for social inclusion in municipalities.",
-        "budget_eur": 2_500_000,
-    }
-    return Call(
-        id=f"ft_portal/{name}",
-        source_id="ft_portal",
-        identifier=name,
-        deadlines=list(deadlines),
-        **values | fields,
-    )
-
-
-def _item(call: Call, *reasons: str, score: float = 0.3, **match_fields) -> DigestItem:
-    values = {"terms": (("social inclusion", 0.6), ("municipalities", 0.4))}
-    match = Match(call.id, DEPARTMENT.id, score, score, 0.0, **values | match_fields)
-    return DigestItem(call, match, reasons or (REASON_NEW,))
-
-
-SOON = datetime(2026, 9, 1, 15, tzinfo=UTC)  # 17.00 in Stockholm, 10 days after NOW
-LATER = datetime(2026, 12, 1, 16, tzinfo=UTC)  # 17.00 in Stockholm (winter time)
-CLOSING = _call("ESF-2026-CLOSING", NOW - timedelta(days=3), SOON, LATER, title="Closing call")
-FRESH = _call("ESF-2026-NEW", LATER, title="Fresh call", budget_eur=850_000)
-CHANGED = _call("ESF-2026-CHANGED", LATER, title="Changed call")
-ITEMS = (
-    _item(CLOSING, REASON_NEW, REASON_CLOSING_SOON, flags=("rule:municipal-eligible",)),
-    _item(FRESH, REASON_NEW, score=0.2, focus_areas=("Social hållbarhet",)),
-    DigestItem(
-        CHANGED,
-        _item(CHANGED).match,
-        (REASON_CHANGED,),
-        (CallChange(CHANGED.id, "deadlines", "[]", "[]", NOW - timedelta(days=1)),),
-    ),
-)
-
-
-def _parts(message: EmailMessage) -> tuple[str, str]:
+def parts(message: EmailMessage) -> tuple[str, str]:
     """The text and HTML bodies of a digest."""
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
-    return text, html
+    return text_part(message), html_part(message)
 
 
 def _calendar(message: EmailMessage) -> Calendar:
     """The attached calendar, read as UTF-8 (the default of RFC 5545)."""
     [part] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
     return Calendar.from_ical(part.get_payload(decode=True))
-
-
-class _Tags(HTMLParser):
-    """Every start tag of an HTML document with its attributes."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def hrefs(self) -> list[str]:
-        """The href of every link."""
-        return [attrs.get("href", "") for tag, attrs in self.tags if tag == "a"]
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +218,7 @@ def test_message_ids_differ_between_builds():
     assert first["Message-ID"] != second["Message-ID"]
 
 
-def test_parts(digest):
+def testparts(digest):
     """Text and HTML alternatives, and the deadlines as an .ics attachment."""
     assert digest.get_content_type() == "multipart/mixed"
     types = [part.get_content_type() for part in digest.walk()]
@@ -304,7 +235,7 @@ def test_parts(digest):
 
 def test_sections_in_order_each_call_once(digest):
     """Stänger snart, Nya, then Ändrade; a new call closing soon is only under Stänger snart."""
-    text, html = _parts(digest)
+    text, html = parts(digest)
     for body in (text, html):
         positions = [
             body.index(heading)
@@ -318,7 +249,7 @@ def test_sections_in_order_each_call_once(digest):
 
 def test_text_part_in_swedish(digest):
     """The text part greets the department and lists deadline, strength and reasons."""
-    text, _ = _parts(digest)
+    text, _ = parts(digest)
     assert text.startswith("Hej Socialförvaltningen!")
     assert "(vecka 34, 22 augusti 2026)" in text
     assert "Sista ansökningsdag: 1 september 2026 kl. 17.00 (om 10 dagar)" in text
@@ -336,16 +267,16 @@ def test_text_part_in_swedish(digest):
 
 def test_passed_deadline_is_not_listed(digest):
     """A deadline before now is neither in the text nor in the calendar."""
-    text, _ = _parts(digest)
+    text, _ = parts(digest)
     assert "19 augusti 2026" not in text
     ends = [event.decoded("dtend") for event in _calendar(digest).walk("VEVENT")]
     assert min(ends) >= NOW
 
 
-def test_html_links_each_call(digest):
+def test_html_links_eachmake_call(digest):
     """Every call's title links to its page; the footer links the coordinator's address."""
-    _, html = _parts(digest)
-    hrefs = _Tags(html).hrefs()
+    _, html = parts(digest)
+    hrefs = Tags(html).hrefs()
     for call in (CLOSING, FRESH, CHANGED):
         assert call.url in hrefs
     assert "mailto:eu-samordning@example.org" in hrefs
@@ -353,7 +284,7 @@ def test_html_links_each_call(digest):
 
 def test_footer_names_the_coordinator(digest):
     """Both parts end with whom to contact about the digest."""
-    text, html = _parts(digest)
+    text, html = parts(digest)
     assert "Kontakta EU-samordnaren, Stadskontoret, eu-samordning@example.org." in text
     assert "Kontakta EU-samordnaren, Stadskontoret," in html
 
@@ -361,8 +292,8 @@ def test_footer_names_the_coordinator(digest):
 def test_long_summary_is_cut_at_a_word(digest):
     """A summary longer than 400 characters is cut at a word boundary and marked with '…'."""
     words = " ".join(f"word{n:03d}" for n in range(100))
-    call = _call("ESF-LONG", LATER, summary=words)
-    _, html = _parts(build_digest(DEPARTMENT, [_item(call)], NOW, CONTEXT))
+    call = make_call("ESF-LONG", LATER, summary=words)
+    _, html = parts(build_digest(DEPARTMENT, [make_item(call)], NOW, CONTEXT))
     shown = html.split("word000", 1)[1].split("</p>", 1)[0]
     assert shown.endswith(" …")
     assert len("word000" + shown) <= 402
@@ -396,72 +327,20 @@ def test_calendar_part_reads_back_with_swedish_letters(digest):
 def test_empty_digest_says_nothing_new():
     """Without items: 'Inget nytt' in subject and both parts, and no calendar."""
     message = build_digest(DEPARTMENT, [], NOW, CONTEXT)
-    text, html = _parts(message)
+    text, html = parts(message)
     assert message["Subject"] == "EU-finansiering för Socialförvaltningen: inget nytt vecka 34"
     assert "Inget nytt den här veckan" in text
     assert "Inget nytt den här veckan" in html
     assert list(message.iter_attachments()) == []
+    assert "kalenderfil" not in text
+    assert "kalenderfil" not in html
 
 
-# Untrusted text from the sources ------------------------------------------------------
-
-# A hand-written hostile payload: what a compromised or careless source could put in a call.
-HOSTILE = _call(
-    "HOSTILE-1",
-    LATER,
-    title='<script>alert(1)</script> Grants "for" <b>all</b>',
-    summary="Apply now <img src=x onerror=alert(1)> & <a href='javascript:alert(2)'>here</a>",
-    programme="<svg onload=alert(3)>",
-    url="javascript:alert(document.cookie)",
-)
-QUOTED_URL = _call(
-    "HOSTILE-2", LATER, url='https://example.org/x" onmouseover="alert(4)', title="Quoted"
-)
-
-
-@pytest.fixture(scope="module")
-def hostile_digest() -> EmailMessage:
-    """A digest of the hostile calls."""
-    items = [_item(HOSTILE), _item(QUOTED_URL, terms=(("<i>term</i>", 1.0),))]
-    return build_digest(DEPARTMENT, items, NOW, CONTEXT)
-
-
-def test_hostile_html_has_no_live_tags(hostile_digest):
-    """Script, img, svg and b tags from the call are text, not elements."""
-    _, html = _parts(hostile_digest)
-    tags = {tag for tag, _ in _Tags(html).tags}
-    assert tags.isdisjoint({"script", "img", "svg", "b", "i"})
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
-
-
-def test_hostile_html_has_no_event_attributes(hostile_digest):
-    """No element carries an on... attribute (onerror, onload, onmouseover)."""
-    _, html = _parts(hostile_digest)
-    attributes = {name for _, attrs in _Tags(html).tags for name in attrs}
-    assert not [name for name in attributes if name.startswith("on")]
-
-
-def test_hostile_html_links_only_http(hostile_digest):
-    """A javascript: URL is not linked; a URL with quotes stays inside its href."""
-    _, html = _parts(hostile_digest)
-    hrefs = _Tags(html).hrefs()
-    assert all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs)
-    assert "javascript:" not in html.replace("javascript:alert(2)", "")
-    assert 'https://example.org/x" onmouseover="alert(4)' in hrefs
-
-
-def test_hostile_text_part_has_no_link(hostile_digest):
-    """The text part shows '(ingen länk)' instead of a javascript: URL."""
-    text, _ = _parts(hostile_digest)
-    assert "(ingen länk)" in text
-    assert "javascript:alert(document.cookie)" not in text
-
-
-def test_hostile_calendar_has_no_javascript_url(hostile_digest):
-    """The .ics carries no javascript: link either."""
-    [attachment] = list(hostile_digest.iter_attachments())
-    assert b"javascript:" not in attachment.get_payload(decode=True).lower()
+def test_digest_with_items_points_to_its_calendar_file(digest):
+    """With items, both parts say the deadlines are also in the attached calendar file."""
+    text, html = parts(digest)
+    assert "bifogade kalenderfilen" in text
+    assert "bifogade kalenderfilen" in html
 
 
 def test_date_only_deadline_is_shown_as_its_date():

@@ -9,11 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db.records import Call, CallChange, DigestHistory, Match
+from db.records import Call, CallChange, DigestHistory, DigestReason, Match
 from notifier.selection import (
-    REASON_CHANGED,
-    REASON_CLOSING_SOON,
-    REASON_NEW,
     next_deadline,
     select_items,
     still_open,
@@ -65,7 +62,7 @@ def test_unsent_match_is_new():
     [item] = _select([call])
     assert item.call is call
     assert item.match.call_id == call.id
-    assert item.reasons == (REASON_NEW,)
+    assert item.reasons == (DigestReason.NEW,)
     assert item.changes == ()
 
 
@@ -81,7 +78,7 @@ def test_sent_call_with_news_is_changed(field):
     call = _call("A", FAR)
     change = _change(call, field)
     [item] = _select([call], history=_sent(call), changes={call.id: [change]})
-    assert item.reasons == (REASON_CHANGED,)
+    assert item.reasons == (DigestReason.CHANGED,)
     assert item.changes == (change,)
 
 
@@ -96,7 +93,7 @@ def test_changes_of_unsent_call_do_not_make_it_changed():
     """A call never sent is new, whatever changed on it before."""
     call = _call("A", FAR)
     [item] = _select([call], changes={call.id: [_change(call, "deadlines")]})
-    assert item.reasons == (REASON_NEW,)
+    assert item.reasons == (DigestReason.NEW,)
     assert item.changes == ()
 
 
@@ -109,15 +106,15 @@ def test_closing_soon_is_within_the_lead_time(days, closing):
     """A deadline within lead_time_days (inclusive) makes the call closing soon."""
     call = _call("A", NOW + timedelta(days=days))
     [item] = _select([call])
-    assert (REASON_CLOSING_SOON in item.reasons) is closing
-    assert REASON_NEW in item.reasons
+    assert (DigestReason.CLOSING_SOON in item.reasons) is closing
+    assert DigestReason.NEW in item.reasons
 
 
 def test_sent_call_entering_lead_time_is_closing_soon():
     """A call sent earlier whose deadline is now near comes back as closing soon only."""
     call = _call("A", NOW + timedelta(days=10))
     [item] = _select([call], history=_sent(call))
-    assert item.reasons == (REASON_CLOSING_SOON,)
+    assert item.reasons == (DigestReason.CLOSING_SOON,)
 
 
 def test_closing_soon_is_announced_once():
@@ -130,7 +127,7 @@ def test_next_deadline_decides_closing_soon():
     """Only the first deadline still ahead counts: a passed one does not make it closing."""
     call = _call("A", NOW - timedelta(days=3), FAR)
     [item] = _select([call])
-    assert item.reasons == (REASON_NEW,)
+    assert item.reasons == (DigestReason.NEW,)
 
 
 @pytest.mark.parametrize(
@@ -149,7 +146,7 @@ def test_calls_that_cannot_be_applied_for_are_left_out(call):
 def test_call_without_deadlines_is_new_not_closing():
     """A call with no known deadline can be applied for; it is never closing soon."""
     [item] = _select([_call("A")])
-    assert item.reasons == (REASON_NEW,)
+    assert item.reasons == (DigestReason.NEW,)
 
 
 def test_match_of_unknown_call_is_skipped():

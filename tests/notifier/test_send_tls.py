@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifier.send import SendError, SmtpSender, smtp_settings_from_env
-from tests.notifier.test_send import RecordingHandler, free_port
+from tests.support.smtp import RecordingHandler, free_port
 
 USER, PASSWORD = "eufunds", "hemligt-losenord"
 

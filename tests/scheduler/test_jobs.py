@@ -23,14 +23,19 @@ from scheduler.jobs import CRAWL_JOB, DIGEST_JOB, _log_event, build_scheduler
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
-def crawl_and_match():
-    """Stands in for the crawl job; never called here."""
-    raise AssertionError("the scheduler must not run jobs in these tests")
+def crawl_step(now: datetime) -> str:
+    """Stands in for the crawl step: says when it ran."""
+    return f"crawled as of {now:%Y-%m-%d %H:%M}"
 
 
-def send_digests():
-    """Stands in for the digest job; never called here."""
-    raise AssertionError("the scheduler must not run jobs in these tests")
+def digest_step(now: datetime) -> str:
+    """Stands in for the digest step: says when it ran."""
+    return f"digests as of {now:%Y-%m-%d %H:%M}"
+
+
+def frozen_clock() -> datetime:
+    """A Monday morning in Stockholm."""
+    return datetime(2026, 8, 24, 7, tzinfo=STOCKHOLM)
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +48,13 @@ def schedule():
 def scheduler(schedule):
     """The configured scheduler on a BackgroundScheduler that is never started."""
     built = build_scheduler(
-        schedule.timezone,
         schedule.crawl,
         schedule.digest,
         schedule.misfire_grace_minutes,
-        crawl_and_match,
-        send_digests,
+        crawl_step,
+        digest_step,
         scheduler=BackgroundScheduler(timezone=STOCKHOLM),
+        clock=frozen_clock,
     )
     yield built
     assert built.state == STATE_STOPPED
@@ -67,11 +72,11 @@ def _fire_times(trigger: CronTrigger, start: datetime, count: int) -> list[datet
 
 
 def test_two_jobs_with_ids(scheduler):
-    """Crawl-and-match and digests, under their fixed ids, bound to the given functions."""
+    """Crawl-and-match and digests, under their fixed ids, each running its step as of now."""
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {CRAWL_JOB, DIGEST_JOB}
-    assert jobs[CRAWL_JOB].func is crawl_and_match
-    assert jobs[DIGEST_JOB].func is send_digests
+    assert jobs[CRAWL_JOB].func() == "crawled as of 2026-08-24 07:00"
+    assert jobs[DIGEST_JOB].func() == "digests as of 2026-08-24 07:00"
 
 
 def test_scheduler_is_not_started(scheduler):
@@ -107,22 +112,19 @@ def test_jobs_coalesce_and_never_overlap(scheduler, schedule, job_id):
 def test_grace_time_follows_the_argument():
     """misfire_grace_minutes becomes the jobs' misfire_grace_time in seconds."""
     built = build_scheduler(
-        "Europe/Stockholm",
         "30 5 * * *",
         "0 7 * * mon",
         17,
-        crawl_and_match,
-        send_digests,
+        crawl_step,
+        digest_step,
         scheduler=BackgroundScheduler(timezone=STOCKHOLM),
     )
     assert {job.misfire_grace_time for job in built.get_jobs()} == {17 * 60}
 
 
 def test_default_scheduler_is_blocking_in_the_zone():
-    """Without a scheduler given, a BlockingScheduler in the configured zone (not started)."""
-    built = build_scheduler(
-        "Europe/Stockholm", "30 5 * * *", "0 7 * * *", 120, crawl_and_match, send_digests
-    )
+    """Without a scheduler given, a BlockingScheduler in Swedish time (not started)."""
+    built = build_scheduler("30 5 * * *", "0 7 * * *", 120, crawl_step, digest_step)
     assert isinstance(built, BlockingScheduler)
     assert built.timezone == STOCKHOLM
     assert not built.running

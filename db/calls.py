@@ -1,0 +1,224 @@
+"""The calls table and its change history: upserts with change tracking, look-ups, listings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from db.records import Call, CallChange, CallStatus, still_open
+from db.rows import columns, from_row, to_row, to_text
+from db.tables import Tables, insert_sql
+
+# Fields whose change is news to a department; the content hash covers exactly these.
+TRACKED_FIELDS = (
+    "title",
+    "status",
+    "deadlines",
+    "opening_date",
+    "budget_eur",
+    "expected_grants",
+    "url",
+    "programme",
+    "call_identifier",
+    "call_title",
+    "type_of_action",
+    "summary",
+    "programme_divisions",
+    "kind",
+    "language",
+)
+# What listings, the matcher and digests read: every column but the source's raw answer.
+WITHOUT_RAW = columns(Call, exclude=("raw",))
+
+
+class UpsertOutcome(StrEnum):
+    """What storing a crawled call did."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+
+def content_hash(call: Call) -> str:
+    """Hash the tracked fields of a call, so re-crawling identical content is a no-op."""
+    payload = {name: _field_text(call, name) for name in TRACKED_FIELDS}
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _field_text(call: Call, name: str) -> str:
+    """Render one tracked field as comparable text (as stored in call_changes)."""
+    value = getattr(call, name)
+    if name == "deadlines":
+        return json.dumps([to_text(d) for d in value])
+    if isinstance(value, datetime):
+        return to_text(value) or ""
+    return "" if value is None else str(value)
+
+
+class CallTables(Tables):
+    """Calls and call_changes."""
+
+    def upsert_calls(
+        self, calls: Sequence[Call], now: datetime, crawl_run_id: int | None = None
+    ) -> list[UpsertOutcome]:
+        """Store crawled calls in one transaction; whether each was new, changed or unchanged.
+
+        Changes to tracked fields are written to call_changes in the same transaction.
+        """
+        with self.conn:
+            return [self._upsert(call, now, crawl_run_id) for call in calls]
+
+    def _upsert(self, call: Call, now: datetime, crawl_run_id: int | None) -> UpsertOutcome:
+        call.content_hash = content_hash(call)
+        old_row = self.conn.execute(
+            f"SELECT {WITHOUT_RAW} FROM calls WHERE id = ?", [call.id]
+        ).fetchone()
+        if old_row is None:
+            call.first_seen = call.last_seen = call.last_changed = now
+            row = to_row(call)
+            self.conn.execute(insert_sql("calls", row), list(row.values()))
+            return UpsertOutcome.NEW
+        if old_row["content_hash"] == call.content_hash:
+            self.conn.execute(
+                "UPDATE calls SET last_seen = ?, next_deadline = ?, raw = ? WHERE id = ?",
+                [to_text(now), to_text(call.next_deadline), call.raw, call.id],
+            )
+            return UpsertOutcome.UNCHANGED
+        old = from_row(Call, old_row)
+        call.first_seen = old.first_seen
+        call.last_seen = call.last_changed = now
+        row = to_row(call, exclude=("id",))
+        assignments = ", ".join(f"{name} = ?" for name in row)
+        self.conn.execute(f"UPDATE calls SET {assignments} WHERE id = ?", [*row.values(), call.id])
+        self._record_changes(old, call, now, crawl_run_id)
+        return UpsertOutcome.CHANGED
+
+    def _record_changes(
+        self, old: Call, new: Call, now: datetime, crawl_run_id: int | None
+    ) -> None:
+        stamp = to_text(now)
+        rows = [
+            (new.id, name, _field_text(old, name), _field_text(new, name), stamp, crawl_run_id)
+            for name in TRACKED_FIELDS
+            if _field_text(old, name) != _field_text(new, name)
+        ]
+        self.conn.executemany(
+            "INSERT INTO call_changes (call_id, field, old, new, changed_at, crawl_run_id) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def mark_unseen_closed(
+        self, source_id: str, seen_ids: Iterable[str], now: datetime, crawl_run_id: int | None
+    ) -> int:
+        """Close calls of a source missing from a complete listing whose deadlines have passed.
+
+        Calls are never deleted; calls without deadlines or with a deadline still
+        ahead stay as they were. Returns how many calls were closed.
+        """
+        seen = set(seen_ids)
+        closed = 0
+        with self.conn:
+            rows = self.conn.execute(
+                f"SELECT {WITHOUT_RAW} FROM calls WHERE source_id = ? AND status != ?",
+                [source_id, CallStatus.CLOSED],
+            ).fetchall()
+            for row in rows:
+                call = from_row(Call, row)
+                if call.id in seen or not call.deadlines or still_open(call, now):
+                    continue
+                before = call.status
+                call.status = CallStatus.CLOSED
+                self.conn.execute(
+                    "UPDATE calls SET status = ?, last_changed = ?, content_hash = ? WHERE id = ?",
+                    [call.status, to_text(now), content_hash(call), call.id],
+                )
+                self.conn.execute(
+                    "INSERT INTO call_changes (call_id, field, old, new, changed_at, "
+                    "crawl_run_id) VALUES (?, 'status', ?, ?, ?, ?)",
+                    [call.id, before, call.status, to_text(now), crawl_run_id],
+                )
+                closed += 1
+        return closed
+
+    def get_call(self, call_id: str) -> Call | None:
+        """One call by its stable id, with every field."""
+        row = self.conn.execute("SELECT * FROM calls WHERE id = ?", [call_id]).fetchone()
+        return from_row(Call, row) if row else None
+
+    def calls_by_id(self, call_ids: Sequence[str]) -> dict[str, Call]:
+        """The calls with these ids (without the raw answer), in one query."""
+        one_of, ids = self._id_list(call_ids)
+        rows = self.conn.execute(f"SELECT {WITHOUT_RAW} FROM calls WHERE id IN {one_of}", [ids])
+        return {row["id"]: from_row(Call, row) for row in rows}
+
+    def call_changes(self, call_id: str) -> list[CallChange]:
+        """The change history of one call, oldest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM call_changes WHERE call_id = ? ORDER BY id", [call_id]
+        )
+        return [from_row(CallChange, row) for row in rows]
+
+    def changes_since(
+        self, call_ids: Sequence[str], since: datetime
+    ) -> dict[str, list[CallChange]]:
+        """Changes of these calls recorded after a moment, by call, oldest first (one query)."""
+        one_of, ids = self._id_list(call_ids)
+        rows = self.conn.execute(
+            f"SELECT * FROM call_changes WHERE call_id IN {one_of} AND changed_at > ? ORDER BY id",
+            [ids, to_text(since)],
+        )
+        found: dict[str, list[CallChange]] = {}
+        for row in rows:
+            found.setdefault(row["call_id"], []).append(from_row(CallChange, row))
+        return found
+
+    def count_calls(self, source_id: str | None = None) -> int:
+        """How many calls are stored (for one source, or all)."""
+        if source_id:
+            sql, params = "SELECT count(*) FROM calls WHERE source_id = ?", [source_id]
+        else:
+            sql, params = "SELECT count(*) FROM calls", []
+        return self.conn.execute(sql, params).fetchone()[0]
+
+    def list_calls(
+        self,
+        status: Sequence[str] = (),
+        programme: str | None = None,
+        deadline_before: datetime | None = None,
+        deadline_after: datetime | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[Call]:
+        """Calls matching every given filter, soonest next deadline first (without raw)."""
+        clauses, params = [], []
+        if status:
+            clauses.append(f"status IN ({', '.join('?' * len(status))})")
+            params += list(status)
+        if programme:
+            clauses.append("programme LIKE ?")
+            params.append(f"%{programme}%")
+        if deadline_before:
+            clauses.append("next_deadline < ?")
+            params.append(to_text(deadline_before))
+        if deadline_after:
+            clauses.append("next_deadline >= ?")
+            params.append(to_text(deadline_after))
+        if text:
+            clauses.append("(title LIKE ? OR summary LIKE ? OR identifier LIKE ?)")
+            params += [f"%{text}%"] * 3
+        order = "next_deadline IS NULL, next_deadline, id"
+        rows = self._select("calls", clauses, params, order, limit, WITHOUT_RAW)
+        return [from_row(Call, row) for row in rows]
+
+    def matchable_calls(self, now: datetime) -> list[Call]:
+        """Calls that can still be applied for: not closed, some deadline ahead or none known."""
+        rows = self.conn.execute(
+            f"SELECT {WITHOUT_RAW} FROM calls WHERE status != ? ORDER BY id", [CallStatus.CLOSED]
+        )
+        calls = [from_row(Call, row) for row in rows]
+        return [c for c in calls if still_open(c, now)]

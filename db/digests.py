@@ -1,0 +1,110 @@
+"""The digests and digest_items tables: one digest per department and ISO week, never twice."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from db.records import DELIVERED, DigestHistory, DigestReason, DigestStatus
+from db.rows import from_text, to_json, to_text
+from db.tables import Tables
+
+# digest_items.reason holds a digest item's reasons joined by this; only this module reads it.
+_REASON_SEPARATOR = ","
+
+
+class DigestTables(Tables):
+    """Digests: claimed before building, finished with their items after delivery."""
+
+    def claim_digest(
+        self, department_id: str, iso_week: str, recipients: Sequence[str], now: datetime
+    ) -> int | None:
+        """Claim a department's digest for a week; None when it was already sent or claimed.
+
+        Claiming is the once-only check and its record in one step: a unique index on
+        (department, week) lets only one claim through, and only a failed digest can be
+        claimed again. A digest left 'claimed' by a process that stopped while sending is
+        not retried: it may have gone out.
+        """
+        stamp = to_text(now)
+        with self.conn:
+            try:
+                cursor = self.conn.execute(
+                    "INSERT INTO digests (department_id, iso_week, status, recipients, "
+                    "item_count, claimed_at) VALUES (?, ?, ?, ?, 0, ?)",
+                    [department_id, iso_week, DigestStatus.CLAIMED, to_json(recipients), stamp],
+                )
+                return cursor.lastrowid
+            except sqlite3.IntegrityError:
+                retried = self.conn.execute(
+                    "UPDATE digests SET status = ?, claimed_at = ?, recipients = ?, error = NULL "
+                    "WHERE department_id = ? AND iso_week = ? AND status = ? RETURNING id",
+                    [
+                        DigestStatus.CLAIMED,
+                        stamp,
+                        to_json(recipients),
+                        department_id,
+                        iso_week,
+                        DigestStatus.FAILED,
+                    ],
+                ).fetchone()
+                return retried[0] if retried else None
+
+    def finish_digest(
+        self,
+        digest_id: int,
+        status: DigestStatus,
+        items: Sequence[tuple[str, Sequence[DigestReason]]] = (),
+        message_id: str = "",
+        subject: str = "",
+        outbox_path: str = "",
+        sent_at: datetime | None = None,
+        error: str = "",
+    ) -> None:
+        """Record how a claimed digest ended, with its items (call id, reasons), at once."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE digests SET status = ?, message_id = ?, subject = ?, outbox_path = ?, "
+                "item_count = ?, sent_at = ?, error = ? WHERE id = ?",
+                [
+                    status,
+                    message_id,
+                    subject,
+                    outbox_path,
+                    len(items),
+                    to_text(sent_at),
+                    error or None,
+                    digest_id,
+                ],
+            )
+            self.conn.execute("DELETE FROM digest_items WHERE digest_id = ?", [digest_id])
+            self.conn.executemany(
+                "INSERT INTO digest_items (digest_id, call_id, reason) VALUES (?, ?, ?)",
+                [
+                    (digest_id, call_id, _REASON_SEPARATOR.join(reasons))
+                    for call_id, reasons in items
+                ],
+            )
+
+    def digest_history(self, department_id: str) -> DigestHistory:
+        """The calls already delivered to a department, and when it last got a digest."""
+        delivered = ", ".join("?" * len(DELIVERED))
+        rows = self.conn.execute(
+            "SELECT i.call_id, i.reason FROM digest_items i JOIN digests d ON d.id = i.digest_id "
+            f"WHERE d.department_id = ? AND d.status IN ({delivered})",
+            [department_id, *DELIVERED],
+        ).fetchall()
+        last = self.conn.execute(
+            f"SELECT max(sent_at) FROM digests WHERE department_id = ? AND status IN ({delivered})",
+            [department_id, *DELIVERED],
+        ).fetchone()[0]
+        return DigestHistory(
+            sent_call_ids=frozenset(row["call_id"] for row in rows),
+            closing_soon_sent=frozenset(
+                row["call_id"]
+                for row in rows
+                if DigestReason.CLOSING_SOON in row["reason"].split(_REASON_SEPARATOR)
+            ),
+            last_sent_at=from_text(last),
+        )

@@ -1,0 +1,144 @@
+"""Commands that read what is stored or configured: calls, crawl runs, the configuration."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from db import Call
+from eufunds import views
+from eufunds.config import Config
+from eufunds.options import local_date, open_store, with_config, with_db
+
+
+@click.group("calls")
+def calls_group() -> None:
+    """List and show stored calls.
+
+    Example: eufunds calls list --status open --programme LIFE
+    """
+
+
+@calls_group.command("list")
+@click.option(
+    "--status",
+    multiple=True,
+    type=click.Choice(["forthcoming", "open", "closed"]),
+    help="Only calls with this status (repeatable).",
+)
+@click.option("--programme", help="Only calls whose programme name contains this text.")
+@click.option("--deadline-before", help="Next deadline before this date (YYYY-MM-DD).")
+@click.option("--deadline-after", help="Next deadline on or after this date (YYYY-MM-DD).")
+@click.option("--text", help="Only calls whose identifier, title or summary contain this text.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@with_db
+def calls_list(
+    status, programme, deadline_before, deadline_after, text, limit, output_format, db_path
+):
+    """List stored calls, soonest deadline first.
+
+    Example: eufunds calls list --status open --deadline-before 2026-10-01 --format csv
+    """
+    with open_store(db_path) as store:
+        calls = store.list_calls(
+            status=status,
+            programme=programme,
+            deadline_before=local_date(deadline_before),
+            deadline_after=local_date(deadline_after),
+            text=text,
+            limit=limit,
+        )
+    if output_format == "json":
+        summaries = [views.call_summary(c) for c in calls]
+        click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
+    elif output_format == "csv":
+        fields = list(views.call_summary(Call("", "", "", "")))
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
+        writer.writeheader()
+        for call in calls:
+            writer.writerow(views.call_summary(call))
+    else:
+        views.console().print(views.calls_table(calls))
+
+
+@calls_group.command("show")
+@click.argument("call_id")
+@with_db
+def calls_show(call_id: str, db_path: Path):
+    """Show every field of one call, its deadlines and its change history.
+
+    Example: eufunds calls show ft_portal/HORIZON-CL5-2027-07-D3-16
+    """
+    with open_store(db_path) as store:
+        call = store.get_call(call_id)
+        if call is None:
+            raise click.ClickException(f"no call with id {call_id!r} (try: eufunds calls list)")
+        changes = store.call_changes(call_id)
+    out = views.console()
+    out.print(views.call_details(call))
+    if changes:
+        out.print(views.change_history(changes))
+    else:
+        out.print("No changes recorded since first seen.")
+
+
+@click.command("runs")
+@click.option("--source", help="Only runs of this source.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@with_db
+def runs_command(source: str | None, limit: int, db_path: Path):
+    """Show the newest crawl runs with their counts and errors.
+
+    Example: eufunds runs --source ft_portal --limit 5
+    """
+    with open_store(db_path) as store:
+        runs = store.crawl_runs(source, limit)
+    views.console().print(views.runs_table("Crawl runs", runs, history=True))
+    for run in runs:
+        for message in run.errors[:3]:
+            click.echo(f"run {run.id}: {message}")
+
+
+@click.group("config")
+def config_group() -> None:
+    """Check or show the configuration.
+
+    Example: eufunds config check --config config/
+    """
+
+
+@config_group.command("check")
+@with_config
+def config_check(config: Config):
+    """Validate every configuration file; exit 2 with one line naming the problem.
+
+    Example: eufunds config check --config /etc/eufunds
+    """
+    click.echo(
+        f"{config.directory}: ok ({len(config.sources)} sources, {len(config.departments)} "
+        f"departments, {len(config.focus_areas)} focus areas)"
+    )
+
+
+@config_group.command("show")
+@with_config
+def config_show(config: Config):
+    """Print the effective configuration as JSON.
+
+    Example: eufunds config show | less
+    """
+    document = asdict(config)
+    document["directory"] = str(config.directory)
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))

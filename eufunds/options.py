@@ -1,0 +1,145 @@
+"""Options the commands share, and the mapping of expected errors to one clear line."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from db import Busy, Store, StoreError
+from db.records import LOCAL_TZ
+from eufunds.config import ConfigError, load_config
+from eufunds.pipeline import PipelineLock
+from notifier.send import SendError, SmtpSettings, smtp_settings_from_env
+
+DEFAULT_DB = Path("var/eufunds.db")
+DEFAULT_OUTBOX = Path("var/outbox")
+Command = Callable[..., Any]
+
+
+class ConfigProblem(click.ClickException):
+    """A configuration error: one line, exit code 2."""
+
+    exit_code = 2
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    """Turn the errors a user can act on into one line (exit 1, or 2 for configuration)."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
+    except (StoreError, Busy, SendError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def with_db(command: Command) -> Command:
+    """Add --db (envvar EUFUNDS_DB) to a command."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="EUFUNDS_DB",
+        default=DEFAULT_DB,
+        show_default=True,
+        help="SQLite database file (created and migrated on first use).",
+    )(command)
+
+
+def with_replay(command: Command) -> Command:
+    """Add --replay (envvar EUFUNDS_REPLAY) to a command."""
+    return click.option(
+        "--replay",
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        envvar="EUFUNDS_REPLAY",
+        default=None,
+        help="Answer the crawler's requests from saved files in DIR/<source id>/ "
+        "instead of the network.",
+    )(command)
+
+
+def with_as_of(command: Command) -> Command:
+    """Add --as-of DATE to a command: deadlines, weeks and 'closing soon' are judged then."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        help="Run as of this date (YYYY-MM-DD): deadlines, ISO weeks and 'closing soon' are "
+        "judged against it.",
+    )(command)
+
+
+def with_outbox(command: Command) -> Command:
+    """Add --outbox (envvar EUFUNDS_OUTBOX) to a command."""
+    return click.option(
+        "--outbox",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="EUFUNDS_OUTBOX",
+        default=DEFAULT_OUTBOX,
+        show_default=True,
+        help="Folder for .eml files when there is no SMTP server, or with --dry-run.",
+    )(command)
+
+
+def with_config(command: Command) -> Command:
+    """Add --config (envvar EUFUNDS_CONFIG) to a command and load it as `config`."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="EUFUNDS_CONFIG",
+        default=None,
+        help="Configuration folder (default: the embedded config/ for Jönköping).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, config_path: Path | None, **kwargs: Any) -> Any:
+        with clear_errors():
+            config = load_config(config_path)
+        return command(*args, config=config, **kwargs)
+
+    return wrapper
+
+
+def open_store(db_path: Path) -> Store:
+    """Open (create, migrate) the database, or stop with one line."""
+    with clear_errors():
+        return Store(db_path)
+
+
+@contextmanager
+def job_lock(db_path: Path) -> Iterator[None]:
+    """Hold the job lock, so a manual command never overlaps a scheduled run."""
+    open_store(db_path).close()
+    with clear_errors(), PipelineLock(db_path):
+        yield
+
+
+def local_date(text: str | None) -> datetime | None:
+    """Parse YYYY-MM-DD as midnight in Swedish time."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
+    except ValueError:
+        raise click.BadParameter(f"expected a date like 2026-09-30, got {text!r}") from None
+
+
+def run_moment(text: str | None) -> datetime:
+    """The moment a command runs as of: noon in Swedish time on DATE, or now."""
+    if not text:
+        return datetime.now(LOCAL_TZ)
+    return local_date(text).replace(hour=12)
+
+
+def smtp_settings(dry_run: bool) -> SmtpSettings | None:
+    """SMTP settings from the environment (none for a dry run)."""
+    if dry_run:
+        return None
+    with clear_errors():
+        return smtp_settings_from_env()

@@ -1,0 +1,52 @@
+"""The first item pipelines on real parsed items: duplicates are stored once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import scrapy
+from scrapy.exceptions import DropItem
+from scrapy.http import TextResponse
+
+from crawler.items import CallItem
+from tests.support.offline_spider import (
+    SEARCH_URL,
+    answer,
+    make_crawler,
+    open_pipelines,
+    run_pipelines,
+)
+
+# Duplicates ------------------------------------------------------------------------
+
+
+def test_page_listed_twice_is_stored_once(snapshot_dir):
+    """Page 1 fed twice stores 100 calls and drops the second copy of each."""
+    crawler, spider = make_crawler()
+    page = snapshot_dir / "ft_portal" / "search-page-1.json"
+    pipelines = open_pipelines(crawler)
+    stored, dropped = [], 0
+    for _ in range(2):
+        for output in spider.parse(answer(page, f"{SEARCH_URL}?pageNumber=1", 1)):
+            if not isinstance(output, CallItem):
+                continue
+            try:
+                stored.append(run_pipelines(pipelines, output).id)
+            except DropItem:
+                dropped += 1
+    assert (len(stored), len(set(stored)), dropped) == (100, 100, 100)
+
+
+def test_duplicate_row_in_one_page_dropped(snapshot_dir):
+    """A row repeated within one page is dropped the second time."""
+    crawler, spider = make_crawler()
+    row = json.loads((snapshot_dir / "ft_portal" / "search-page-1.json").read_bytes())["results"][0]
+    body = json.dumps({"totalResults": 2, "results": [row, row]}).encode()
+    request = scrapy.Request(SEARCH_URL, meta={"page": 1})
+    response = TextResponse(SEARCH_URL, body=body, encoding="utf-8", request=request)
+    pipelines = open_pipelines(crawler)
+    items = [o for o in spider.parse(response) if isinstance(o, CallItem)]
+    run_pipelines(pipelines, items[0])
+    with pytest.raises(DropItem, match="duplicate call ft_portal/HORIZON-CL5-2027-07-D3-16"):
+        run_pipelines(pipelines, items[1])

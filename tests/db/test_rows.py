@@ -1,0 +1,112 @@
+"""The one converter between records and rows: every record type survives a real table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from db import Call, CrawlRun, Department, Match, MatchRun, Store
+from db.records import Digest, DigestStatus, MatchMode, RunStatus
+from db.rows import column_value, from_row, to_row
+
+NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
+
+# Hand-written records: the converter does not depend on any real call's content.
+RECORDS = {
+    "calls": Call(
+        "ft_portal/X-1",
+        "ft_portal",
+        "X-1",
+        "Klimatanpassning i städer",
+        programme_divisions=["Cluster 5", "Énergie"],
+        deadlines=[NOW, NOW + timedelta(days=30)],
+        next_deadline=NOW,
+        opening_date=NOW - timedelta(days=10),
+        budget_eur=2_000_000,
+        raw='{"a": 1}',
+    ),
+    "matches": Match(
+        "ft_portal/X-1",
+        "miljo",
+        0.31,
+        0.2,
+        0.1,
+        terms=(("klimatanpassning", 0.6), ("climate", 0.4)),
+        focus_areas=("Hållbar utveckling",),
+        flags=("closing-soon", "rule:own-region"),
+        profile_version="abc",
+    ),
+    "departments": Department(
+        "miljo",
+        "Miljö och hälsa",
+        "Miljö",
+        "Environment",
+        {"luftkvalitet": 2.0},
+        {"air quality": 1.5},
+        ("militär",),
+        ("LIFE",),
+        0.08,
+        21,
+        ("a@example.org",),
+        "monday",
+        send_empty_digest=True,
+    ),
+    "crawl_runs": CrawlRun(
+        id=7,
+        source_id="ft_portal",
+        started=NOW,
+        finished=NOW,
+        status=RunStatus.PARTIAL,
+        pages_expected=8,
+        pages=7,
+        errors=["HTTP 500"],
+        notes=["skipped: stale"],
+    ),
+    "match_runs": MatchRun(3, NOW, NOW, MatchMode.FULL, 700, ["miljo"], 40, 2),
+    "digests": Digest(5, "miljo", "2026-W34", DigestStatus.SENT, ["a@example.org"], sent_at=NOW),
+}
+
+
+@pytest.mark.parametrize("table", sorted(RECORDS))
+def test_every_record_reads_back_equal_from_its_table(store: Store, table: str):
+    """Each record written with to_row into its real table reads back equal with from_row."""
+    record = RECORDS[table]
+    if table in ("matches", "digests"):
+        store.sync_config([], [RECORDS["departments"]], [], NOW)
+    if table == "matches":
+        store.upsert_calls([RECORDS["calls"]], NOW)
+    row = to_row(record)
+    store.conn.execute(
+        f"INSERT OR REPLACE INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+    key = "call_id" if table == "matches" else "id"
+    stored = store.conn.execute(
+        f"SELECT * FROM {table} WHERE {key} = ?", [getattr(record, key)]
+    ).fetchone()
+    assert from_row(type(record), stored) == record
+
+
+def test_missing_and_null_columns_take_the_field_default():
+    """A column the row lacks, or NULL, gives the field's default (or empty for text)."""
+    call = from_row(
+        Call, {"id": "x", "source_id": "s", "identifier": "i", "title": "t", "url": None}
+    )
+    assert (call.url, call.status, call.deadlines, call.next_deadline) == ("", "open", [], None)
+
+
+def test_values_are_stored_as_sqlite_understands_them():
+    """Datetimes as ISO text in UTC, booleans as 0/1, lists and dicts as JSON, text as is."""
+    stockholm = datetime(2026, 8, 22, 14, tzinfo=UTC).astimezone()
+    assert column_value(stockholm) == "2026-08-22T14:00:00+00:00"
+    assert column_value(True) == 1
+    assert column_value(("Å", 1.5)) == '["Å", 1.5]'
+    assert column_value({"k": [NOW]}) == '{"k": ["2026-08-22T12:00:00+00:00"]}'
+    assert column_value("text") == "text"
+
+
+def test_naive_datetimes_are_refused():
+    """A datetime without a time zone is a bug: storing it would lose its meaning."""
+    with pytest.raises(ValueError, match="naive datetime"):
+        column_value(datetime(2026, 8, 22, 12))

@@ -1,0 +1,293 @@
+"""Delivering digests: once per week, failures recorded and retried, outbox, dry runs,
+empty weeks. Each test writes on its own copy of the session's matched snapshot."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from db import Store, StoreError
+from db.records import Digest
+from eufunds.cli import main
+from eufunds.digests import DigestOutcome, send_digests
+from tests.support.databases import copy_database, digest_items, digests
+from tests.support.digest_runs import (
+    DEPARTMENTS,
+    NOW,
+    WEEK,
+    by_department,
+    message_id,
+    read_eml,
+    recorded,
+    statuses,
+)
+from tests.support.mail import html_part, text_part
+from tests.support.smtp import (
+    SENDER,
+    Received,
+    RecordingHandler,
+    plain_settings,
+    running_smtp_server,
+)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+# Once only, failures and retries --------------------------------------------------------
+
+
+def test_second_run_in_the_same_week_sends_nothing(matched_store, config, smtp_server, tmp_path):
+    """13 messages the first time; a second run in the same ISO week is all 'already-done'."""
+    outbox = tmp_path / "outbox"
+    first = send_digests(matched_store, config, NOW, outbox, smtp_server.settings)
+    assert statuses(first) == {"sent": DEPARTMENTS}
+    assert len(smtp_server.received) == DEPARTMENTS
+    later_that_week = datetime(2026, 8, 23, 21, 59, tzinfo=UTC)  # Sunday 23.59 in Stockholm
+    second = send_digests(matched_store, config, later_that_week, outbox, smtp_server.settings)
+    assert statuses(second) == {"already-done": DEPARTMENTS}
+    assert {o.iso_week for o in second} == {WEEK}
+    assert len(smtp_server.received) == DEPARTMENTS
+    assert not outbox.exists()
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Two runs: the server fails after three messages, then it is healthy."""
+
+    first: list[DigestOutcome]
+    after_first: dict[str, Digest]
+    items_after_first: dict[str, list]
+    second: list[DigestOutcome]
+    after_second: dict[str, Digest]
+    items_after_second: dict[str, list]
+    received: list[Received]
+
+
+@pytest.fixture(scope="module")
+def recovery(tmp_path_factory, matched_snapshot, config) -> Recovery:
+    """A run whose server answers 451 after three messages, then a run with it healthy."""
+    folder = tmp_path_factory.mktemp("recovery")
+    handler = RecordingHandler()
+    handler.accept_only = 3
+    with (
+        running_smtp_server(handler) as port,
+        Store(copy_database(matched_snapshot, folder / "r.db")) as store,
+    ):
+        settings = plain_settings(port)
+        first = send_digests(store, config, NOW, folder, settings)
+        after_first = recorded(store)
+        items_after_first = {d: digest_items(store, x.id) for d, x in after_first.items()}
+        handler.accept_only = None
+        second = send_digests(store, config, NOW + timedelta(hours=1), folder, settings)
+        after_second = recorded(store)
+        items_after_second = {d: digest_items(store, x.id) for d, x in after_second.items()}
+    return Recovery(
+        first,
+        after_first,
+        items_after_first,
+        second,
+        after_second,
+        items_after_second,
+        handler.received,
+    )
+
+
+def test_failure_mid_run_is_recorded_and_the_run_goes_on(recovery):
+    """3 sent, then 10 failed with the server's 451 in the digests table; no items for those."""
+    assert statuses(recovery.first) == {"sent": 3, "failed": 10}
+    assert [o.status for o in recovery.first[:3]] == ["sent"] * 3
+    for outcome in recovery.first[3:]:
+        digest = recovery.after_first[outcome.department_id]
+        assert digest.status == "failed"
+        assert "451" in digest.error
+        assert "451" in outcome.error
+        assert recovery.items_after_first[outcome.department_id] == []
+
+
+def test_next_run_sends_only_what_failed(recovery):
+    """The healthy run sends the 10 that failed and leaves the 3 already sent."""
+    sent_first = {o.department_id for o in recovery.first if o.status == "sent"}
+    expected = {
+        o.department_id: "already-done" if o.department_id in sent_first else "sent"
+        for o in recovery.first
+    }
+    assert {o.department_id: o.status for o in recovery.second} == expected
+    assert {d.status for d in recovery.after_second.values()} == {"sent"}
+    assert all(d.error == "" for d in recovery.after_second.values())
+
+
+def test_each_department_received_exactly_one_digest(recovery, config):
+    """Over both runs the server accepted 13 messages, one per department."""
+    grouped = by_department(recovery.received, config)
+    assert {d: len(m) for d, m in grouped.items()} == {d.id: 1 for d in config.departments}
+
+
+def test_items_are_recorded_for_sent_digests(recovery):
+    """Every sent digest has its items recorded; the three sent first keep theirs unchanged."""
+    for department_id, digest in recovery.after_second.items():
+        items = recovery.items_after_second[department_id]
+        assert items
+        assert len(items) == digest.item_count
+    for outcome in recovery.first[:3]:
+        department_id = outcome.department_id
+        assert (
+            recovery.items_after_second[department_id] == recovery.items_after_first[department_id]
+        )
+
+
+def test_partly_refused_digest_is_not_sent_twice(matched_store, config, smtp_server, tmp_path):
+    """A recipient who got the digest does not get it again when another recipient refused it."""
+    department = next(d for d in config.departments if len(d.recipients) > 1)
+    smtp_server.handler.refused_recipients = {department.recipients[-1]}
+    only = [department.id]
+    send_digests(matched_store, config, NOW, tmp_path, smtp_server.settings, department_ids=only)
+    smtp_server.handler.refused_recipients = set()
+    send_digests(matched_store, config, NOW, tmp_path, smtp_server.settings, department_ids=only)
+    delivered = Counter(a for r in smtp_server.received for a in r.rcpt_tos)
+    assert delivered[department.recipients[0]] == 1
+
+
+# Outbox and dry runs --------------------------------------------------------------------
+
+
+def test_without_smtp_digests_are_written_to_the_outbox(matched_store, config, tmp_path):
+    """No SMTP settings: one .eml per department in the outbox, recorded as 'written'."""
+    outbox = tmp_path / "outbox"
+    outcomes = send_digests(matched_store, config, NOW, outbox, None)
+    assert statuses(outcomes) == {"written": DEPARTMENTS}
+    digests_of_week = recorded(matched_store)
+    for department in config.departments:
+        path = outbox / f"{WEEK}-{department.id}.eml"
+        outcome = next(o for o in outcomes if o.department_id == department.id)
+        assert outcome.path == path
+        assert digests_of_week[department.id].status == "written"
+        assert digests_of_week[department.id].outbox_path == str(path)
+        message = read_eml(path)
+        assert message["Subject"] == digests_of_week[department.id].subject
+        assert message_id(message) == digests_of_week[department.id].message_id
+        assert department.name in message["Subject"]
+    assert sorted(p.name for p in outbox.iterdir()) == sorted(
+        f"{WEEK}-{d.id}.eml" for d in config.departments
+    )
+    again = send_digests(matched_store, config, NOW, outbox, None)
+    assert statuses(again) == {"already-done": DEPARTMENTS}
+
+
+def test_outbox_sender_is_the_organisation(matched_store, config, tmp_path):
+    """Without SMTP the digests are from the organisation's contact address."""
+    send_digests(matched_store, config, NOW, tmp_path, None, department_ids=["social"])
+    message = read_eml(tmp_path / f"{WEEK}-social.eml")
+    org = config.organisation
+    assert parseaddr(message["From"]) == (org.name, org.contact_email)
+
+
+def test_dry_run_writes_files_records_nothing_then_real_run_sends(
+    matched_snapshot, config, smtp_server, tmp_path, monkeypatch
+):
+    """`eufunds digest --dry-run` writes 13 files and records nothing; the real run then sends."""
+    db_path = copy_database(matched_snapshot, tmp_path / "cli.db")
+    port = str(smtp_server.settings.port)
+    for name, value in {
+        "EUFUNDS_SMTP_HOST": "127.0.0.1",
+        "EUFUNDS_SMTP_PORT": port,
+        "EUFUNDS_SMTP_SECURITY": "none",
+        "EUFUNDS_SMTP_FROM": SENDER,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("EUFUNDS_CONFIG", raising=False)
+    preview = tmp_path / "preview"
+    common = ["digest", "--as-of", "2026-08-22", "--db", str(db_path)]
+    dry = CliRunner().invoke(main, [*common, "--dry-run", "--outbox", str(preview)])
+    assert dry.exit_code == 0, dry.output
+    assert len(list(preview.glob(f"{WEEK}-*.eml"))) == DEPARTMENTS
+    assert smtp_server.received == []
+    with Store(db_path) as store:
+        assert digests(store) == []
+    real = CliRunner().invoke(main, [*common, "--outbox", str(tmp_path / "outbox")])
+    assert real.exit_code == 0, real.output
+    assert len(smtp_server.received) == DEPARTMENTS
+    assert not (tmp_path / "outbox").exists()
+    with Store(db_path) as store:
+        assert {d.status for d in digests(store, WEEK)} == {"sent"}
+
+
+# Empty digests --------------------------------------------------------------------------
+
+
+def test_empty_digest_is_not_sent(unmatched_store, config, smtp_server, tmp_path):
+    """A department with nothing new gets no e-mail; the week is recorded 'empty'."""
+    outcomes = send_digests(unmatched_store, config, NOW, tmp_path, smtp_server.settings)
+    assert statuses(outcomes) == {"empty": DEPARTMENTS}
+    assert smtp_server.received == []
+    assert {d.status for d in digests(unmatched_store, WEEK)} == {"empty"}
+
+
+def test_send_empty_digest_sends_inget_nytt(unmatched_store, config, smtp_server, tmp_path):
+    """A department with send_empty_digest gets 'Inget nytt' and no calendar; others nothing."""
+    wanting = replace(config.departments[0], send_empty_digest=True)
+    changed = replace(config, departments=(wanting, *config.departments[1:]))
+    outcomes = send_digests(unmatched_store, changed, NOW, tmp_path, smtp_server.settings)
+    assert {o.department_id: o.status for o in outcomes if o.status != "empty"} == {
+        wanting.id: "sent"
+    }
+    [received] = smtp_server.received
+    message = received.message
+    assert received.rcpt_tos == wanting.recipients
+    assert message["Subject"] == f"EU-finansiering för {wanting.name}: inget nytt vecka 34"
+    assert "Inget nytt den här veckan" in text_part(message)
+    assert "Inget nytt den här veckan" in html_part(message)
+    assert list(message.iter_attachments()) == []
+    assert recorded(unmatched_store)[wanting.id].item_count == 0
+
+
+# Failures around delivery ------------------------------------------------------------------
+
+
+def test_failure_while_building_is_recorded_and_retried(matched_store, config, tmp_path):
+    """A department whose digest cannot be built is recorded failed; the others are delivered,
+    and the next run delivers it."""
+    broken = config.departments[0]
+    # Fault injection: a department whose recipients cannot form a To: header.
+    unusable = replace(broken, recipients=("a@example.org\nBcc: x@example.org",))
+    faulty = replace(config, departments=(unusable, *config.departments[1:]))
+    first = send_digests(matched_store, faulty, NOW, tmp_path / "first", None)
+    assert statuses(first) == {"failed": 1, "written": DEPARTMENTS - 1}
+    assert recorded(matched_store)[broken.id].status == "failed"
+    second = send_digests(matched_store, config, NOW, tmp_path / "second", None)
+    assert {o.department_id: o.status for o in second if o.status != "already-done"} == {
+        broken.id: "written"
+    }
+
+
+def test_delivered_digest_whose_record_fails_is_never_resent(
+    matched_store, config, smtp_server, monkeypatch
+):
+    """If recording a sent digest fails, it stays claimed: the next run does not resend it."""
+    department = config.departments[0]
+    real_finish = matched_store.finish_digest
+
+    def locked(digest_id, status, *args, **kwargs):
+        if status == "sent":  # fault injection: the database is busy right after sending
+            raise StoreError("database eufunds.db: finish_digest: database is locked")
+        return real_finish(digest_id, status, *args, **kwargs)
+
+    monkeypatch.setattr(matched_store, "finish_digest", locked)
+    only = [department.id]
+    [first] = send_digests(
+        matched_store, config, NOW, Path("unused"), smtp_server.settings, department_ids=only
+    )
+    assert first.status == "unrecorded" and "never resent" in first.error
+    monkeypatch.setattr(matched_store, "finish_digest", real_finish)
+    [second] = send_digests(
+        matched_store, config, NOW, Path("unused"), smtp_server.settings, department_ids=only
+    )
+    assert second.status == "already-done"
+    assert len(smtp_server.received) == 1
+    assert recorded(matched_store)[department.id].status == "claimed"

@@ -1,0 +1,161 @@
+"""The main job: the lock that keeps runs from overlapping, and `eufunds run-once` end to end."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from db import Busy, Store
+from eufunds.cli import main
+from eufunds.pipeline import LOCK, LOCK_TTL, PipelineLock
+from tests.support.digest_runs import (
+    DEPARTMENTS,
+    NOW,
+    WEEK,
+)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+# The pipeline lock -----------------------------------------------------------------------
+
+
+def test_store_lock_refuses_a_second_holder_until_it_expires(store):
+    """A held lock refuses others; only its holder releases it; once expired anyone takes it."""
+    taken = NOW
+    assert store.acquire_lock(LOCK, "host-a:1", taken, LOCK_TTL)
+    assert not store.acquire_lock(LOCK, "host-b:2", taken + timedelta(hours=1), LOCK_TTL)
+    assert not store.acquire_lock(LOCK, "host-b:2", taken + LOCK_TTL, LOCK_TTL)
+    store.release_lock(LOCK, "host-b:2")
+    assert store.lock_holder(LOCK) == "host-a:1"
+    stale = taken + LOCK_TTL + timedelta(seconds=1)
+    assert store.acquire_lock(LOCK, "host-b:2", stale, LOCK_TTL)
+    assert store.lock_holder(LOCK) == "host-b:2"
+    store.release_lock(LOCK, "host-b:2")
+    assert store.lock_holder(LOCK) is None
+
+
+def test_pipeline_lock_refuses_a_concurrent_run(db_path):
+    """While one run holds the lock a second is Busy, told who holds it; after it, free."""
+    with PipelineLock(db_path) as held:
+        busy = re.escape(f"another run is in progress ({held.holder})")
+        with pytest.raises(Busy, match=busy), PipelineLock(db_path):
+            pass
+        with Store(db_path) as store:
+            assert store.lock_holder(LOCK) == held.holder
+    with Store(db_path) as store:
+        assert store.lock_holder(LOCK) is None
+
+
+def test_pipeline_lock_is_released_when_the_run_fails(db_path):
+    """An error inside the run still releases the lock."""
+    with pytest.raises(RuntimeError, match="crawl broke"), PipelineLock(db_path):
+        raise RuntimeError("crawl broke")
+    with Store(db_path) as store:
+        assert store.lock_holder(LOCK) is None
+
+
+def test_stale_pipeline_lock_is_taken_over(db_path):
+    """A lock left by a run that died more than the lock's lifetime ago is taken."""
+    with Store(db_path) as store:
+        died = datetime.now(UTC) - LOCK_TTL - timedelta(minutes=5)
+        assert store.acquire_lock(LOCK, "crashed-host:99", died, LOCK_TTL)
+    with PipelineLock(db_path) as held, Store(db_path) as store:
+        assert store.lock_holder(LOCK) == held.holder
+
+
+def test_run_once_while_locked_is_one_clear_line(db_path, snapshot_dir, tmp_path):
+    """`eufunds run-once` while another run holds the lock exits 1 with one line, no crawl."""
+    with Store(db_path) as store:
+        assert store.acquire_lock(LOCK, "other-host:4242", datetime.now(UTC), LOCK_TTL)
+    result = CliRunner().invoke(
+        main,
+        [
+            "run-once",
+            "--replay",
+            str(snapshot_dir),
+            "--as-of",
+            "2026-08-22",
+            "--outbox",
+            str(tmp_path / "outbox"),
+            "--db",
+            str(db_path),
+        ],
+        env={"EUFUNDS_SMTP_HOST": "", "EUFUNDS_CONFIG": None},
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: another run is in progress (other-host:4242)"
+    ]
+    with Store(db_path) as store:
+        assert store.count_calls() == 0
+        assert store.lock_holder(LOCK) == "other-host:4242"
+
+
+# eufunds run-once -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_twice(tmp_path_factory, snapshot_dir):
+    """`eufunds run-once --replay --as-of 2026-08-22` twice on a fresh database, to an outbox."""
+    folder = tmp_path_factory.mktemp("run-once")
+    arguments = [
+        "run-once",
+        "--replay",
+        str(snapshot_dir),
+        "--as-of",
+        "2026-08-22",
+        "--outbox",
+        str(folder / "outbox"),
+        "--db",
+        str(folder / "run.db"),
+    ]
+    env = {"EUFUNDS_SMTP_HOST": "", "EUFUNDS_CONFIG": None}
+    first = CliRunner().invoke(main, arguments, env=env)
+    second = CliRunner().invoke(main, arguments, env=env)
+    return first, second, folder
+
+
+def test_run_once_crawls_the_snapshot(run_twice):
+    """The first run crawls every call of the snapshot."""
+    first, _, _ = run_twice
+    assert first.exit_code == 0, first.output
+    assert "calls stored: 723" in first.output
+
+
+def test_run_once_prints_matches_per_department(run_twice, config):
+    """A table of matches as of the date, one row per department with its count."""
+    first, _, folder = run_twice
+    assert "Matches as of 2026-08-22" in first.output
+    with Store(folder / "run.db") as store:
+        for department in config.departments:
+            count = len(store.matches(department.id))
+            assert count > 0
+            assert re.search(rf"{re.escape(department.name)}\s*│\s*{count}\s*│", first.output)
+
+
+def test_run_once_delivers_and_shows_a_file(run_twice, config):
+    """The digests table, every department delivered, and the path of one file to open."""
+    first, _, folder = run_twice
+    assert "Digests" in first.output
+    assert f"digests delivered: {DEPARTMENTS} of {DEPARTMENTS}" in first.output
+    for department in config.departments:
+        assert re.search(rf"{re.escape(department.id)}\s*│\s*{WEEK}\s*│\s*written", first.output)
+    [opened] = re.findall(r"^open one: (.+)$", first.output, re.MULTILINE)
+    assert Path(opened).is_file()
+    assert Path(opened).parent == folder / "outbox"
+
+
+def test_run_once_again_delivers_nothing(run_twice, config):
+    """Run again the same day: every digest is already done, nothing delivered, no file."""
+    _, second, folder = run_twice
+    assert second.exit_code == 0, second.output
+    assert f"digests delivered: 0 of {DEPARTMENTS}" in second.output
+    assert "open one:" not in second.output
+    assert second.output.count("already-done") == DEPARTMENTS
+    assert len(list((folder / "outbox").iterdir())) == DEPARTMENTS
