@@ -1,6 +1,7 @@
 """Matcher speed and memory on 20,000 calls x 50 profiles, with rank-bm25 on the same work.
 
-Run: EUFUNDS_SHARED=../shared .venv/bin/python benchmarks/matcher_speed.py [--profile]
+Run: make bench   (after the crawl benchmark; or:
+     EUFUNDS_SHARED=../shared .venv/bin/python benchmarks/matcher_speed.py [--profile])
 
 The work is built at run time by ``matcher_work``, nothing is saved:
 - Calls: the snapshot's 723 real calls (shared/snapshot/ft_portal/search-page-*.json) are read
