@@ -4,8 +4,8 @@
   and .parse on the saved answers, then the normalise, validate and dedupe pipelines), repeated
   to CALLS distinct calls (``repeated``); NEW_CALLS calls never seen per incremental batch
   (``new_calls``).
-- Profiles: the configured departments, plus PROFILES minus those recombined from them
-  (``synthetic_departments``).
+- Profiles: the configured departments, plus synthetic ones recombined from them up to
+  PROFILES (``synthetic_departments``).
 """
 
 from __future__ import annotations
