@@ -6,30 +6,27 @@ The snapshot's 723 real calls are repeated REPEAT times with distinct identifier
 at run time, written as search pages of 100 into a temporary replay folder, and crawled with
 the real Scrapy code (child process, middlewares, spider, pipelines, SQLite) into a fresh
 database. Reports the median of RUNS runs: calls parsed and stored per second (wall clock,
-child process start included) and the crawl child's peak resident memory.
+child process start included) and the crawl child's peak resident memory (ru_maxrss of the
+largest child: the app spawns one crawl child per run, and this process starts no other).
+The runs go one after another in this process, not in harness children, so that the crawl
+children are this process's own. A run that does not end "ok" or stores fewer calls than
+the replay holds fails the benchmark.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
-import resource
-import statistics
-import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import harness
 
-from db import Store  # noqa: E402
-from eufunds.config import load_config  # noqa: E402
-from eufunds.crawling import CrawlOptions, crawl  # noqa: E402
+from db import Store
+from eufunds.config import Config, load_config
+from eufunds.crawling import CrawlOptions, crawl
 
-SHARED = Path(os.environ.get("EUFUNDS_SHARED", REPO.parent / "shared"))
 REPEAT = 10
 RUNS = 3
 PAGE_SIZE = 100
@@ -37,11 +34,11 @@ PAGE_SIZE = 100
 
 def build_replay(folder: Path) -> int:
     """Write the repeated snapshot as a replay folder; return the number of calls."""
-    source = SHARED / "snapshot" / "ft_portal"
+    pages = harness.snapshot_pages()
     rows = []
-    for page in sorted(source.glob("search-page-*.json"), key=lambda p: int(p.stem.split("-")[-1])):
+    for page in pages:
         rows += json.loads(page.read_text(encoding="utf-8"))["results"]
-    template = json.loads((source / "search-page-1.json").read_text(encoding="utf-8"))
+    template = json.loads(pages[0].read_text(encoding="utf-8"))
     repeated = []
     for copy_number in range(REPEAT):
         for row in rows:
@@ -52,7 +49,7 @@ def build_replay(folder: Path) -> int:
             repeated.append(clone)
     target = folder / "ft_portal"
     target.mkdir(parents=True)
-    (target / "facet.json").write_bytes((source / "facet.json").read_bytes())
+    (target / "facet.json").write_bytes((harness.SNAPSHOT / "facet.json").read_bytes())
     for start in range(0, len(repeated), PAGE_SIZE):
         page = dict(template, totalResults=len(repeated), pageNumber=start // PAGE_SIZE + 1)
         page["results"] = repeated[start : start + PAGE_SIZE]
@@ -60,33 +57,52 @@ def build_replay(folder: Path) -> int:
     return len(repeated)
 
 
+def crawl_run(config: Config, folder: Path, total: int, run: int) -> harness.Run:
+    """Crawl the replay into a fresh database: seconds (child start included) and calls/s."""
+    db_path = folder / f"bench-{run}.db"
+    options = CrawlOptions(db_path, folder / "replay", harness.SNAPSHOT_DAY)
+    started = time.perf_counter()
+    crawl_runs = crawl(config, ["ft_portal"], options)
+    elapsed = time.perf_counter() - started
+    if crawl_runs[0].status != "ok":
+        raise SystemExit(
+            f"crawl run {run + 1} ended {crawl_runs[0].status}: {crawl_runs[0].errors}"
+        )
+    with Store(db_path) as store:
+        stored = store.count_calls()
+    if stored != total:
+        raise SystemExit(f"crawl run {run + 1} stored {stored} of the {total} calls replayed")
+    return {"total": elapsed, "rate": total / elapsed, "stored": stored}
+
+
 def main() -> None:
     config = load_config()
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         total = build_replay(folder / "replay")
-        rates, stored = [], []
-        for run in range(RUNS):
-            db_path = folder / f"bench-{run}.db"
-            started = time.perf_counter()
-            runs = crawl(
-                config,
-                ["ft_portal"],
-                CrawlOptions(db_path, folder / "replay", datetime(2026, 8, 22, 12, tzinfo=UTC)),
-            )
-            elapsed = time.perf_counter() - started
-            assert runs[0].status == "ok", runs[0].errors
-            with Store(db_path) as store:
-                stored.append(store.count_calls())
-            rates.append(total / elapsed)
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"calls in replay:        {total}")
-    print(f"calls stored per run:   {stored}")
+        print(f"replay: {total:,} calls in {-(-total // PAGE_SIZE)} pages", flush=True)
+        runs = harness.repeat(
+            "crawl",
+            lambda run: crawl_run(config, folder, total, run),
+            runs=RUNS,
+            fresh_child=False,
+        )
+    rate = harness.medians(runs, ["rate"])["rate"]
+    peak_mb = harness.peak_rss_mb(children=True)
+    print()
     print(
-        f"throughput (median):    {statistics.median(rates):,.0f} calls/s "
-        f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})"
+        harness.markdown_table(
+            ["measure", "target", f"measured (median of {len(runs)} runs)"],
+            [
+                [
+                    "calls parsed and stored per second",
+                    "≥ 1,000",
+                    f"{rate:,.0f} (runs {harness.runs_text(runs, 'rate', ',.0f')})",
+                ],
+                ["peak memory of the crawl process", "< 300 MB", f"{peak_mb:,.0f} MB"],
+            ],
+        )
     )
-    print(f"peak memory (child):    {peak_mb:,.0f} MB")
 
 
 if __name__ == "__main__":

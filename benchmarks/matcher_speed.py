@@ -1,8 +1,9 @@
 """Matcher speed and memory on 20,000 calls x 50 profiles, with rank-bm25 on the same work.
 
-Run: EUFUNDS_SHARED=../shared .venv/bin/python benchmarks/matcher_speed.py [--profile]
+Run: make bench   (after the crawl benchmark; or:
+     EUFUNDS_SHARED=../shared .venv/bin/python benchmarks/matcher_speed.py [--profile])
 
-The work is built here at run time, nothing is saved:
+The work is built at run time by ``matcher_work``, nothing is saved:
 - Calls: the snapshot's 723 real calls (shared/snapshot/ft_portal/search-page-*.json) are read
   with the real crawler code (FtPortalSpider.parse_facets and .parse on the saved answers, then
   the normalise, validate and dedupe pipelines) and repeated to CALLS calls, each copy with its
@@ -10,18 +11,18 @@ The work is built here at run time, nothing is saved:
   The incremental runs score NEW_CALLS real calls spread over the snapshot, a new batch with
   new ids (``<id>~N<batch>-<n>``) per run, so no run finds them analysed already.
 - Profiles: the configured departments, plus synthetic ones up to PROFILES (see
-  ``synthetic_departments``: each recombines two configured departments' keywords, rotated
-  weights and descriptions; deterministic, distinct ids).
+  ``matcher_work.synthetic_departments``: each recombines two configured departments'
+  keywords, rotated weights and descriptions; deterministic, distinct ids).
 - One core: OMP/OPENBLAS/MKL thread counts are set to 1 before numpy is imported (and capped
   again with threadpoolctl), so every measure runs on one thread. Processes are not pinned to a
   CPU: on a shared machine a pinned process cannot move away from a busy neighbour.
-- Every run is a child forked from this process after the work is loaded, so it starts with
-  the caches a fresh ``eufunds match --full`` would have (whatever the matcher keeps) and one
-  run's memory does not carry over to the next.
+- Every run is a child forked from this process after the work is loaded (``harness.in_child``),
+  so it starts with the caches a fresh ``eufunds match --full`` would have (whatever the matcher
+  keeps) and one run's memory does not carry over to the next.
 
 Measured, median of RUNS runs each (time.perf_counter; a measure whose runs have taken BUDGET
-seconds stops after MIN_RUNS, so the script stays within minutes while the matcher is far from
-its targets; the runs used are printed):
+seconds stops after MIN_RUNS, ``harness.repeat``, so the script stays within minutes while the
+matcher is far from its targets; the runs used are printed):
 1. full re-rank: Matcher(...).fit(calls) + .score(calls) + .matches(now), with the split,
    analysing every call's text; and, when the matcher takes analyses made earlier
    (``fit(calls, known=...)``, as ``eufunds match`` passes those stored in the database), the
@@ -45,230 +46,50 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import gc
-import hashlib
 import inspect
 import io
 import json
-import multiprocessing
 import os
 import pstats
-import resource
-import statistics
-import sys
 import time
-import traceback
 import tracemalloc
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
+# BLAS and OpenMP read their thread counts when numpy is first imported, by the imports below.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
+import harness  # noqa: E402
+from matcher_work import CALLS, NEW_CALLS, PROFILES, Work, load_work, new_calls  # noqa: E402
 from rank_bm25 import BM25Okapi  # noqa: E402
-from scrapy.exceptions import DropItem  # noqa: E402
-from scrapy.http import Request, TextResponse  # noqa: E402
-from scrapy.settings import Settings  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
-from crawler.items import CallItem  # noqa: E402
-from crawler.pipelines import DedupePipeline, NormalisePipeline, ValidatePipeline  # noqa: E402
-from crawler.spiders.ft_portal import FtPortalSpider  # noqa: E402
-from db import content_hash  # noqa: E402
 from db.records import Call, Department  # noqa: E402
-from eufunds.config import Config, load_config  # noqa: E402
+from eufunds.config import load_config  # noqa: E402
 from matcher.analysis import stems  # noqa: E402
 from matcher.rank import Matcher, call_language  # noqa: E402
 
-SHARED = Path(os.environ.get("EUFUNDS_SHARED", REPO.parent / "shared"))
-CALLS = 20_000
-PROFILES = 50
-NEW_CALLS = 100
 RUNS = 5
 MIN_RUNS = 3
 BUDGET = 60.0
+RULE = {"runs": RUNS, "min_runs": MIN_RUNS, "budget": BUDGET}
 OVERLAP_ABOVE = 10.0
-NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)  # the snapshot's crawl day: every call still open
+NOW = harness.SNAPSHOT_DAY
 TARGETS = {"full": 2.0, "incremental": 0.2, "memory_mb": 500.0}
 PROFILE_TOP = 15
 CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-# Work --------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Work:
-    """What every run works on: configuration, profiles, the corpus and the real calls."""
-
-    config: Config
-    departments: list[Department]
-    corpus: list[Call]
-    real: list[Call]
-
-    def matcher(self) -> Matcher:
-        return Matcher(self.departments, self.config.focus_areas, self.config.matching)
-
-
-def snapshot_calls() -> list[Call]:
-    """The snapshot's real calls, read with the crawler's spider and pipelines."""
-    folder = SHARED / "snapshot" / "ft_portal"
-    spider = FtPortalSpider(facet_url="https://replay/facet", search_url="https://replay/search")
-    facet = folder / "facet.json"
-    list(spider.parse_facets(_response("https://replay/facet", facet.read_bytes(), {})))
-    items: list[CallItem] = []
-    pages = sorted(folder.glob("search-page-*.json"), key=lambda p: int(p.stem.split("-")[-1]))
-    for path in pages:
-        page = int(path.stem.split("-")[-1])
-        answer = _response(f"https://replay/search?page={page}", path.read_bytes(), {"page": page})
-        items += [item for item in spider.parse(answer) if isinstance(item, CallItem)]
-    crawler = _StubCrawler(spider, Settings({"EUFUNDS_NOW": NOW.isoformat()}))
-    pipelines = [NormalisePipeline(crawler), ValidatePipeline(crawler), DedupePipeline(crawler)]
-    for pipeline in pipelines:
-        if hasattr(pipeline, "open_spider"):
-            pipeline.open_spider()
-    calls = []
-    for item in items:
-        try:
-            value = item
-            for pipeline in pipelines:
-                value = pipeline.process_item(value)
-        except DropItem:
-            continue
-        calls.append(value)
-    if not calls:
-        raise SystemExit(f"no calls read from {folder}")
-    return calls
-
-
-@dataclasses.dataclass
-class _StubCrawler:
-    """What the pipelines use of a Scrapy crawler: its spider (for the report) and settings."""
-
-    spider: FtPortalSpider
-    settings: Settings
-
-
-def _response(url: str, body: bytes, meta: dict) -> TextResponse:
-    headers = {"Content-Type": "application/json"}
-    return TextResponse(url, body=body, headers=headers, request=Request(url, meta=meta))
-
-
-def _copy(call: Call, suffix: str) -> Call:
-    """A copy of a call with its own id, identifier and content hash."""
-    digest = hashlib.sha256(f"{content_hash(call)}{suffix}".encode()).hexdigest()
-    return dataclasses.replace(
-        call, id=call.id + suffix, identifier=call.identifier + suffix, content_hash=digest
-    )
-
-
-def repeated(calls: Sequence[Call], count: int) -> list[Call]:
-    """``count`` calls cycling through ``calls``, each copy a distinct call."""
-    return [
-        _copy(calls[number % len(calls)], f"~R{number // len(calls)}") for number in range(count)
-    ]
-
-
-def new_calls(calls: Sequence[Call], count: int, batch: int) -> list[Call]:
-    """Batch ``batch`` of ``count`` real calls spread over the snapshot, as calls never seen."""
-    picked = [calls[(n * len(calls) // count + batch) % len(calls)] for n in range(count)]
-    return [_copy(call, f"~N{batch}-{n}") for n, call in enumerate(picked)]
-
-
-def synthetic_departments(departments: Sequence[Department], count: int) -> list[Department]:
-    """``count`` more profiles made by recombining the configured departments, deterministically.
-
-    Synthetic profile k (0-based) starts from department a = k mod n and mixes in department
-    b = (a + 1 + k // n) mod n (n configured departments, so b != a while count < n * (n - 1)):
-    all of a's keywords with their weights rotated by k // n + 1 places (per language), plus
-    every second keyword of b (starting at k mod 2) at b's weight; negative keywords of a;
-    preferred programmes of a then b; descriptions of a then b; a's minimum score, lead time,
-    recipients and weekday. Id: ``syn<k>-<a>-<b>``.
-    """
-    n = len(departments)
-    result = []
-    for k in range(count):
-        a, b = departments[k % n], departments[(k % n + 1 + k // n) % n]
-        shift = k // n + 1
-
-        def mixed(own: dict[str, float], other: dict[str, float], shift=shift, k=k):
-            labels, weights = list(own), list(own.values())
-            if weights:
-                weights = weights[shift % len(weights) :] + weights[: shift % len(weights)]
-            keywords = dict(zip(labels, weights, strict=True))
-            for label, weight in list(other.items())[k % 2 :: 2]:
-                keywords.setdefault(label, weight)
-            return keywords
-
-        result.append(
-            dataclasses.replace(
-                a,
-                id=f"syn{k}-{a.id}-{b.id}",
-                name=f"{a.name} + {b.name} ({k})",
-                description_sv=f"{a.description_sv} {b.description_sv}",
-                description_en=f"{a.description_en} {b.description_en}",
-                keywords_sv=mixed(a.keywords_sv, b.keywords_sv),
-                keywords_en=mixed(a.keywords_en, b.keywords_en),
-                preferred_programmes=tuple(
-                    dict.fromkeys(a.preferred_programmes + b.preferred_programmes)
-                ),
-            )
-        )
-    return result
-
-
-# Children ----------------------------------------------------------------------
-
-
-def start_child(function: Callable[[], Any]) -> tuple[Any, Any]:
-    """Run ``function`` in a child forked from this process; see ``child_result``."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-
-    def run() -> None:
-        try:
-            sender.send(("ok", function()))
-        except BaseException:
-            sender.send(("error", traceback.format_exc()))
-
-    process = context.Process(target=run, daemon=True)
-    process.start()
-    sender.close()
-    return process, receiver
-
-
-def child_result(child: tuple[Any, Any]) -> Any:
-    """What a child's function returned (its exception, if it raised one)."""
-    process, receiver = child
-    try:
-        status, value = receiver.recv()
-    except EOFError:
-        process.join()
-        raise RuntimeError(f"benchmark child died (exit code {process.exitcode})") from None
-    process.join()
-    if status != "ok":
-        raise RuntimeError(f"benchmark child failed:\n{value}")
-    return value
-
-
-def in_child(function: Callable[[], Any]) -> Any:
-    return child_result(start_child(function))
-
-
-def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+RERANK_STEPS = {"fit": "fit", "score": "score", "matches": "matches"}
+BM25_STEPS = {
+    "tokenise": "tokenise (stems) calls and queries",
+    "index": "BM25Okapi index",
+    "query": f"get_scores x {PROFILES}",
+}
 
 
 # Measures ----------------------------------------------------------------------
 
 
-def full_rerank(work: Work, known: dict | None = None) -> dict[str, float]:
+def full_rerank(work: Work, known: dict | None = None) -> harness.Run:
     """One full re-rank: seconds per step, the number of matches, the process's peak RSS.
 
     ``known``: the calls' analyses made earlier (as stored in the database), when given.
@@ -288,7 +109,7 @@ def full_rerank(work: Work, known: dict | None = None) -> dict[str, float]:
         "matches": done - scored,
         "total": done - started,
         "count": len(matches),
-        "rss": maxrss_mb(),
+        "rss": harness.peak_rss_mb(),
     }
 
 
@@ -298,27 +119,30 @@ def analyses_stored() -> bool:
     return "known" in parameters and hasattr(Matcher, "analyses")
 
 
-def stored_reranks(work: Work) -> list[dict[str, float]]:
+def stored_reranks(work: Work) -> list[harness.Run]:
     """Analyse the corpus once (untimed), then time full re-ranks that are given the analyses."""
     ids = [call.id for call in work.corpus]
     known = dict(zip(ids, work.matcher().analyses(work.corpus), strict=True))
-    runs: list[dict[str, float]] = []
-    while len(runs) < RUNS and (len(runs) < MIN_RUNS or sum(r["total"] for r in runs) < BUDGET):
-        runs.append(full_rerank(work, known))
-    return runs
+    return harness.repeat(
+        "full re-rank, analyses stored",
+        lambda _run: full_rerank(work, known),
+        fresh_child=False,
+        **RULE,
+    )
 
 
-def incremental(work: Work) -> list[dict[str, float]]:
+def incremental(work: Work) -> list[harness.Run]:
     """Fit once on the corpus, then time RUNS batches of new calls: score + matches."""
     matcher = work.matcher().fit(work.corpus)
-    runs = []
-    for batch in range(RUNS):
+
+    def new_batch(batch: int) -> harness.Run:
         calls = new_calls(work.real, NEW_CALLS, batch)
         gc.collect()
         started = time.perf_counter()
         matches = matcher.score(calls).matches(NOW)
-        runs.append({"total": time.perf_counter() - started, "count": len(matches)})
-    return runs
+        return {"total": time.perf_counter() - started, "count": len(matches)}
+
+    return harness.repeat("incremental", new_batch, runs=RUNS, fresh_child=False)
 
 
 def traced_rerank(work: Work) -> float:
@@ -350,7 +174,7 @@ def profile_tokens(department: Department) -> list[str]:
     return tokens
 
 
-def bm25_run(work: Work) -> dict[str, float]:
+def bm25_run(work: Work) -> harness.Run:
     """rank-bm25 on the same work: tokenise, build the index, score every profile."""
     gc.collect()
     started = time.perf_counter()
@@ -382,21 +206,6 @@ def profile_rerank(work: Work) -> str:
     return out.getvalue()
 
 
-def repeat(what: str, function: Callable[[], dict[str, float]]) -> list[dict[str, float]]:
-    """RUNS runs of a measure, each in a fresh child, or MIN_RUNS when they took BUDGET s."""
-    runs: list[dict[str, float]] = []
-    while len(runs) < RUNS:
-        if len(runs) >= MIN_RUNS and sum(run["total"] for run in runs) > BUDGET:
-            break
-        runs.append(in_child(function))
-        print(f"  {what} run {len(runs)}: {runs[-1]['total']:.3f} s", flush=True)
-    return runs
-
-
-def medians(runs: list[dict[str, float]], keys: Sequence[str]) -> dict[str, float]:
-    return {key: statistics.median(run[key] for run in runs) for key in keys}
-
-
 # Main --------------------------------------------------------------------------
 
 
@@ -404,50 +213,57 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="cProfile one full re-rank too")
     options = parser.parse_args()
-    rss_imports = maxrss_mb()
+    memory = {"imports": harness.peak_rss_mb()}
     threadpool_limits(1)
     threads = sorted({pool["num_threads"] for pool in threadpool_info()}) or [1]
-
-    config = load_config()
-    real = snapshot_calls()
-    configured = list(config.departments)
-    departments = configured + synthetic_departments(configured, PROFILES - len(configured))
-    work = Work(config, departments, repeated(real, CALLS), real)
-    new_ids = {c.id for batch in range(RUNS) for c in new_calls(real, NEW_CALLS, batch)}
-    assert len({c.id for c in work.corpus} | new_ids) == CALLS + RUNS * NEW_CALLS
-    assert len({d.id for d in departments}) == PROFILES
+    work = load_work(load_config(), batches=RUNS)
     gc.collect()
-    rss_loaded = maxrss_mb()
+    memory["loaded"] = harness.peak_rss_mb()
     print(
-        f"work: {len(real)} real calls -> {CALLS:,} calls; {NEW_CALLS} new calls per incremental "
-        f"run; {PROFILES} profiles ({len(configured)} configured), {len(config.focus_areas)} "
-        f"focus areas; {CPUS} CPUs, BLAS/OpenMP threads {threads}",
+        f"work: {len(work.real)} real calls -> {CALLS:,} calls; {NEW_CALLS} new calls per "
+        f"incremental run; {PROFILES} profiles ({work.configured} configured), "
+        f"{len(work.config.focus_areas)} focus areas; {CPUS} CPUs, BLAS/OpenMP threads {threads}",
         flush=True,
     )
 
-    full_runs = repeat("full re-rank", lambda: full_rerank(work))
-    full = medians(full_runs, ("fit", "score", "matches", "total"))
-    rss_rerank = max(run["rss"] for run in full_runs)
-    stored_runs = in_child(lambda: stored_reranks(work)) if analyses_stored() else []
-    for number, run in enumerate(stored_runs, start=1):
-        print(f"  full re-rank, analyses stored, run {number}: {run['total']:.3f} s", flush=True)
-    stored = medians(stored_runs, ("fit", "score", "matches", "total")) if stored_runs else {}
-    increment_runs = in_child(lambda: incremental(work))
-    for number, run in enumerate(increment_runs, start=1):
-        print(f"  incremental run {number}: {run['total']:.3f} s", flush=True)
-    increment = medians(increment_runs, ("total",))
-
-    overlap = CPUS > 1 and full["total"] > OVERLAP_ABOVE
-    traced = start_child(lambda: traced_rerank(work))
+    runs = {"full": harness.repeat("full re-rank", lambda _run: full_rerank(work), **RULE)}
+    runs["stored"] = harness.in_child(lambda: stored_reranks(work)) if analyses_stored() else []
+    runs["incremental"] = harness.in_child(lambda: incremental(work))
+    memory["rerank_process"] = max(run["rss"] for run in runs["full"])
+    # Tracing is slow: beside rank-bm25 on another CPU it costs no wall clock, if there is one.
+    overlap = CPUS > 1 and harness.medians(runs["full"], ["total"])["total"] > OVERLAP_ABOVE
+    traced = harness.start_child(lambda: traced_rerank(work))
     if not overlap:
-        peak = child_result(traced)
-    bm25_runs = repeat("rank-bm25", lambda: bm25_run(work))
-    bm25 = medians(bm25_runs, ("tokenise", "index", "query", "total"))
+        memory["traced"] = harness.child_result(traced)
+    runs["bm25"] = harness.repeat("rank-bm25", lambda _run: bm25_run(work), **RULE)
     if overlap:
-        peak = child_result(traced)
-    beside = ", beside the traced re-rank on another CPU" if overlap else ""
-    profile = in_child(lambda: profile_rerank(work)) if options.profile else ""
+        memory["traced"] = harness.child_result(traced)
+    profile = harness.in_child(lambda: profile_rerank(work)) if options.profile else ""
+    report(work, runs, memory, overlap, profile)
 
+
+def timing_rows(
+    label: str, runs: list[harness.Run], steps: dict[str, str], target: str = ""
+) -> list[list[str]]:
+    """A measure's row in the results table (median total) and a row for each of its steps."""
+    median = harness.medians(runs, ["total", *steps])
+    count = str(len(runs))
+    rows = [[label, f"{median['total']:.3f}", count, target]]
+    return rows + [[f"  {name}", f"{median[step]:.3f}", count, ""] for step, name in steps.items()]
+
+
+def report(
+    work: Work,
+    runs: dict[str, list[harness.Run]],
+    memory: dict[str, float],
+    overlap: bool,
+    profile: str,
+) -> None:
+    """Print the results table, the ratios and memory, the README's text and table, and JSON."""
+    full = harness.medians(runs["full"], ["total", *RERANK_STEPS])
+    stored = harness.medians(runs["stored"], ["total", *RERANK_STEPS]) if runs["stored"] else {}
+    increment = harness.medians(runs["incremental"], ["total"])
+    bm25 = harness.medians(runs["bm25"], ["total", *BM25_STEPS])
     ratio_full = bm25["total"] / full["total"]
     bm25_untokenised = bm25["index"] + bm25["query"]
     ratio_stored = bm25_untokenised / stored["total"] if stored else None
@@ -455,58 +271,26 @@ def main() -> None:
         "full": full["total"] < TARGETS["full"],
         "full_stored": bool(stored) and stored["total"] < TARGETS["full"],
         "incremental": increment["total"] < TARGETS["incremental"],
-        "memory_traced": peak < TARGETS["memory_mb"],
-        "memory_process": rss_rerank < TARGETS["memory_mb"],
+        "memory_traced": memory["traced"] < TARGETS["memory_mb"],
+        "memory_process": memory["rerank_process"] < TARGETS["memory_mb"],
     }
+    verdict = {key: "met" if value else "NOT met" for key, value in met.items()}
+    beside = ", beside the traced re-rank on another CPU" if overlap else ""
+    count = runs["full"][0]["count"]
+    batches = ", ".join(str(run["count"]) for run in runs["incremental"])
 
-    def verdict(key: str) -> str:
-        return "met" if met[key] else "NOT met"
-
-    def runs_of(runs: list[dict[str, float]], digits: int = 2) -> str:
-        return " / ".join(f"{run['total']:.{digits}f}" for run in runs)
-
-    print()
-    print(
-        f"matches per full re-rank: {full_runs[0]['count']:,}; "
-        f"per incremental batch: {', '.join(str(run['count']) for run in increment_runs)}"
-    )
-    print(f"{'measure (median of the runs)':<44}{'seconds':>9}  runs  target")
-    rows = [
-        ("full re-rank: fit + score + matches", full["total"], full_runs, "< 2 s  ", "full"),
-        ("  fit", full["fit"], full_runs, "", ""),
-        ("  score", full["score"], full_runs, "", ""),
-        ("  matches", full["matches"], full_runs, "", ""),
-        *(
-            [
-                (
-                    "full re-rank, analyses stored",
-                    stored["total"],
-                    stored_runs,
-                    "< 2 s  ",
-                    "full_stored",
-                ),
-                ("  fit", stored["fit"], stored_runs, "", ""),
-                ("  score", stored["score"], stored_runs, "", ""),
-                ("  matches", stored["matches"], stored_runs, "", ""),
-            ]
-            if stored
-            else []
-        ),
-        (
-            f"incremental: score {NEW_CALLS} new + matches",
-            increment["total"],
-            increment_runs,
-            "< 0.2 s  ",
-            "incremental",
-        ),
-        (f"rank-bm25: tokenise + index + {PROFILES} queries", bm25["total"], bm25_runs, "", ""),
-        ("  tokenise (stems) calls and queries", bm25["tokenise"], bm25_runs, "", ""),
-        ("  BM25Okapi index", bm25["index"], bm25_runs, "", ""),
-        (f"  get_scores x {PROFILES}", bm25["query"], bm25_runs, "", ""),
-    ]
-    for label, seconds, runs, target, key in rows:
-        target += verdict(key) if key else ""
-        print(f"{label:<44}{seconds:>9.3f}  {len(runs):>4}  {target}")
+    print(f"\nmatches per full re-rank: {count:,}; per incremental batch: {batches}")
+    label, target = "full re-rank: fit + score + matches", f"< 2 s {verdict['full']}"
+    rows = timing_rows(label, runs["full"], RERANK_STEPS, target)
+    if stored:
+        target = f"< 2 s {verdict['full_stored']}"
+        rows += timing_rows("full re-rank, analyses stored", runs["stored"], RERANK_STEPS, target)
+    label = f"incremental: score {NEW_CALLS} new + matches"
+    rows += timing_rows(label, runs["incremental"], {}, f"< 0.2 s {verdict['incremental']}")
+    label = f"rank-bm25: tokenise + index + {PROFILES} queries"
+    rows += timing_rows(label, runs["bm25"], BM25_STEPS)
+    header = ["measure (median of the runs)", "seconds", "runs", "target"]
+    print(harness.markdown_table(header, rows))
     if overlap:
         print(f"rank-bm25 runs ran{beside}: some 10-15% slower while it ran")
     print(f"ratio rank-bm25 / our full re-rank (both analysing the text): {ratio_full:.2f}x")
@@ -516,69 +300,67 @@ def main() -> None:
             f"analysing): {ratio_stored:.2f}x"
         )
     print(
-        f"memory: tracemalloc peak of one full re-rank {peak:,.0f} MB "
-        f"(< 500 MB {verdict('memory_traced')})"
-    )
-    print(
-        f"        ru_maxrss {rss_imports:,.0f} MB after the imports, {rss_loaded:,.0f} MB with "
-        f"the work loaded, {rss_rerank:,.0f} MB in a full re-rank process "
-        f"(< 500 MB {verdict('memory_process')})"
+        f"memory: tracemalloc peak of one full re-rank {memory['traced']:,.0f} MB "
+        f"(< 500 MB {verdict['memory_traced']})\n"
+        f"        ru_maxrss {memory['imports']:,.0f} MB after the imports, "
+        f"{memory['loaded']:,.0f} MB with the work loaded, {memory['rerank_process']:,.0f} MB "
+        f"in a full re-rank process (< 500 MB {verdict['memory_process']})"
         + (
-            f", {max(run['rss'] for run in stored_runs):,.0f} MB in the one holding the "
+            f", {max(run['rss'] for run in runs['stored']):,.0f} MB in the one holding the "
             "stored analyses"
-            if stored_runs
+            if stored
             else ""
         )
     )
-    split = f"fit {full['fit']:.2f} + score {full['score']:.2f} + matches {full['matches']:.2f}"
-    print()
-    print("README:")
+
+    def measured(steps: harness.Run, key: str) -> str:
+        split = " + ".join(f"{step} {steps[step]:.2f}" for step in RERANK_STEPS)
+        return f"{steps['total']:.2f} s ({split}; runs {harness.runs_text(runs[key])})"
+
     print(
-        f"`benchmarks/matcher_speed.py`: the snapshot's {len(real)} real calls repeated with "
-        f"distinct ids to {CALLS:,} calls, {PROFILES} profiles ({len(configured)} configured "
-        f"departments + {PROFILES - len(configured)} recombined at run time), "
-        f"{len(config.focus_areas)} focus areas, as of {NOW:%Y-%m-%d}; one thread "
+        f"\nREADME:\n`benchmarks/matcher_speed.py`: the snapshot's {len(work.real)} real calls "
+        f"repeated with distinct ids to {CALLS:,} calls, {PROFILES} profiles ({work.configured} "
+        f"configured departments + {PROFILES - work.configured} recombined at run time), "
+        f"{len(work.config.focus_areas)} focus areas, as of {NOW:%Y-%m-%d}; one thread "
         "(BLAS/OpenMP threads 1), each run in a fresh process; median of the runs shown. "
-        f"A full re-rank makes {full_runs[0]['count']:,} matches."
+        f"A full re-rank makes {count:,} matches.\n"
     )
-    print()
-    print("| measure | target | measured (one thread, 2-core shared machine, median) |")
-    print("|---|---|---|")
-    print(
-        f"| full re-rank, {CALLS:,} calls x {PROFILES} profiles | < 2 s | "
-        f"{full['total']:.2f} s ({split}; runs {runs_of(full_runs)}) |"
+    stored_label = "the same with the calls' analyses stored (as `eufunds match` loads them)"
+    stored_ratio = (
+        f"; index + queries {bm25_untokenised:.2f} s = {ratio_stored:.1f}x ours with analyses "
+        "stored"
+        if stored
+        else ""
     )
-    if stored:
-        print(
-            f"| the same with the calls' analyses stored (as `eufunds match` loads them) | < 2 s "
-            f"| {stored['total']:.2f} s (fit {stored['fit']:.2f} + score {stored['score']:.2f} + "
-            f"matches {stored['matches']:.2f}; runs {runs_of(stored_runs)}) |"
-        )
-    print(
-        f"| incremental match of {NEW_CALLS} new calls | < 0.2 s | {increment['total']:.3f} s "
-        f"(runs {runs_of(increment_runs, 3)}) |"
-    )
-    print(
-        f"| peak memory of a full re-rank | < 500 MB | {peak:,.0f} MB allocated (tracemalloc "
-        f"peak); process {rss_rerank:,.0f} MB ru_maxrss, of which {rss_loaded:,.0f} MB imports "
-        "and calls before the re-rank |"
-    )
-    print(
-        f"| rank-bm25 (BM25Okapi) on the same work: tokenise + index + {PROFILES} queries | "
-        f"for the ratio | {bm25['total']:.2f} s (runs {runs_of(bm25_runs)}{beside}) = "
-        f"{ratio_full:.2f}x our full re-rank"
-        + (
-            f"; index + queries {bm25_untokenised:.2f} s = {ratio_stored:.1f}x ours with "
-            "analyses stored |"
-            if stored
-            else " |"
-        )
-    )
+    rows = [
+        [f"full re-rank, {CALLS:,} calls x {PROFILES} profiles", "< 2 s", measured(full, "full")],
+        *([[stored_label, "< 2 s", measured(stored, "stored")]] if stored else []),
+        [
+            f"incremental match of {NEW_CALLS} new calls",
+            "< 0.2 s",
+            f"{increment['total']:.3f} s "
+            f"(runs {harness.runs_text(runs['incremental'], spec='.3f')})",
+        ],
+        [
+            "peak memory of a full re-rank",
+            "< 500 MB",
+            f"{memory['traced']:,.0f} MB allocated (tracemalloc peak); process "
+            f"{memory['rerank_process']:,.0f} MB ru_maxrss, of which {memory['loaded']:,.0f} MB "
+            "imports and calls before the re-rank",
+        ],
+        [
+            f"rank-bm25 (BM25Okapi) on the same work: tokenise + index + {PROFILES} queries",
+            "for the ratio",
+            f"{bm25['total']:.2f} s (runs {harness.runs_text(runs['bm25'])}{beside}) = "
+            f"{ratio_full:.2f}x our full re-rank{stored_ratio}",
+        ],
+    ]
+    header = ["measure", "target", "measured (one thread, 2-core shared machine, median)"]
+    print(harness.markdown_table(header, rows))
     if profile:
-        print()
-        print(profile)
+        print(f"\n{profile}")
     summary = {"full": full, "stored": stored, "incremental": increment, "bm25": bm25, "met": met}
-    summary["memory_mb"] = {"traced": peak, "rerank_process": rss_rerank, "loaded": rss_loaded}
+    summary["memory_mb"] = {key: memory[key] for key in ("traced", "rerank_process", "loaded")}
     print("json:", json.dumps(summary, sort_keys=True))
 
 
