@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+
+from db.records import Call
 
 
 @dataclass
 class CallItem:
-    """A call as one source listed it, before normalisation."""
+    """A call as one source listed it, before normalisation: the call's fields as the source
+    gave them (text not yet cleaned, no stable id yet), its description as HTML, the
+    source's own reference, and the source's raw answer."""
 
-    source_id: str
-    identifier: str
-    title: str
+    call: Call
     reference: str = ""
-    kind: str = ""
-    url: str = ""
-    call_identifier: str = ""
-    call_title: str = ""
     description_html: str = ""
-    programme: str = ""
-    programme_divisions: list[str] = field(default_factory=list)
-    type_of_action: str = ""
-    status: str = ""
-    opening_date: datetime | None = None
-    deadlines: list[datetime] = field(default_factory=list)
-    budget_eur: int | None = None
-    expected_grants: int | None = None
-    language: str = "en"
     raw: dict = field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from scrapy.crawler import Crawler
@@ -45,31 +46,26 @@ class NormalisePipeline(_ReportingPipeline):
     def process_item(self, item: CallItem) -> Call:
         """Clean text fields, convert HTML to text, derive the id and next deadline."""
         self.report.items_seen += 1
-        identifier = clean_inline(item.identifier)
-        call_id = f"{item.source_id}/{identifier}"
-        if item.kind == "cascade" and item.reference:
+        call = item.call
+        identifier = clean_inline(call.identifier)
+        call_id = f"{call.source_id}/{identifier}"
+        if call.kind == "cascade" and item.reference:
             call_id += f"#{item.reference}"
-        return Call(
+        return replace(
+            call,
             id=call_id,
-            source_id=item.source_id,
             identifier=identifier,
-            title=clean_inline(item.title),
-            url=item.url.strip(),
-            call_identifier=clean_inline(item.call_identifier),
-            call_title=clean_inline(item.call_title),
+            title=clean_inline(call.title),
+            url=call.url.strip(),
+            call_identifier=clean_inline(call.call_identifier),
+            call_title=clean_inline(call.call_title),
             summary=html_to_text(item.description_html),
-            programme=clean_inline(item.programme),
-            programme_divisions=[clean_inline(d) for d in item.programme_divisions],
-            type_of_action=clean_inline(item.type_of_action),
-            kind=item.kind,
-            status=item.status,
-            opening_date=item.opening_date,
-            deadlines=sorted(item.deadlines),
-            next_deadline=next_deadline(item.deadlines, self.now)
-            or max(item.deadlines, default=None),
-            budget_eur=item.budget_eur,
-            expected_grants=item.expected_grants,
-            language=item.language,
+            programme=clean_inline(call.programme),
+            programme_divisions=[clean_inline(d) for d in call.programme_divisions],
+            type_of_action=clean_inline(call.type_of_action),
+            deadlines=sorted(call.deadlines),
+            next_deadline=next_deadline(call.deadlines, self.now)
+            or max(call.deadlines, default=None),
             raw=json.dumps(item.raw, ensure_ascii=False, sort_keys=True),
         )
 

@@ -114,8 +114,9 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Department:
-    """A department (förvaltning or bolag) and its matching profile."""
+class Profile:
+    """What departments and focus areas have alike: a name, and what they are about in both
+    languages (a description and weighted keywords)."""
 
     id: str
     name: str
@@ -123,6 +124,12 @@ class Department:
     description_en: str
     keywords_sv: dict[str, float]
     keywords_en: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Department(Profile):
+    """A department (förvaltning or bolag) and its matching profile."""
+
     negative_keywords: tuple[str, ...]
     preferred_programmes: tuple[str, ...]
     min_score: float
@@ -133,16 +140,10 @@ class Department:
 
 
 @dataclass(frozen=True)
-class FocusArea:
+class FocusArea(Profile):
     """A focus area or sub-goal of the international strategy."""
 
-    id: str
-    name: str
     kind: str
-    description_sv: str
-    description_en: str
-    keywords_sv: dict[str, float]
-    keywords_en: dict[str, float]
     strategy_section: str
     strategy_quote: str
     weight: float = 1.0

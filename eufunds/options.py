@@ -39,17 +39,39 @@ def clear_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
-def with_db(command: Command) -> Command:
-    """Add --db (envvar EUFUNDS_DB) to a command."""
+def _path_option(
+    name: str, dest: str, envvar: str, default: Path, help: str, folder: bool
+) -> Callable[[Command], Command]:
+    """A file or folder option with an environment variable and a default shown in --help."""
     return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar="EUFUNDS_DB",
-        default=DEFAULT_DB,
+        name,
+        dest,
+        type=click.Path(file_okay=not folder, dir_okay=folder, path_type=Path),
+        envvar=envvar,
+        default=default,
         show_default=True,
-        help="SQLite database file (created and migrated on first use).",
-    )(command)
+        help=help,
+    )
+
+
+# --db (envvar EUFUNDS_DB) for a command.
+with_db = _path_option(
+    "--db",
+    "db_path",
+    "EUFUNDS_DB",
+    DEFAULT_DB,
+    "SQLite database file (created and migrated on first use).",
+    folder=False,
+)
+# --outbox (envvar EUFUNDS_OUTBOX) for a command.
+with_outbox = _path_option(
+    "--outbox",
+    "outbox",
+    "EUFUNDS_OUTBOX",
+    DEFAULT_OUTBOX,
+    "Folder for .eml files when there is no SMTP server, or with --dry-run.",
+    folder=True,
+)
 
 
 def with_replay(command: Command) -> Command:
@@ -71,18 +93,6 @@ def with_as_of(command: Command) -> Command:
         "as_of",
         help="Run as of this date (YYYY-MM-DD): deadlines, ISO weeks and 'closing soon' are "
         "judged against it.",
-    )(command)
-
-
-def with_outbox(command: Command) -> Command:
-    """Add --outbox (envvar EUFUNDS_OUTBOX) to a command."""
-    return click.option(
-        "--outbox",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="EUFUNDS_OUTBOX",
-        default=DEFAULT_OUTBOX,
-        show_default=True,
-        help="Folder for .eml files when there is no SMTP server, or with --dry-run.",
     )(command)
 
 

@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import CallItem
 from crawler.report import CrawlReport
-from db.records import CallStatus, SourceKind
+from db.records import Call, CallStatus, SourceKind
 
 STATUS_CODES = {
     "31094501": CallStatus.FORTHCOMING,
@@ -67,30 +67,23 @@ class FtPortalSpider(scrapy.Spider):
     # Requests ------------------------------------------------------------------
 
     def _facet_request(self) -> scrapy.Request:
-        body, content_type = multipart({"query": FACET_QUERY, "languages": ["en"]})
-        return scrapy.Request(
-            f"{self.facet_url}?{urlencode({'apiKey': 'SEDIA', 'text': '***'})}",
-            method="POST",
-            body=body,
-            headers={"Content-Type": content_type, "Accept": "application/json"},
+        return _api_request(
+            self.facet_url,
+            {},
+            {"query": FACET_QUERY, "languages": ["en"]},
             callback=self.parse_facets,
             errback=self.on_facet_error,
             meta={"replay_file": "facet.json"},
-            dont_filter=True,
         )
 
     def _search_request(self, page: int) -> scrapy.Request:
-        body, content_type = multipart({"query": SEARCH_QUERY, "languages": ["en"], "sort": SORT})
-        params = {"apiKey": "SEDIA", "text": "***", "pageSize": self.page_size, "pageNumber": page}
-        return scrapy.Request(
-            f"{self.search_url}?{urlencode(params)}",
-            method="POST",
-            body=body,
-            headers={"Content-Type": content_type, "Accept": "application/json"},
+        return _api_request(
+            self.search_url,
+            {"pageSize": self.page_size, "pageNumber": page},
+            {"query": SEARCH_QUERY, "languages": ["en"], "sort": SORT},
             callback=self.parse,
             errback=self.on_page_error,
             meta={"replay_file": f"search-page-{page}.json", "page": page},
-            dont_filter=True,
         )
 
     # Callbacks -----------------------------------------------------------------
@@ -172,16 +165,15 @@ class FtPortalSpider(scrapy.Spider):
         identifier = _first(metadata, "identifier")
         budget, grants = self._parse_budget(metadata, identifier)
         title, call_title = self._parse_titles(row, metadata, kind)
-        return CallItem(
+        call = Call(
+            id="",
             source_id=self.source_id,
             identifier=identifier,
-            reference=row.get("reference") or "",
             kind=kind,
             title=title,
             url=row.get("url") or _first(metadata, "url"),
             call_identifier=_first(metadata, "callIdentifier"),
             call_title=call_title,
-            description_html=_first(metadata, "descriptionByte"),
             programme=self._parse_programme(metadata),
             programme_divisions=self._parse_divisions(metadata),
             type_of_action="; ".join(metadata.get("typesOfAction") or []),
@@ -191,6 +183,11 @@ class FtPortalSpider(scrapy.Spider):
             budget_eur=budget,
             expected_grants=grants,
             language=language,
+        )
+        return CallItem(
+            call,
+            reference=row.get("reference") or "",
+            description_html=_first(metadata, "descriptionByte"),
             raw=row,
         )
 
@@ -291,6 +288,22 @@ def parse_portal_date(text: str | None) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _api_request(
+    url: str, params: dict[str, Any], parts: dict[str, Any], **request: Any
+) -> scrapy.Request:
+    """A POST to the portal's API: the public API key, JSON parts as multipart/form-data."""
+    body, content_type = multipart(parts)
+    query = urlencode({"apiKey": "SEDIA", "text": "***", **params})
+    return scrapy.Request(
+        f"{url}?{query}",
+        method="POST",
+        body=body,
+        headers={"Content-Type": content_type, "Accept": "application/json"},
+        dont_filter=True,
+        **request,
+    )
 
 
 def multipart(parts: dict[str, Any]) -> tuple[bytes, str]:

@@ -255,7 +255,7 @@ def test_life_summary_starts_with_heading(snapshot):
 
 def test_item_keeps_raw_row(snapshot):
     """Each item keeps the raw search row it came from."""
-    item = next(i for i in snapshot.items if i.identifier == "HORIZON-CL5-2027-07-D3-16")
+    item = next(i for i in snapshot.items if i.call.identifier == "HORIZON-CL5-2027-07-D3-16")
     assert item.raw["reference"] == "50129698TOPICSen"
 
 

@@ -40,7 +40,7 @@ def test_aarhus_item_count(aarhus):
 
 def test_aarhus_each_identifier_once(aarhus):
     """Each remaining identifier appears once, none of the stale ones."""
-    assert sorted(i.identifier for i in aarhus.items) == [
+    assert sorted(i.call.identifier for i in aarhus.items) == [
         "HORIZON-CL3-2026-02-CS-ECCC-01",
         "HORIZON-CL4-2027-04-DIGITAL-EMERGING-10",
         "HORIZON-CL5-2027-03-D5-05",
@@ -73,7 +73,9 @@ def test_two_stage_next_deadline_is_first_stage(aarhus):
 def test_two_stage_next_deadline_after_first_stage(aarhus):
     """After the first stage closes, the next deadline is the second stage's."""
     crawler, _ = make_crawler(now="2027-05-01T00:00:00+00:00")
-    item = next(i for i in aarhus.items if i.identifier == "HORIZON-MISS-2027-05-SOIL-01-two-stage")
+    item = next(
+        i for i in aarhus.items if i.call.identifier == "HORIZON-MISS-2027-05-SOIL-01-two-stage"
+    )
     assert run_pipelines(open_pipelines(crawler), item).next_deadline == utc(2027, 9, 14)
 
 

@@ -31,7 +31,7 @@ from tests.support.digest_runs import (
     recorded,
     statuses,
 )
-from tests.support.mail import Tags, html_part, text_part
+from tests.support.mail import DIGEST_PARTS, Tags, html_part, text_part
 from tests.support.smtp import (
     SENDER,
     Received,
@@ -127,13 +127,7 @@ def test_each_message_has_text_html_and_calendar(sent_week):
     """Text and HTML alternatives plus the deadlines as an .ics attachment."""
     for received in sent_week.messages.values():
         types = [part.get_content_type() for part in received.message.walk()]
-        assert types == [
-            "multipart/mixed",
-            "multipart/alternative",
-            "text/plain",
-            "text/html",
-            "text/calendar",
-        ]
+        assert types == DIGEST_PARTS
 
 
 def test_html_links_every_call_of_the_digest(sent_week):

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from db import Busy, Store
 from eufunds.cli import main
@@ -20,6 +20,16 @@ from tests.support.digest_runs import (
 )
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def run_once(replay: Path, outbox: Path, db_path: Path) -> Result:
+    """`eufunds run-once --replay ... --as-of 2026-08-22` to an outbox, no SMTP server."""
+    arguments = ["--replay", str(replay), "--as-of", "2026-08-22", "--outbox", str(outbox)]
+    return CliRunner().invoke(
+        main,
+        ["run-once", *arguments, "--db", str(db_path)],
+        env={"EUFUNDS_SMTP_HOST": "", "EUFUNDS_CONFIG": None},
+    )
 
 
 # The pipeline lock -----------------------------------------------------------------------
@@ -73,21 +83,7 @@ def test_run_once_while_locked_is_one_clear_line(db_path, snapshot_dir, tmp_path
     """`eufunds run-once` while another run holds the lock exits 1 with one line, no crawl."""
     with Store(db_path) as store:
         assert store.acquire_lock(LOCK, "other-host:4242", datetime.now(UTC), LOCK_TTL)
-    result = CliRunner().invoke(
-        main,
-        [
-            "run-once",
-            "--replay",
-            str(snapshot_dir),
-            "--as-of",
-            "2026-08-22",
-            "--outbox",
-            str(tmp_path / "outbox"),
-            "--db",
-            str(db_path),
-        ],
-        env={"EUFUNDS_SMTP_HOST": "", "EUFUNDS_CONFIG": None},
-    )
+    result = run_once(snapshot_dir, tmp_path / "outbox", db_path)
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "Error: another run is in progress (other-host:4242)"
@@ -104,20 +100,8 @@ def test_run_once_while_locked_is_one_clear_line(db_path, snapshot_dir, tmp_path
 def run_twice(tmp_path_factory, snapshot_dir):
     """`eufunds run-once --replay --as-of 2026-08-22` twice on a fresh database, to an outbox."""
     folder = tmp_path_factory.mktemp("run-once")
-    arguments = [
-        "run-once",
-        "--replay",
-        str(snapshot_dir),
-        "--as-of",
-        "2026-08-22",
-        "--outbox",
-        str(folder / "outbox"),
-        "--db",
-        str(folder / "run.db"),
-    ]
-    env = {"EUFUNDS_SMTP_HOST": "", "EUFUNDS_CONFIG": None}
-    first = CliRunner().invoke(main, arguments, env=env)
-    second = CliRunner().invoke(main, arguments, env=env)
+    first = run_once(snapshot_dir, folder / "outbox", folder / "run.db")
+    second = run_once(snapshot_dir, folder / "outbox", folder / "run.db")
     return first, second, folder
 
 

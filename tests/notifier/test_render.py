@@ -36,14 +36,9 @@ from tests.support.digest_items import (
     make_call,
     make_item,
 )
-from tests.support.mail import Tags, html_part, text_part
+from tests.support.mail import DIGEST_PARTS, Tags, text_and_html
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-def parts(message: EmailMessage) -> tuple[str, str]:
-    """The text and HTML bodies of a digest."""
-    return text_part(message), html_part(message)
 
 
 def _calendar(message: EmailMessage) -> Calendar:
@@ -218,24 +213,18 @@ def test_message_ids_differ_between_builds():
     assert first["Message-ID"] != second["Message-ID"]
 
 
-def testparts(digest):
+def test_parts(digest):
     """Text and HTML alternatives, and the deadlines as an .ics attachment."""
     assert digest.get_content_type() == "multipart/mixed"
     types = [part.get_content_type() for part in digest.walk()]
-    assert types == [
-        "multipart/mixed",
-        "multipart/alternative",
-        "text/plain",
-        "text/html",
-        "text/calendar",
-    ]
+    assert types == DIGEST_PARTS
     [attachment] = list(digest.iter_attachments())
     assert attachment.get_filename() == "sista-ansokningsdagar-2026-W34.ics"
 
 
 def test_sections_in_order_each_call_once(digest):
     """Stänger snart, Nya, then Ändrade; a new call closing soon is only under Stänger snart."""
-    text, html = parts(digest)
+    text, html = text_and_html(digest)
     for body in (text, html):
         positions = [
             body.index(heading)
@@ -249,7 +238,7 @@ def test_sections_in_order_each_call_once(digest):
 
 def test_text_part_in_swedish(digest):
     """The text part greets the department and lists deadline, strength and reasons."""
-    text, _ = parts(digest)
+    text, _ = text_and_html(digest)
     assert text.startswith("Hej Socialförvaltningen!")
     assert "(vecka 34, 22 augusti 2026)" in text
     assert "Sista ansökningsdag: 1 september 2026 kl. 17.00 (om 10 dagar)" in text
@@ -267,7 +256,7 @@ def test_text_part_in_swedish(digest):
 
 def test_passed_deadline_is_not_listed(digest):
     """A deadline before now is neither in the text nor in the calendar."""
-    text, _ = parts(digest)
+    text, _ = text_and_html(digest)
     assert "19 augusti 2026" not in text
     ends = [event.decoded("dtend") for event in _calendar(digest).walk("VEVENT")]
     assert min(ends) >= NOW
@@ -275,7 +264,7 @@ def test_passed_deadline_is_not_listed(digest):
 
 def test_html_links_eachmake_call(digest):
     """Every call's title links to its page; the footer links the coordinator's address."""
-    _, html = parts(digest)
+    _, html = text_and_html(digest)
     hrefs = Tags(html).hrefs()
     for call in (CLOSING, FRESH, CHANGED):
         assert call.url in hrefs
@@ -284,7 +273,7 @@ def test_html_links_eachmake_call(digest):
 
 def test_footer_names_the_coordinator(digest):
     """Both parts end with whom to contact about the digest."""
-    text, html = parts(digest)
+    text, html = text_and_html(digest)
     assert "Kontakta EU-samordnaren, Stadskontoret, eu-samordning@example.org." in text
     assert "Kontakta EU-samordnaren, Stadskontoret," in html
 
@@ -293,7 +282,7 @@ def test_long_summary_is_cut_at_a_word(digest):
     """A summary longer than 400 characters is cut at a word boundary and marked with '…'."""
     words = " ".join(f"word{n:03d}" for n in range(100))
     call = make_call("ESF-LONG", LATER, summary=words)
-    _, html = parts(build_digest(DEPARTMENT, [make_item(call)], NOW, CONTEXT))
+    _, html = text_and_html(build_digest(DEPARTMENT, [make_item(call)], NOW, CONTEXT))
     shown = html.split("word000", 1)[1].split("</p>", 1)[0]
     assert shown.endswith(" …")
     assert len("word000" + shown) <= 402
@@ -327,7 +316,7 @@ def test_calendar_part_reads_back_with_swedish_letters(digest):
 def test_empty_digest_says_nothing_new():
     """Without items: 'Inget nytt' in subject and both parts, and no calendar."""
     message = build_digest(DEPARTMENT, [], NOW, CONTEXT)
-    text, html = parts(message)
+    text, html = text_and_html(message)
     assert message["Subject"] == "EU-finansiering för Socialförvaltningen: inget nytt vecka 34"
     assert "Inget nytt den här veckan" in text
     assert "Inget nytt den här veckan" in html
@@ -338,7 +327,7 @@ def test_empty_digest_says_nothing_new():
 
 def test_digest_with_items_points_to_its_calendar_file(digest):
     """With items, both parts say the deadlines are also in the attached calendar file."""
-    text, html = parts(digest)
+    text, html = text_and_html(digest)
     assert "bifogade kalenderfilen" in text
     assert "bifogade kalenderfilen" in html
 

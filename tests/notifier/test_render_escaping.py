@@ -8,13 +8,7 @@ import pytest
 
 from notifier.render import build_digest
 from tests.support.digest_items import CONTEXT, DEPARTMENT, LATER, NOW, make_call, make_item
-from tests.support.mail import Tags, html_part, text_part
-
-
-def parts(message: EmailMessage) -> tuple[str, str]:
-    """The text and HTML bodies of a digest."""
-    return text_part(message), html_part(message)
-
+from tests.support.mail import Tags, text_and_html
 
 # Untrusted text from the sources ------------------------------------------------------
 
@@ -41,7 +35,7 @@ def hostile_digest() -> EmailMessage:
 
 def test_hostile_html_has_no_live_tags(hostile_digest):
     """Script, img, svg and b tags from the call are text, not elements."""
-    _, html = parts(hostile_digest)
+    _, html = text_and_html(hostile_digest)
     tags = {tag for tag, _ in Tags(html).tags}
     assert tags.isdisjoint({"script", "img", "svg", "b", "i"})
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -50,14 +44,14 @@ def test_hostile_html_has_no_live_tags(hostile_digest):
 
 def test_hostile_html_has_no_event_attributes(hostile_digest):
     """No element carries an on... attribute (onerror, onload, onmouseover)."""
-    _, html = parts(hostile_digest)
+    _, html = text_and_html(hostile_digest)
     attributes = {name for _, attrs in Tags(html).tags for name in attrs}
     assert not [name for name in attributes if name.startswith("on")]
 
 
 def test_hostile_html_links_only_http(hostile_digest):
     """A javascript: URL is not linked; a URL with quotes stays inside its href."""
-    _, html = parts(hostile_digest)
+    _, html = text_and_html(hostile_digest)
     hrefs = Tags(html).hrefs()
     assert all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs)
     assert "javascript:" not in html.replace("javascript:alert(2)", "")
@@ -66,7 +60,7 @@ def test_hostile_html_links_only_http(hostile_digest):
 
 def test_hostile_text_part_has_no_link(hostile_digest):
     """The text part shows '(ingen länk)' instead of a javascript: URL."""
-    text, _ = parts(hostile_digest)
+    text, _ = text_and_html(hostile_digest)
     assert "(ingen länk)" in text
     assert "javascript:alert(document.cookie)" not in text
 

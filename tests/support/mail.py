@@ -16,6 +16,21 @@ def html_part(message: EmailMessage) -> str:
     return message.get_body(("html",)).get_content()
 
 
+def text_and_html(message: EmailMessage) -> tuple[str, str]:
+    """The text and HTML bodies of a message."""
+    return text_part(message), html_part(message)
+
+
+# The parts of a digest with items: text and HTML alternatives, and the deadlines as .ics.
+DIGEST_PARTS = [
+    "multipart/mixed",
+    "multipart/alternative",
+    "text/plain",
+    "text/html",
+    "text/calendar",
+]
+
+
 class Tags(HTMLParser):
     """Every start tag of an HTML document with its attributes."""
 

@@ -29,23 +29,6 @@ SEARCH_URL = "https://api.example.invalid/search"
 FACET_URL = "https://api.example.invalid/facet"
 NOW = "2026-08-22T06:00:00+00:00"
 
-CL5 = "ft_portal/HORIZON-CL5-2027-07-D3-16"
-LIFE = "ft_portal/LIFE-2026-SAP-ENV-GOV"
-CERV = "ft_portal/CERV-2026-DAPHNE-PROTECTION"
-CASCADE = "ft_portal/DIGITAL-2021-SKILLS-01-SPECIALISED#15341COMPETITIVE_CALLen"
-PROSPECT = "ft_portal/EuropeAid/186723/DD/ACT/EG"
-SOIL = "ft_portal/HORIZON-MISS-2027-05-SOIL-01-two-stage"
-GOVERNANCE = "ft_portal/HORIZON-CL6-2026-04-GOVERNANCE-01"
-CL4_EMERGING = "ft_portal/HORIZON-CL4-2027-04-DIGITAL-EMERGING-10"
-
-NO_DEADLINE = {
-    "ft_portal/EuropeAid/173682/DD/ACT/MG",
-    "ft_portal/EuropeAid/173638/ID/ACT/RS",
-    "ft_portal/EuropeAid/172802/ID/ACT/RS",
-    "ft_portal/EuropeAid/170893/ID/ACT/RS",
-    "ft_portal/EuropeAid/167264/DD/ACT/Multi",
-}
-
 
 def utc(*parts: int) -> datetime:
     """An aware UTC datetime."""
