@@ -9,10 +9,8 @@ grown corpus, is sparse-matrix arithmetic on analyses that can be kept between r
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -35,66 +33,36 @@ from matcher.analysis import (
     CallAnalysis,
     detect_language,
     feature_index,
-    phrase_terms,
-    terms,
 )
+from matcher.profiles import (
+    Profile,
+    compound_parts,
+    prepare_department,
+    prepare_focus_area,
+    profile_version,
+    profile_versions,
+    swedish_lexicon,
+)
+
+# What callers import from here, wherever it is defined.
+__all__ = [
+    "FLAG_CLOSING_SOON",
+    "FLAG_PREFERRED",
+    "Explanation",
+    "Matcher",
+    "ScoreTable",
+    "analyse_call",
+    "analyser_for",
+    "call_language",
+    "closing_soon",
+    "compound_parts",
+    "is_matchable",
+    "profile_version",
+]
 
 MAX_REASON_TERMS = 6
 FLAG_CLOSING_SOON = "closing-soon"
 FLAG_PREFERRED = "preferred-programme"
-# Share of a phrase keyword's weight carried by its single words (the rest by its bigrams).
-UNIGRAM_SHARE = 0.15
-# Shortest profile word looked for inside a Swedish compound.
-MIN_PART = 4
-
-
-@dataclass(frozen=True)
-class _Keyword:
-    """One weighted keyword of a profile, with the features it stands for and their shares.
-
-    A phrase is mostly its bigrams: its single words alone say less ("school" is not
-    "school exchanges"), so they share a smaller part of the keyword's weight.
-    """
-
-    label: str
-    features: tuple[tuple[str, float], ...]
-    weight: float
-    language: str
-
-
-@dataclass(frozen=True)
-class _Profile:
-    """A department or focus area prepared for scoring."""
-
-    id: str
-    keywords: tuple[_Keyword, ...]
-    description: tuple[str, ...]
-    negative: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    preferred: tuple[str, ...] = ()
-    weight: float = 1.0
-
-
-def profile_version(
-    department: Department, settings: MatchingSettings, focus_areas: Sequence[FocusArea] = ()
-) -> str:
-    """A short hash of everything that shapes a department's matches."""
-    return _profile_version(department, _shared_shaping(settings, focus_areas))
-
-
-def _shared_shaping(settings: MatchingSettings, focus_areas: Sequence[FocusArea]) -> str:
-    """What shapes every department's matches alike: settings and focus areas, as JSON."""
-    shaping = [asdict(settings), [asdict(area) for area in focus_areas]]
-    return json.dumps(shaping, sort_keys=True, ensure_ascii=False)
-
-
-# Department fields that do not change its matches (who gets the digest, and when).
-_NOT_MATCHING = ("recipients", "digest_weekday", "send_empty_digest")
-
-
-def _profile_version(department: Department, shared: str) -> str:
-    fields = {k: v for k, v in asdict(department).items() if k not in _NOT_MATCHING}
-    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False) + shared
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 def call_language(call: Call) -> str:
@@ -120,51 +88,6 @@ def analyse_call(call: Call, analyser: Analyser) -> CallAnalysis:
     return analyser.analyse(call_language(call), call.title, context, call.summary, call.programme)
 
 
-def compound_parts(words: Sequence[str], lexicon: frozenset[str]) -> list[str]:
-    """Lexicon words that start or end a longer Swedish word ("klimatutmaning" -> "klimat")."""
-    parts = []
-    for long_word in words:
-        if long_word in lexicon:
-            continue
-        ends = range(MIN_PART, len(long_word))
-        parts += [long_word[:end] for end in ends if long_word[:end] in lexicon]
-        parts += [
-            long_word[-end:] for end in ends if end > MIN_PART and long_word[-end:] in lexicon
-        ]
-    return parts
-
-
-def _expand_keywords(
-    keywords: dict[str, dict[str, float]], pairs: Sequence[tuple[str, str]]
-) -> dict[str, dict[str, float]]:
-    """Add the other language's equivalent of every keyword the term list knows."""
-    expanded = {"sv": dict(keywords.get("sv", {})), "en": dict(keywords.get("en", {}))}
-    for swedish, english in pairs:
-        if swedish in expanded["sv"] and english not in expanded["en"]:
-            expanded["en"][english] = expanded["sv"][swedish]
-        if english in expanded["en"] and swedish not in expanded["sv"]:
-            expanded["sv"][swedish] = expanded["en"][english]
-    return expanded
-
-
-def _prepare_keywords(keywords: dict[str, dict[str, float]]) -> tuple[_Keyword, ...]:
-    prepared = []
-    for language in ("sv", "en"):
-        for label, weight in keywords[language].items():
-            features = phrase_terms(label, language)
-            unigrams = [f for f in features if " " not in f]
-            bigrams = [f for f in features if " " in f]
-            if bigrams:
-                shares = [(f, UNIGRAM_SHARE / len(unigrams)) for f in unigrams] + [
-                    (f, (1 - UNIGRAM_SHARE) / len(bigrams)) for f in bigrams
-                ]
-            else:
-                shares = [(f, 1 / len(unigrams)) for f in unigrams]
-            if shares:
-                prepared.append(_Keyword(label, tuple(shares), weight, language))
-    return tuple(prepared)
-
-
 def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     return normalize(matrix, norm="l2", axis=1, copy=False)
 
@@ -182,53 +105,14 @@ class Matcher:
         self.focus_areas = tuple(focus_areas)
         self.settings = settings
         self.analyser = analyser_for(settings)
-        shared = _shared_shaping(settings, self.focus_areas)
-        self.versions = {d.id: _profile_version(d, shared) for d in self.departments}
-        self._profiles = [self._prepare_department(d) for d in self.departments]
-        self._areas = [self._prepare_focus_area(a) for a in self.focus_areas]
+        self.versions = profile_versions(self.departments, settings, self.focus_areas)
+        self._profiles = [prepare_department(d, settings.terms) for d in self.departments]
+        self._areas = [prepare_focus_area(a, settings.terms) for a in self.focus_areas]
         self._rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
-        swedish_words = (
-            feature.removeprefix(SWEDISH_TAG)
-            for profile in (*self._profiles, *self._areas)
-            for keyword in profile.keywords
-            if keyword.language == "sv"
-            for feature, _ in keyword.features
-            if " " not in feature
-        )
-        self._lexicon = frozenset(word for word in swedish_words if len(word) >= MIN_PART)
+        self._lexicon = swedish_lexicon([*self._profiles, *self._areas])
         self._analyses: dict[str, CallAnalysis] = {}
         self._last_counts: tuple[tuple[int, ...], sparse.csr_matrix] | None = None
         self._idf: np.ndarray | None = None
-
-    def _prepare_department(self, department: Department) -> _Profile:
-        keywords = _expand_keywords(
-            {"sv": department.keywords_sv, "en": department.keywords_en}, self.settings.terms
-        )
-        negative = [
-            (word, tuple(terms(word, language)[-1:]))
-            for word in department.negative_keywords
-            for language in ("en", "sv")
-        ]
-        return _Profile(
-            id=department.id,
-            keywords=_prepare_keywords(keywords),
-            description=tuple(
-                terms(department.description_sv, "sv") + terms(department.description_en, "en")
-            ),
-            negative=tuple(dict.fromkeys(n for n in negative if n[1])),
-            preferred=department.preferred_programmes,
-        )
-
-    def _prepare_focus_area(self, area: FocusArea) -> _Profile:
-        keywords = _expand_keywords(
-            {"sv": area.keywords_sv, "en": area.keywords_en}, self.settings.terms
-        )
-        return _Profile(
-            id=area.id,
-            keywords=_prepare_keywords(keywords),
-            description=tuple(terms(area.description_sv, "sv") + terms(area.description_en, "en")),
-            weight=area.weight,
-        )
 
     # Analysis --------------------------------------------------------------------
 
@@ -295,7 +179,7 @@ class Matcher:
         self._keyword_matrices = [self._keyword_matrix(p) for p in self._profiles]
         return self
 
-    def _profile_vector(self, profile: _Profile) -> dict[int, float]:
+    def _profile_vector(self, profile: Profile) -> dict[int, float]:
         """Weighted keywords (each spread over its features) blended with the description."""
         keywords: dict[int, float] = {}
         for keyword in profile.keywords:
@@ -317,7 +201,7 @@ class Matcher:
         norm = _norm(vector)
         return {column: value / norm for column, value in vector.items() if value} if norm else {}
 
-    def _profile_matrix(self, profiles: Sequence[_Profile]) -> sparse.csr_matrix:
+    def _profile_matrix(self, profiles: Sequence[Profile]) -> sparse.csr_matrix:
         rows, columns, values = [], [], []
         for row, profile in enumerate(profiles):
             for column, value in self._profile_vector(profile).items():
@@ -327,7 +211,7 @@ class Matcher:
         shape = (len(profiles), HASH_SIZE)
         return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
 
-    def _keyword_matrix(self, profile: _Profile) -> sparse.csr_matrix:
+    def _keyword_matrix(self, profile: Profile) -> sparse.csr_matrix:
         """One row per keyword: how much each feature of the keyword weighs (for reasons)."""
         rows, columns, values = [], [], []
         for row, keyword in enumerate(profile.keywords):
