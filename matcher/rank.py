@@ -34,6 +34,8 @@ from matcher.analysis import (
     detect_language,
     feature_index,
 )
+from matcher.factors import Factors
+from matcher.flags import FLAG_CLOSING_SOON, FLAG_PREFERRED
 from matcher.profiles import (
     Profile,
     compound_parts,
@@ -61,8 +63,6 @@ __all__ = [
 ]
 
 MAX_REASON_TERMS = 6
-FLAG_CLOSING_SOON = "closing-soon"
-FLAG_PREFERRED = "preferred-programme"
 
 
 def call_language(call: Call) -> str:
@@ -108,7 +108,6 @@ class Matcher:
         self.versions = profile_versions(self.departments, settings, self.focus_areas)
         self._profiles = [prepare_department(d, settings.terms) for d in self.departments]
         self._areas = [prepare_focus_area(a, settings.terms) for a in self.focus_areas]
-        self._rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
         self._lexicon = swedish_lexicon([*self._profiles, *self._areas])
         self._analyses: dict[str, CallAnalysis] = {}
         self._last_counts: tuple[tuple[int, ...], sparse.csr_matrix] | None = None
@@ -243,103 +242,9 @@ class Matcher:
         else:
             area_scores = np.zeros((len(calls), 0))
             focus = np.zeros(len(calls))
-        factors = _Factors.compute(self, calls, analyses, matrix)
+        factors = Factors.compute(self._profiles, self.settings, calls, analyses, matrix)
         final = text * (1 + self.settings.focus_weight * focus[:, None]) * factors.product
         return ScoreTable(self, list(calls), matrix, text, area_scores, focus, final, factors)
-
-
-@dataclass
-class _Factors:
-    """Preferred programmes, negative keywords and who-may-apply rules, as score factors."""
-
-    product: np.ndarray
-    preferred: np.ndarray
-    negative_hits: np.ndarray
-    negative_by_profile: dict[int, list[tuple[int, str]]]
-    rules: list[tuple[str, ...]]
-
-    @classmethod
-    def compute(cls, matcher, calls, analyses, matrix) -> _Factors:
-        settings = matcher.settings
-        profiles = matcher._profiles
-        preferred = np.zeros((len(calls), len(profiles)), dtype=bool)
-        by_programme: dict[str, np.ndarray] = {}
-        for i, call in enumerate(calls):
-            if call.programme not in by_programme:
-                by_programme[call.programme] = np.array(
-                    [
-                        any(_programme_matches(call.programme, p) for p in pr.preferred)
-                        for pr in profiles
-                    ],
-                    dtype=bool,
-                )
-            preferred[i] = by_programme[call.programme]
-        # A negative keyword is found when the call has its last feature: the word itself,
-        # or for a phrase its last word pair.
-        negative_words = [
-            (j, word, feature_index(features[-1]))
-            for j, profile in enumerate(profiles)
-            for word, features in profile.negative
-        ]
-        present = matrix.copy()
-        present.data[:] = 1
-        if negative_words:
-            columns = np.array([column for _, _, column in negative_words])
-            hits = present[:, columns].toarray() > 0
-        else:
-            hits = np.zeros((len(calls), 0), dtype=bool)
-        negative = np.zeros((len(calls), len(profiles)), dtype=bool)
-        for k, (j, _, _) in enumerate(negative_words):
-            negative[:, j] |= hits[:, k]
-        rule_factor = np.array([_product(matcher._rule_factors, a.rules) for a in analyses])
-        product = (
-            np.where(preferred, 1 + settings.preferred_programme_boost, 1.0)
-            * np.where(negative, settings.negative_keyword_penalty, 1.0)
-            * rule_factor[:, None]
-        )
-        return cls(
-            product=product,
-            preferred=preferred,
-            negative_hits=hits,
-            negative_by_profile=_group_negatives(negative_words),
-            rules=[a.rules for a in analyses],
-        )
-
-    def details(self, matcher: Matcher, i: int, j: int) -> list[tuple[str, float]]:
-        """The factors of one call for one department, each with its flag."""
-        settings = matcher.settings
-        found: list[tuple[str, float]] = []
-        if self.preferred[i, j]:
-            found.append((FLAG_PREFERRED, 1 + settings.preferred_programme_boost))
-        hit = next(
-            (word for k, word in self.negative_by_profile.get(j, ()) if self.negative_hits[i, k]),
-            None,
-        )
-        if hit:
-            found.append((f"negative:{hit}", settings.negative_keyword_penalty))
-        found += [(f"rule:{rule}", matcher._rule_factors[rule]) for rule in self.rules[i]]
-        return found
-
-
-def _product(factors: dict[str, float], names: Sequence[str]) -> float:
-    result = 1.0
-    for name in names:
-        result *= factors.get(name, 1.0)
-    return result
-
-
-def _group_negatives(negative_words) -> dict[int, list[tuple[int, str]]]:
-    """Negative keyword columns (k) and words, by profile."""
-    grouped: dict[int, list[tuple[int, str]]] = {}
-    for k, (j, word, _) in enumerate(negative_words):
-        grouped.setdefault(j, []).append((k, word))
-    return grouped
-
-
-def _programme_matches(programme: str, preferred: str) -> bool:
-    """True when a programme name carries the preferred abbreviation, e.g. '(LIFE)'."""
-    words = {w.strip("()+").upper() for w in programme.replace("(", " ").split()}
-    return preferred.upper() in words
 
 
 def _norm(vector: dict[int, float]) -> float:
@@ -404,7 +309,7 @@ class ScoreTable:
     ) -> Match:
         """The match of call i for department j, with the terms and focus areas behind it."""
         call, department = self.calls[i], self.matcher.departments[j]
-        flags = [flag for flag, _ in self.factors.details(self.matcher, i, j)]
+        flags = [flag for flag, _ in self.factors.details(i, j)]
         if now is not None and closing_soon(call, now, department.lead_time_days):
             flags.append(FLAG_CLOSING_SOON)
         return Match(
@@ -430,7 +335,7 @@ class ScoreTable:
             match=self.match(i, j, now),
             call=self.calls[i],
             department=department,
-            factors=tuple(self.factors.details(self.matcher, i, j)),
+            factors=tuple(self.factors.details(i, j)),
             focus_by_area=tuple(sorted(by_area, key=lambda item: -item[1])),
             above_minimum=bool(self.final[i, j] >= department.min_score),
             matchable=is_matchable(self.calls[i], now),
