@@ -1,6 +1,8 @@
 """Rank calls for departments: TF-IDF cosine against bilingual profiles and focus areas.
 
 Pure: calls, profiles and settings in (db record types), matches out. No SQL, no HTTP.
+The matcher here analyses calls, learns term weights and scores; profiles, score factors
+and the score table (matches, reasons, explanations) have modules of their own beside it.
 
 Each call is analysed once (``analyse_call``: hashed features and rule hits, independent of
 the profiles and of the rest of the corpus), so a re-rank after a profile change, or over a
@@ -10,22 +12,12 @@ grown corpus, is sparse-matrix arithmetic on analyses that can be kept between r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import numpy as np
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
-from db.records import (
-    Call,
-    Department,
-    FocusArea,
-    Match,
-    MatchingSettings,
-    next_deadline,
-    still_open,
-)
+from db.records import Call, Department, FocusArea, MatchingSettings
 from matcher.analysis import (
     HASH_SIZE,
     SWEDISH_TAG,
@@ -45,6 +37,7 @@ from matcher.profiles import (
     profile_versions,
     swedish_lexicon,
 )
+from matcher.scores import Explanation, FittedProfiles, ScoreTable, closing_soon, is_matchable
 
 # What callers import from here, wherever it is defined.
 __all__ = [
@@ -61,8 +54,6 @@ __all__ = [
     "is_matchable",
     "profile_version",
 ]
-
-MAX_REASON_TERMS = 6
 
 
 def call_language(call: Call) -> str:
@@ -175,7 +166,14 @@ class Matcher:
         self._idf = np.where(document_frequency > 0, idf, 0).astype(np.float32)
         self._department_matrix = self._profile_matrix(self._profiles)
         self._area_matrix = self._profile_matrix(self._areas)
-        self._keyword_matrices = [self._keyword_matrix(p) for p in self._profiles]
+        self._fitted = FittedProfiles(
+            departments=self.departments,
+            focus_areas=self.focus_areas,
+            versions=self.versions,
+            keyword_labels=tuple(tuple(k.label for k in p.keywords) for p in self._profiles),
+            keyword_matrices=tuple(self._keyword_matrix(p) for p in self._profiles),
+            focus_threshold=self.settings.focus_threshold,
+        )
         return self
 
     def _profile_vector(self, profile: Profile) -> dict[int, float]:
@@ -244,149 +242,8 @@ class Matcher:
             focus = np.zeros(len(calls))
         factors = Factors.compute(self._profiles, self.settings, calls, analyses, matrix)
         final = text * (1 + self.settings.focus_weight * focus[:, None]) * factors.product
-        return ScoreTable(self, list(calls), matrix, text, area_scores, focus, final, factors)
+        return ScoreTable(self._fitted, calls, matrix, text, area_scores, focus, final, factors)
 
 
 def _norm(vector: dict[int, float]) -> float:
     return float(np.sqrt(sum(value * value for value in vector.values())))
-
-
-class ScoreTable:
-    """Scores of calls x departments, and the matches (with reasons) they make."""
-
-    def __init__(self, matcher, calls, matrix, text, area_scores, focus, final, factors):
-        self.matcher = matcher
-        self.calls = calls
-        self.matrix = matrix
-        self.text = text
-        self.area_scores = area_scores
-        self.focus = focus
-        self.final = final
-        self.factors = factors
-
-    def ranking(self, department_id: str) -> list[str]:
-        """Call ids for one department, best first."""
-        j = self._column(department_id)
-        order = np.argsort(-self.final[:, j], kind="stable")
-        return [self.calls[i].id for i in order]
-
-    def _column(self, department_id: str) -> int:
-        for j, department in enumerate(self.matcher.departments):
-            if department.id == department_id:
-                return j
-        raise KeyError(f"unknown department {department_id!r}")
-
-    def matches(
-        self,
-        now: datetime | None = None,
-        min_scores: dict[str, float] | None = None,
-        ignore_deadlines: bool = False,
-    ) -> list[Match]:
-        """Matches at or above each department's minimum score, with reasons.
-
-        Closed calls and calls whose every deadline has passed are never matched
-        (unless ignore_deadlines); calls closing within the lead time are flagged.
-        """
-        departments = self.matcher.departments
-        floors = np.array([(min_scores or {}).get(d.id, d.min_score) for d in departments])
-        selected = self.final >= floors
-        if not ignore_deadlines:
-            matchable = np.array([is_matchable(call, now) for call in self.calls], dtype=bool)
-            selected &= matchable[:, None]
-        results = []
-        for j in range(len(departments)):
-            rows = np.flatnonzero(selected[:, j])
-            reasons = self._reason_terms(rows, j)
-            results += [self.match(i, j, now, reasons[n]) for n, i in enumerate(rows)]
-        return results
-
-    def match(
-        self,
-        i: int,
-        j: int,
-        now: datetime | None = None,
-        terms: tuple[tuple[str, float], ...] | None = None,
-    ) -> Match:
-        """The match of call i for department j, with the terms and focus areas behind it."""
-        call, department = self.calls[i], self.matcher.departments[j]
-        flags = [flag for flag, _ in self.factors.details(i, j)]
-        if now is not None and closing_soon(call, now, department.lead_time_days):
-            flags.append(FLAG_CLOSING_SOON)
-        return Match(
-            call_id=call.id,
-            department_id=department.id,
-            score=round(float(self.final[i, j]), 4),
-            text_score=round(float(self.text[i, j]), 4),
-            focus_score=round(float(self.focus[i]), 4),
-            terms=terms if terms is not None else self._reason_terms(np.array([i]), j)[0],
-            focus_areas=self._reason_areas(i),
-            flags=tuple(flags),
-            profile_version=self.matcher.versions[department.id],
-        )
-
-    def explain(self, i: int, j: int, now: datetime | None = None) -> Explanation:
-        """Everything behind the score of call i for department j."""
-        department = self.matcher.departments[j]
-        areas = self.matcher.focus_areas
-        by_area = [
-            (areas[k].name, round(float(self.area_scores[i, k]), 4)) for k in range(len(areas))
-        ]
-        return Explanation(
-            match=self.match(i, j, now),
-            call=self.calls[i],
-            department=department,
-            factors=tuple(self.factors.details(i, j)),
-            focus_by_area=tuple(sorted(by_area, key=lambda item: -item[1])),
-            above_minimum=bool(self.final[i, j] >= department.min_score),
-            matchable=is_matchable(self.calls[i], now),
-        )
-
-    def _reason_terms(self, rows: np.ndarray, j: int) -> list[tuple[tuple[str, float], ...]]:
-        """For each call row: the profile keywords it contains, by share of the text score."""
-        if len(rows) == 0:
-            return []
-        keywords = self.matcher._profiles[j].keywords
-        contributions = (self.matrix[rows] @ self.matcher._keyword_matrices[j].T).toarray()
-        totals = contributions.sum(axis=1)
-        reasons = []
-        for row, total in zip(contributions, totals, strict=True):
-            if total <= 0:
-                reasons.append(())
-                continue
-            best = np.argsort(-row, kind="stable")[:MAX_REASON_TERMS]
-            reasons.append(
-                tuple(
-                    (keywords[k].label, round(float(row[k] / total), 3)) for k in best if row[k] > 0
-                )
-            )
-        return reasons
-
-    def _reason_areas(self, i: int) -> tuple[str, ...]:
-        threshold = self.matcher.settings.focus_threshold
-        areas = self.matcher.focus_areas
-        hits = [(self.area_scores[i, k], areas[k].name) for k in range(len(areas))]
-        return tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why a call scored as it did for a department."""
-
-    match: Match
-    call: Call
-    department: Department
-    factors: tuple[tuple[str, float], ...]
-    focus_by_area: tuple[tuple[str, float], ...]
-    above_minimum: bool
-    matchable: bool
-
-
-def is_matchable(call: Call, now: datetime | None) -> bool:
-    """A call can be matched unless it is closed or every deadline has passed."""
-    return still_open(call, now)
-
-
-def closing_soon(call: Call, now: datetime, lead_time_days: int) -> bool:
-    """The next deadline falls within the lead time."""
-    upcoming = next_deadline(call.deadlines, now)
-    return upcoming is not None and upcoming <= now + timedelta(days=lead_time_days)

@@ -179,7 +179,7 @@ def _row(table, call_id: str) -> int:
 
 def _column(table, department_id: str) -> int:
     """The table column of a department."""
-    return next(j for j, d in enumerate(table.matcher.departments) if d.id == department_id)
+    return next(j for j, d in enumerate(table.departments) if d.id == department_id)
 
 
 def _match(table, call_id: str, department_id: str, now: datetime | None = None):
@@ -544,7 +544,7 @@ def deadline_table(calls, settings):
 
 def _everything(table) -> dict[str, float]:
     """Minimum scores of zero: every matchable call is a match."""
-    return {d.id: 0.0 for d in table.matcher.departments}
+    return {d.id: 0.0 for d in table.departments}
 
 
 def test_matches_never_include_closed_or_expired_calls(deadline_table):
@@ -587,7 +587,7 @@ def test_closing_soon_flag_follows_the_lead_time(deadline_table):
 
 def test_every_closing_soon_flag_is_due_within_the_lead_time(deadline_table):
     """No match is flagged closing soon unless a deadline falls within the lead time."""
-    lead = {d.id: d.lead_time_days for d in deadline_table.matcher.departments}
+    lead = {d.id: d.lead_time_days for d in deadline_table.departments}
     calls = {c.id: c for c in deadline_table.calls}
     matches = deadline_table.matches(NOW, min_scores=_everything(deadline_table))
     flagged = [m for m in matches if "closing-soon" in m.flags]
