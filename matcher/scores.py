@@ -6,7 +6,7 @@ them, in; db record types (``Match``) out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,6 +63,13 @@ class ScoreTable:
         self.focus = focus
         self.final = final
         self.factors = factors
+        self._rows = _positions(call.id for call in self.calls)
+        self._columns = _positions(department.id for department in self.departments)
+
+    @property
+    def departments(self) -> tuple[Department, ...]:
+        """The departments scored, one per column."""
+        return self.profiles.departments
 
     def ranking(self, department_id: str) -> list[str]:
         """Call ids for one department, best first."""
@@ -70,16 +77,20 @@ class ScoreTable:
         order = np.argsort(-self.final[:, j], kind="stable")
         return [self.calls[i].id for i in order]
 
-    @property
-    def departments(self) -> tuple[Department, ...]:
-        """The departments scored, one per column."""
-        return self.profiles.departments
+    def _row(self, call_id: str) -> int:
+        """The row of a call; a KeyError naming it when it was not scored."""
+        row = self._rows.get(call_id)
+        if row is None:
+            raise KeyError(f"no call {call_id!r} among the {len(self.calls)} calls scored")
+        return row
 
     def _column(self, department_id: str) -> int:
-        for j, department in enumerate(self.departments):
-            if department.id == department_id:
-                return j
-        raise KeyError(f"unknown department {department_id!r}")
+        """The column of a department; a KeyError naming it and the known ones otherwise."""
+        column = self._columns.get(department_id)
+        if column is None:
+            known = ", ".join(self._columns)
+            raise KeyError(f"no department {department_id!r} (known: {known})")
+        return column
 
     def matches(
         self,
@@ -102,17 +113,24 @@ class ScoreTable:
         for j in range(len(departments)):
             rows = np.flatnonzero(selected[:, j])
             reasons = self._reason_terms(rows, j)
-            results += [self.match(i, j, now, reasons[n]) for n, i in enumerate(rows)]
+            results += [self._match_at(i, j, now, reasons[n]) for n, i in enumerate(rows)]
         return results
 
-    def match(
+    def match(self, call_id: str, department_id: str, now: datetime | None = None) -> Match:
+        """The match of one call for one department, with the terms and focus areas behind it.
+
+        An id the table did not score is a KeyError that names it.
+        """
+        return self._match_at(self._row(call_id), self._column(department_id), now)
+
+    def _match_at(
         self,
         i: int,
         j: int,
         now: datetime | None = None,
         terms: tuple[tuple[str, float], ...] | None = None,
     ) -> Match:
-        """The match of call i for department j, with the terms and focus areas behind it."""
+        """The match of call i for department j (terms found now unless given)."""
         call, department = self.calls[i], self.departments[j]
         flags = [flag for flag, _ in self.factors.details(i, j)]
         if now is not None and closing_soon(call, now, department.lead_time_days):
@@ -129,15 +147,19 @@ class ScoreTable:
             profile_version=self.profiles.versions[department.id],
         )
 
-    def explain(self, i: int, j: int, now: datetime | None = None) -> Explanation:
-        """Everything behind the score of call i for department j."""
+    def explain(self, call_id: str, department_id: str, now: datetime | None = None) -> Explanation:
+        """Everything behind the score of one call for one department.
+
+        An id the table did not score is a KeyError that names it.
+        """
+        i, j = self._row(call_id), self._column(department_id)
         department = self.departments[j]
         areas = self.profiles.focus_areas
         by_area = [
             (areas[k].name, round(float(self.area_scores[i, k]), 4)) for k in range(len(areas))
         ]
         return Explanation(
-            match=self.match(i, j, now),
+            match=self._match_at(i, j, now),
             call=self.calls[i],
             department=department,
             factors=tuple(self.factors.details(i, j)),
@@ -170,6 +192,14 @@ class ScoreTable:
         areas = self.profiles.focus_areas
         hits = [(self.area_scores[i, k], areas[k].name) for k in range(len(areas))]
         return tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
+
+
+def _positions(ids: Iterable[str]) -> dict[str, int]:
+    """The position of each id; where one repeats, the first, as a scan would find it."""
+    positions: dict[str, int] = {}
+    for position, item_id in enumerate(ids):
+        positions.setdefault(item_id, position)
+    return positions
 
 
 @dataclass(frozen=True)

@@ -172,21 +172,6 @@ def untranslated(calls, settings):
     return Matcher(DEPARTMENTS, FOCUS_AREAS, plain).fit(calls).score(calls)
 
 
-def _row(table, call_id: str) -> int:
-    """The table row of a call."""
-    return next(i for i, call in enumerate(table.calls) if call.id == call_id)
-
-
-def _column(table, department_id: str) -> int:
-    """The table column of a department."""
-    return next(j for j, d in enumerate(table.departments) if d.id == department_id)
-
-
-def _match(table, call_id: str, department_id: str, now: datetime | None = None):
-    """The match of one call for one department, by their ids."""
-    return table.match(_row(table, call_id), _column(table, department_id), now)
-
-
 def _rank(table, department_id: str, call_id: str) -> int:
     """A call's place in a department's ranking, from 1."""
     return table.ranking(department_id).index(call_id) + 1
@@ -209,14 +194,14 @@ def test_swedish_profile_finds_an_english_call(table):
 
 def test_swedish_profile_reaches_english_through_the_term_list(table, untranslated):
     """Without the term list, Swedish keywords do not match the English call at all."""
-    assert _match(table, CLIMATE_ADAPTATION, "sv-klimat").score > 0
-    assert _match(untranslated, CLIMATE_ADAPTATION, "sv-klimat").score == 0
+    assert table.match(CLIMATE_ADAPTATION, "sv-klimat").score > 0
+    assert untranslated.match(CLIMATE_ADAPTATION, "sv-klimat").score == 0
 
 
 def test_swedish_profile_reasons_name_the_english_equivalent(table, settings):
     """The reasons of a cross-lingual match name the term-list equivalent of the keyword."""
     english = dict(settings.terms)["klimatanpassning"]
-    labels = [label for label, _ in _match(table, CLIMATE_ADAPTATION, "sv-klimat").terms]
+    labels = [label for label, _ in table.match(CLIMATE_ADAPTATION, "sv-klimat").terms]
     assert english in labels
 
 
@@ -231,8 +216,8 @@ def test_english_profile_finds_a_swedish_call(table):
 
 def test_english_profile_reaches_swedish_through_the_term_list(table, untranslated):
     """Without the term list, English keywords do not match the Swedish call at all."""
-    assert _match(table, SMALAND_ENERGY, "en-energy").score > 0
-    assert _match(untranslated, SMALAND_ENERGY, "en-energy").score == 0
+    assert table.match(SMALAND_ENERGY, "en-energy").score > 0
+    assert untranslated.match(SMALAND_ENERGY, "en-energy").score == 0
 
 
 @pytest.mark.parametrize(
@@ -240,7 +225,7 @@ def test_english_profile_reaches_swedish_through_the_term_list(table, untranslat
 )
 def test_swedish_compound_matches_its_parts(table, department_id, word):
     """'klimatutmaningar' in a real Swedish title matches the words it is built from."""
-    match = _match(table, CLIMATE_CHALLENGES, department_id)
+    match = table.match(CLIMATE_CHALLENGES, department_id)
     assert match.score > 0
     assert table.ranking(department_id)[0] == CLIMATE_CHALLENGES
     assert [label for label, _ in match.terms] == [word]
@@ -248,7 +233,7 @@ def test_swedish_compound_matches_its_parts(table, department_id, word):
 
 def test_compound_parts_are_only_found_in_swedish_calls(table):
     """A Swedish profile word matched inside compounds gives no English call a score."""
-    column = _column(table, "sv-klimat-head")
+    column = [d.id for d in table.departments].index("sv-klimat-head")
     scored = {c.id for i, c in enumerate(table.calls) if table.final[i, column] > 0}
     assert CLIMATE_CHALLENGES in scored
     assert scored <= set(_swedish_ids(table))
@@ -259,7 +244,7 @@ def test_compound_parts_are_only_found_in_swedish_calls(table):
 
 def test_reason_terms_name_the_profile_keywords_found(table, settings):
     """Match.terms names the keywords the call contains, best first, from the profile."""
-    match = _match(table, DISASTER_RISK, "climate")
+    match = table.match(DISASTER_RISK, "climate")
     labels = [label for label, _ in match.terms]
     assert {"climate adaptation", "disaster risk management"} <= set(labels)
     profile = set(CLIMATE_KEYWORDS) | {sv for sv, en in settings.terms if en in CLIMATE_KEYWORDS}
@@ -271,19 +256,19 @@ def test_reason_terms_name_the_profile_keywords_found(table, settings):
 def test_reason_shares_sum_to_one(table):
     """The shares of the reason terms add up to the whole text score."""
     for call_id in (DISASTER_RISK, CLIMATE_SERVICES, LIFE_ADAPTATION):
-        shares = [share for _, share in _match(table, call_id, "climate").terms]
+        shares = [share for _, share in table.match(call_id, "climate").terms]
         assert sum(shares) == pytest.approx(1, abs=0.01)
 
 
 def test_no_reason_terms_without_a_text_score(table):
     """A call that shares nothing with the profile has no score and no reasons."""
-    match = _match(table, UNRELATED[1], "climate")
+    match = table.match(UNRELATED[1], "climate")
     assert match.text_score == 0 and match.terms == ()
 
 
 def test_reason_focus_area_is_the_one_whose_keywords_occur(table):
     """A climate-adaptation call names the focus area 'Klimat', not 'Kultur'."""
-    match = _match(table, DISASTER_RISK, "climate")
+    match = table.match(DISASTER_RISK, "climate")
     assert "Klimat" in match.focus_areas
     assert "Kultur" not in match.focus_areas
     assert match.focus_score > 0
@@ -291,8 +276,8 @@ def test_reason_focus_area_is_the_one_whose_keywords_occur(table):
 
 def test_match_carries_the_profile_version(table, settings):
     """Every match records the version of the profile it was scored with."""
-    department = DEPARTMENTS[_column(table, "climate")]
-    match = _match(table, DISASTER_RISK, "climate")
+    department = next(d for d in DEPARTMENTS if d.id == "climate")
+    match = table.match(DISASTER_RISK, "climate")
     assert match.profile_version == profile_version(department, settings, FOCUS_AREAS)
 
 
@@ -327,29 +312,29 @@ def test_profile_version_ignores_who_gets_the_digest(settings):
 
 def test_negative_keyword_lowers_the_score(table, settings):
     """A call scores lower by the penalty for a department rejecting a word in it, flagged."""
-    plain = _match(table, DISASTER_RISK, "climate")
-    negative = _match(table, DISASTER_RISK, "climate-negative")
+    plain = table.match(DISASTER_RISK, "climate")
+    negative = table.match(DISASTER_RISK, "climate-negative")
     assert negative.score < plain.score
     assert negative.score == pytest.approx(
         plain.score * settings.negative_keyword_penalty, rel=0.01
     )
     assert "negative:disaster" in negative.flags
-    explanation = table.explain(_row(table, DISASTER_RISK), _column(table, "climate-negative"))
+    explanation = table.explain(DISASTER_RISK, "climate-negative")
     assert ("negative:disaster", settings.negative_keyword_penalty) in explanation.factors
 
 
 def test_negative_keyword_spares_calls_without_it(table):
     """A call without the negative word scores the same with or without it."""
-    plain = _match(table, CLIMATE_SERVICES, "climate")
-    negative = _match(table, CLIMATE_SERVICES, "climate-negative")
+    plain = table.match(CLIMATE_SERVICES, "climate")
+    negative = table.match(CLIMATE_SERVICES, "climate-negative")
     assert negative.score == plain.score > 0
     assert not any(flag.startswith("negative:") for flag in negative.flags)
 
 
 def test_swedish_negative_keyword_in_a_swedish_call(table, settings):
     """A Swedish negative keyword pushes down a real Swedish call that contains it."""
-    plain = _match(table, NORRLAND_BROADBAND, "bredband")
-    negative = _match(table, NORRLAND_BROADBAND, "bredband-negative")
+    plain = table.match(NORRLAND_BROADBAND, "bredband")
+    negative = table.match(NORRLAND_BROADBAND, "bredband-negative")
     assert plain.score > 0
     assert negative.score == pytest.approx(
         plain.score * settings.negative_keyword_penalty, rel=0.01
@@ -368,7 +353,7 @@ def phrase_flags(calls, settings) -> dict[str, tuple[str, ...]]:
     department = _department("schools", en={"school": 1.0}, negative=("european universities",))
     chosen = [c for c in calls if c.id in (EUROPEAN_UNIVERSITIES, UNIVERSITIES)]
     table = Matcher([department], [], settings).fit(calls).score(chosen)
-    return {call.id: table.match(i, 0).flags for i, call in enumerate(table.calls)}
+    return {call.id: table.match(call.id, "schools").flags for call in table.calls}
 
 
 def test_negative_phrase_rejects_calls_with_the_phrase(phrase_flags):
@@ -383,23 +368,21 @@ def test_negative_phrase_spares_calls_with_only_one_of_its_words(phrase_flags):
 
 def test_preferred_programme_lifts_the_score(table, settings):
     """A call of a preferred programme scores 1 + boost times higher, flagged."""
-    plain = _match(table, LIFE_ADAPTATION, "climate")
-    preferred = _match(table, LIFE_ADAPTATION, "climate-preferred")
+    plain = table.match(LIFE_ADAPTATION, "climate")
+    preferred = table.match(LIFE_ADAPTATION, "climate-preferred")
     assert preferred.score > plain.score
     assert preferred.score == pytest.approx(
         plain.score * (1 + settings.preferred_programme_boost), rel=0.01
     )
     assert "preferred-programme" in preferred.flags
-    explanation = table.explain(_row(table, LIFE_ADAPTATION), _column(table, "climate-preferred"))
+    explanation = table.explain(LIFE_ADAPTATION, "climate-preferred")
     assert ("preferred-programme", 1 + settings.preferred_programme_boost) in explanation.factors
 
 
 def test_preferred_programme_needs_its_whole_abbreviation(table):
     """Calls of other programmes, or a part of the abbreviation, get no boost."""
-    assert "preferred-programme" not in _match(table, DISASTER_RISK, "climate-preferred").flags
-    assert (
-        "preferred-programme" not in _match(table, LIFE_ADAPTATION, "climate-preferred-part").flags
-    )
+    assert "preferred-programme" not in table.match(DISASTER_RISK, "climate-preferred").flags
+    assert "preferred-programme" not in table.match(LIFE_ADAPTATION, "climate-preferred-part").flags
 
 
 # Eligibility rules ---------------------------------------------------------------------
@@ -440,10 +423,10 @@ def test_eligibility_rule_flags_a_real_call(rule_tables, config, rule_id):
     rule = next(r for r in config.matching.eligibility_rules if r.id == rule_id)
     scored, plain = rule_tables
     call_id = RULE_CALLS[rule_id][0]
-    match = _match(scored, call_id, "broad")
+    match = scored.match(call_id, "broad")
     assert f"rule:{rule_id}" in match.flags
-    assert (f"rule:{rule_id}", rule.factor) in scored.explain(_row(scored, call_id), 0).factors
-    before = _match(plain, call_id, "broad").score
+    assert (f"rule:{rule_id}", rule.factor) in scored.explain(call_id, "broad").factors
+    before = plain.match(call_id, "broad").score
     assert before > 0
     assert (match.score > before) == (rule.factor > 1)
 
@@ -452,7 +435,7 @@ def test_eligibility_rule_flags_a_real_call(rule_tables, config, rule_id):
 def test_eligibility_rule_spares_other_calls(rule_tables, rule_id):
     """A real call whose text does not say so is not flagged by the rule."""
     scored, _ = rule_tables
-    assert f"rule:{rule_id}" not in _match(scored, RULE_CALLS[rule_id][1], "broad").flags
+    assert f"rule:{rule_id}" not in scored.match(RULE_CALLS[rule_id][1], "broad").flags
 
 
 # Deadlines -----------------------------------------------------------------------------
@@ -602,9 +585,8 @@ def test_every_closing_soon_flag_is_due_within_the_lead_time(deadline_table):
 
 def test_explain_fields(table):
     """explain() gives the match, call, department, factors and focus areas best first."""
-    row, column = _row(table, DISASTER_RISK), _column(table, "climate-negative")
-    explanation = table.explain(row, column, NOW)
-    assert explanation.match == table.match(row, column, NOW)
+    explanation = table.explain(DISASTER_RISK, "climate-negative", NOW)
+    assert explanation.match == table.match(DISASTER_RISK, "climate-negative", NOW)
     assert explanation.call.id == DISASTER_RISK
     assert explanation.department.id == "climate-negative"
     assert [flag for flag, _ in explanation.factors] == ["negative:disaster"]
@@ -619,17 +601,17 @@ def test_explain_fields(table):
 def test_explain_says_whether_the_score_reaches_the_minimum(table):
     """above_minimum compares the score with the department's minimum score."""
     for call_id in (DISASTER_RISK, UNRELATED[1]):
-        explanation = table.explain(_row(table, call_id), _column(table, "climate"), NOW)
+        explanation = table.explain(call_id, "climate", NOW)
         minimum = explanation.department.min_score
         assert explanation.above_minimum is (explanation.match.score >= minimum)
-    assert table.explain(_row(table, DISASTER_RISK), _column(table, "climate")).above_minimum
-    assert not table.explain(_row(table, UNRELATED[1]), _column(table, "climate")).above_minimum
+    assert table.explain(DISASTER_RISK, "climate").above_minimum
+    assert not table.explain(UNRELATED[1], "climate").above_minimum
 
 
 def test_explain_says_when_a_call_cannot_be_matched(deadline_table):
     """A closed call is explained, and marked as not matchable."""
-    row = next(i for i, c in enumerate(deadline_table.calls) if c.status == "closed")
-    assert deadline_table.explain(row, 0, NOW).matchable is False
+    closed = next(c for c in deadline_table.calls if c.status == "closed")
+    assert deadline_table.explain(closed.id, "climate", NOW).matchable is False
 
 
 def test_score_needs_fit(settings, calls):
@@ -642,3 +624,37 @@ def test_ranking_of_an_unknown_department_is_a_key_error(table):
     """Asking for a department that is not in the matcher names it."""
     with pytest.raises(KeyError, match="nowhere"):
         table.ranking("nowhere")
+
+
+# Look-ups by id ------------------------------------------------------------------------
+
+
+def test_match_by_ids_is_the_match_among_all_matches(deadline_table):
+    """match(call id, department id) finds the very match that matches() makes for the pair."""
+    matches = deadline_table.matches(NOW, min_scores=_everything(deadline_table))
+    for department_id in ("climate", "climate-early"):
+        chosen = [m for m in matches if m.department_id == department_id][::100]
+        assert len(chosen) > 5
+        for m in chosen:
+            assert deadline_table.match(m.call_id, department_id, NOW) == m
+
+
+def test_explain_by_ids_names_that_call_and_department(table):
+    """explain(call id, department id) explains that call for that department."""
+    explanation = table.explain(LIFE_ADAPTATION, "climate-preferred", NOW)
+    assert explanation.call.id == explanation.match.call_id == LIFE_ADAPTATION
+    assert explanation.department.id == explanation.match.department_id == "climate-preferred"
+
+
+@pytest.mark.parametrize("look_up", ["match", "explain"])
+def test_unknown_call_id_is_a_lookup_error_naming_it(table, look_up):
+    """A call the table did not score is a LookupError (KeyError) that names it."""
+    with pytest.raises(LookupError, match="no call 'ft_portal/NOPE' among the 1394 calls"):
+        getattr(table, look_up)("ft_portal/NOPE", "climate")
+
+
+@pytest.mark.parametrize("look_up", ["match", "explain"])
+def test_unknown_department_id_is_a_lookup_error_naming_the_known_ones(table, look_up):
+    """A department not in the table is a KeyError naming it and the departments it has."""
+    with pytest.raises(KeyError, match=r"no department 'nowhere' \(known: sv-klimat, en-energy"):
+        getattr(table, look_up)(DISASTER_RISK, "nowhere")
