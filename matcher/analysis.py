@@ -290,7 +290,7 @@ MIN_COMPOUND = 8
 class Analyser:
     """Analyses calls with the settings that shape analysis (title weight, rules)."""
 
-    def __init__(self, title_weight: float, rules: Sequence[tuple[str, Sequence[str]]]):
+    def __init__(self, title_weight: float, rules: Sequence[tuple[str, Sequence[str]]]) -> None:
         self.title_repeats = max(1, round(title_weight))
         self.rules = [
             (rule_id, [(required_text(p), re.compile(p, re.IGNORECASE)) for p in patterns])

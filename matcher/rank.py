@@ -80,6 +80,7 @@ def analyse_call(call: Call, analyser: Analyser) -> CallAnalysis:
 
 
 def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The rows scaled to length 1, so a row times a unit profile vector is a cosine."""
     return normalize(matrix, norm="l2", axis=1, copy=False)
 
 
@@ -91,7 +92,7 @@ class Matcher:
         departments: Sequence[Department],
         focus_areas: Sequence[FocusArea],
         settings: MatchingSettings,
-    ):
+    ) -> None:
         self.departments = tuple(departments)
         self.focus_areas = tuple(focus_areas)
         self.settings = settings
@@ -142,6 +143,7 @@ class Matcher:
         return counts.copy()
 
     def _with_compound_parts(self, analysis: CallAnalysis) -> tuple[np.ndarray, np.ndarray]:
+        """A call's columns and counts, with the profile words found inside its compounds."""
         if not analysis.swedish_words:
             return analysis.indices, analysis.counts
         parts = compound_parts(analysis.swedish_words, self._lexicon)
@@ -199,6 +201,7 @@ class Matcher:
         return {column: value / norm for column, value in vector.items() if value} if norm else {}
 
     def _profile_matrix(self, profiles: Sequence[Profile]) -> sparse.csr_matrix:
+        """One unit-length profile vector per row."""
         rows, columns, values = [], [], []
         for row, profile in enumerate(profiles):
             for column, value in self._profile_vector(profile).items():
@@ -246,4 +249,5 @@ class Matcher:
 
 
 def _norm(vector: dict[int, float]) -> float:
+    """The Euclidean length of a sparse vector."""
     return float(np.sqrt(sum(value * value for value in vector.values())))
