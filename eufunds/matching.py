@@ -12,7 +12,7 @@ from db.records import MatchMode
 from eufunds.config import Config
 from matcher.analysis import CallAnalysis
 from matcher.evaluation import DepartmentQuality, evaluate_department
-from matcher.rank import Matcher, ScoreTable
+from matcher.rank import Explanation, Matcher, ScoreTable
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,13 @@ def _store_new_analyses(
         store.save_call_analyses(fresh)
 
 
-def explain(store: Store, config: Config, call_id: str, department_id: str, now: datetime):
-    """Score one stored call for one department against today's corpus; return the details."""
+def explain(
+    store: Store, config: Config, call_id: str, department_id: str, now: datetime
+) -> tuple[Explanation, int, int]:
+    """Score one stored call for one department against today's corpus; return the details.
+
+    The details come with the call's rank for the department and how many calls were ranked.
+    """
     call = store.get_call(call_id)
     if call is None:
         raise LookupError(f"no call with id {call_id!r}")
@@ -101,10 +106,8 @@ def explain(store: Store, config: Config, call_id: str, department_id: str, now:
         corpus.append(call)
     matcher = Matcher(config.departments, config.focus_areas, config.matching).fit(corpus)
     table = matcher.score(corpus)
-    row = next(i for i, c in enumerate(table.calls) if c.id == call.id)
-    column = department_ids.index(department_id)
     rank = table.ranking(department_id).index(call.id) + 1
-    return table.explain(row, column, now), rank, len(corpus)
+    return table.explain(call.id, department_id, now), rank, len(corpus)
 
 
 @dataclass(frozen=True)

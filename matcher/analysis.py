@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import re._constants as _regex_constants
-import re._parser as _regex_parser
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -188,22 +186,102 @@ class CallAnalysis:
 ANALYSIS_VERSION = "1"
 
 
+# Escapes that stand for a class of characters or a position, never for one character.
+_CLASS_ESCAPES = frozenset("bBsSwWdDAZ")
+# "*", "+", "?", "{m}", "{m,}", "{,n}", "{m,n}" (a bare "{}" is two literal characters).
+_QUANTIFIER = re.compile(r"[*+?]|\{(?:\d+(?:,\d*)?|,\d*)\}")
+# Groups whose insides are patterns ("(?:", "(?=", "(?!", "(?<=", "(?<!", "(?P<name>");
+# any other "(?" is a flag (verbose mode changes what spaces mean) or a comment.
+_FLAG_OR_COMMENT = re.compile(r"\(\?[^:=!<P]")
+
+
 def required_text(pattern: str) -> str:
     """The longest run of plain characters every match of a pattern contains, lower-cased.
 
-    A cheap substring test on it spares most regular-expression searches.
+    A cheap substring test on it spares most regular-expression searches. A shorter run
+    is always safe, so the scan is conservative: groups, classes, escapes, "." and anchors
+    end a run, a quantifier takes back the character it repeats, and a pattern it cannot
+    read with certainty (a top-level "|", inline flags, unknown escapes) gives "".
     """
     try:
-        parsed = _regex_parser.parse(pattern)
+        re.compile(pattern)
     except re.error:
         return ""
+    if _FLAG_OR_COMMENT.search(pattern):
+        return ""
+    # One entry per pattern element: its character when it is a literal, else None.
+    literals: list[str | None] = []
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        quantifier = _QUANTIFIER.match(pattern, position)
+        if quantifier:
+            # The repeated character may occur any number of times, or not at all.
+            if literals:
+                literals[-1] = None
+            literals.append(None)
+            position = quantifier.end()
+        elif char == "|":
+            return ""
+        elif char == "(":
+            literals.append(None)
+            position = _group_end(pattern, position)
+        elif char == "[":
+            literals.append(None)
+            position = _class_end(pattern, position)
+        elif char == "\\":
+            escaped = pattern[position + 1]
+            if escaped.isascii() and escaped.isalnum():
+                if escaped not in _CLASS_ESCAPES:
+                    return ""
+                literals.append(None)
+            else:
+                literals.append(escaped)
+            position += 2
+        else:
+            # "." and anchors stand for no fixed character; a "{" that is no quantifier is
+            # a literal, but ending the run there is safe and spares reading it.
+            literals.append(None if char in ".^${" else char)
+            position += 1
     longest = current = ""
-    for op, value in parsed:
-        if op is _regex_constants.LITERAL:
-            current += chr(value)
+    for char in literals:
+        current = current + char if char is not None else ""
+        longest = max(longest, current, key=len)
+    return longest.lower()
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The position just after the group that opens at ``start``."""
+    depth = 0
+    position = start
+    while True:
+        char = pattern[position]
+        if char == "\\":
+            position += 2
             continue
-        longest, current = max(longest, current, key=len), ""
-    return max(longest, current, key=len).lower()
+        if char == "[":
+            position = _class_end(pattern, position)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+        position += 1
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The position just after the character class that opens at ``start``."""
+    position = start + 1
+    if pattern.startswith("^", position):
+        position += 1
+    # A "]" first in a class is one of its characters, not its end.
+    if pattern.startswith("]", position):
+        position += 1
+    while pattern[position] != "]":
+        position += 2 if pattern[position] == "\\" else 1
+    return position + 1
 
 
 MIN_COMPOUND = 8
@@ -212,7 +290,7 @@ MIN_COMPOUND = 8
 class Analyser:
     """Analyses calls with the settings that shape analysis (title weight, rules)."""
 
-    def __init__(self, title_weight: float, rules: Sequence[tuple[str, Sequence[str]]]):
+    def __init__(self, title_weight: float, rules: Sequence[tuple[str, Sequence[str]]]) -> None:
         self.title_repeats = max(1, round(title_weight))
         self.rules = [
             (rule_id, [(required_text(p), re.compile(p, re.IGNORECASE)) for p in patterns])

@@ -1,6 +1,8 @@
 """Rank calls for departments: TF-IDF cosine against bilingual profiles and focus areas.
 
 Pure: calls, profiles and settings in (db record types), matches out. No SQL, no HTTP.
+The matcher here analyses calls, learns term weights and scores; profiles, score factors
+and the score table (matches, reasons, explanations) have modules of their own beside it.
 
 Each call is analysed once (``analyse_call``: hashed features and rule hits, independent of
 the profiles and of the rest of the corpus), so a re-rank after a profile change, or over a
@@ -9,25 +11,13 @@ grown corpus, is sparse-matrix arithmetic on analyses that can be kept between r
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
 
 import numpy as np
 from scipy import sparse
 from sklearn.preprocessing import normalize
 
-from db.records import (
-    Call,
-    Department,
-    FocusArea,
-    Match,
-    MatchingSettings,
-    next_deadline,
-    still_open,
-)
+from db.records import Call, Department, FocusArea, MatchingSettings
 from matcher.analysis import (
     HASH_SIZE,
     SWEDISH_TAG,
@@ -35,66 +25,35 @@ from matcher.analysis import (
     CallAnalysis,
     detect_language,
     feature_index,
-    phrase_terms,
-    terms,
 )
+from matcher.factors import Factors
+from matcher.flags import FLAG_CLOSING_SOON, FLAG_PREFERRED
+from matcher.profiles import (
+    Profile,
+    compound_parts,
+    prepare_department,
+    prepare_focus_area,
+    profile_version,
+    profile_versions,
+    swedish_lexicon,
+)
+from matcher.scores import Explanation, FittedProfiles, ScoreTable, closing_soon, is_matchable
 
-MAX_REASON_TERMS = 6
-FLAG_CLOSING_SOON = "closing-soon"
-FLAG_PREFERRED = "preferred-programme"
-# Share of a phrase keyword's weight carried by its single words (the rest by its bigrams).
-UNIGRAM_SHARE = 0.15
-# Shortest profile word looked for inside a Swedish compound.
-MIN_PART = 4
-
-
-@dataclass(frozen=True)
-class _Keyword:
-    """One weighted keyword of a profile, with the features it stands for and their shares.
-
-    A phrase is mostly its bigrams: its single words alone say less ("school" is not
-    "school exchanges"), so they share a smaller part of the keyword's weight.
-    """
-
-    label: str
-    features: tuple[tuple[str, float], ...]
-    weight: float
-    language: str
-
-
-@dataclass(frozen=True)
-class _Profile:
-    """A department or focus area prepared for scoring."""
-
-    id: str
-    keywords: tuple[_Keyword, ...]
-    description: tuple[str, ...]
-    negative: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    preferred: tuple[str, ...] = ()
-    weight: float = 1.0
-
-
-def profile_version(
-    department: Department, settings: MatchingSettings, focus_areas: Sequence[FocusArea] = ()
-) -> str:
-    """A short hash of everything that shapes a department's matches."""
-    return _profile_version(department, _shared_shaping(settings, focus_areas))
-
-
-def _shared_shaping(settings: MatchingSettings, focus_areas: Sequence[FocusArea]) -> str:
-    """What shapes every department's matches alike: settings and focus areas, as JSON."""
-    shaping = [asdict(settings), [asdict(area) for area in focus_areas]]
-    return json.dumps(shaping, sort_keys=True, ensure_ascii=False)
-
-
-# Department fields that do not change its matches (who gets the digest, and when).
-_NOT_MATCHING = ("recipients", "digest_weekday", "send_empty_digest")
-
-
-def _profile_version(department: Department, shared: str) -> str:
-    fields = {k: v for k, v in asdict(department).items() if k not in _NOT_MATCHING}
-    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False) + shared
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+# What callers import from here, wherever it is defined.
+__all__ = [
+    "FLAG_CLOSING_SOON",
+    "FLAG_PREFERRED",
+    "Explanation",
+    "Matcher",
+    "ScoreTable",
+    "analyse_call",
+    "analyser_for",
+    "call_language",
+    "closing_soon",
+    "compound_parts",
+    "is_matchable",
+    "profile_version",
+]
 
 
 def call_language(call: Call) -> str:
@@ -120,52 +79,8 @@ def analyse_call(call: Call, analyser: Analyser) -> CallAnalysis:
     return analyser.analyse(call_language(call), call.title, context, call.summary, call.programme)
 
 
-def compound_parts(words: Sequence[str], lexicon: frozenset[str]) -> list[str]:
-    """Lexicon words that start or end a longer Swedish word ("klimatutmaning" -> "klimat")."""
-    parts = []
-    for long_word in words:
-        if long_word in lexicon:
-            continue
-        ends = range(MIN_PART, len(long_word))
-        parts += [long_word[:end] for end in ends if long_word[:end] in lexicon]
-        parts += [
-            long_word[-end:] for end in ends if end > MIN_PART and long_word[-end:] in lexicon
-        ]
-    return parts
-
-
-def _expand_keywords(
-    keywords: dict[str, dict[str, float]], pairs: Sequence[tuple[str, str]]
-) -> dict[str, dict[str, float]]:
-    """Add the other language's equivalent of every keyword the term list knows."""
-    expanded = {"sv": dict(keywords.get("sv", {})), "en": dict(keywords.get("en", {}))}
-    for swedish, english in pairs:
-        if swedish in expanded["sv"] and english not in expanded["en"]:
-            expanded["en"][english] = expanded["sv"][swedish]
-        if english in expanded["en"] and swedish not in expanded["sv"]:
-            expanded["sv"][swedish] = expanded["en"][english]
-    return expanded
-
-
-def _prepare_keywords(keywords: dict[str, dict[str, float]]) -> tuple[_Keyword, ...]:
-    prepared = []
-    for language in ("sv", "en"):
-        for label, weight in keywords[language].items():
-            features = phrase_terms(label, language)
-            unigrams = [f for f in features if " " not in f]
-            bigrams = [f for f in features if " " in f]
-            if bigrams:
-                shares = [(f, UNIGRAM_SHARE / len(unigrams)) for f in unigrams] + [
-                    (f, (1 - UNIGRAM_SHARE) / len(bigrams)) for f in bigrams
-                ]
-            else:
-                shares = [(f, 1 / len(unigrams)) for f in unigrams]
-            if shares:
-                prepared.append(_Keyword(label, tuple(shares), weight, language))
-    return tuple(prepared)
-
-
 def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The rows scaled to length 1, so a row times a unit profile vector is a cosine."""
     return normalize(matrix, norm="l2", axis=1, copy=False)
 
 
@@ -177,58 +92,18 @@ class Matcher:
         departments: Sequence[Department],
         focus_areas: Sequence[FocusArea],
         settings: MatchingSettings,
-    ):
+    ) -> None:
         self.departments = tuple(departments)
         self.focus_areas = tuple(focus_areas)
         self.settings = settings
         self.analyser = analyser_for(settings)
-        shared = _shared_shaping(settings, self.focus_areas)
-        self.versions = {d.id: _profile_version(d, shared) for d in self.departments}
-        self._profiles = [self._prepare_department(d) for d in self.departments]
-        self._areas = [self._prepare_focus_area(a) for a in self.focus_areas]
-        self._rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
-        swedish_words = (
-            feature.removeprefix(SWEDISH_TAG)
-            for profile in (*self._profiles, *self._areas)
-            for keyword in profile.keywords
-            if keyword.language == "sv"
-            for feature, _ in keyword.features
-            if " " not in feature
-        )
-        self._lexicon = frozenset(word for word in swedish_words if len(word) >= MIN_PART)
+        self.versions = profile_versions(self.departments, settings, self.focus_areas)
+        self._profiles = [prepare_department(d, settings.terms) for d in self.departments]
+        self._areas = [prepare_focus_area(a, settings.terms) for a in self.focus_areas]
+        self._lexicon = swedish_lexicon([*self._profiles, *self._areas])
         self._analyses: dict[str, CallAnalysis] = {}
         self._last_counts: tuple[tuple[int, ...], sparse.csr_matrix] | None = None
         self._idf: np.ndarray | None = None
-
-    def _prepare_department(self, department: Department) -> _Profile:
-        keywords = _expand_keywords(
-            {"sv": department.keywords_sv, "en": department.keywords_en}, self.settings.terms
-        )
-        negative = [
-            (word, tuple(terms(word, language)[-1:]))
-            for word in department.negative_keywords
-            for language in ("en", "sv")
-        ]
-        return _Profile(
-            id=department.id,
-            keywords=_prepare_keywords(keywords),
-            description=tuple(
-                terms(department.description_sv, "sv") + terms(department.description_en, "en")
-            ),
-            negative=tuple(dict.fromkeys(n for n in negative if n[1])),
-            preferred=department.preferred_programmes,
-        )
-
-    def _prepare_focus_area(self, area: FocusArea) -> _Profile:
-        keywords = _expand_keywords(
-            {"sv": area.keywords_sv, "en": area.keywords_en}, self.settings.terms
-        )
-        return _Profile(
-            id=area.id,
-            keywords=_prepare_keywords(keywords),
-            description=tuple(terms(area.description_sv, "sv") + terms(area.description_en, "en")),
-            weight=area.weight,
-        )
 
     # Analysis --------------------------------------------------------------------
 
@@ -268,6 +143,7 @@ class Matcher:
         return counts.copy()
 
     def _with_compound_parts(self, analysis: CallAnalysis) -> tuple[np.ndarray, np.ndarray]:
+        """A call's columns and counts, with the profile words found inside its compounds."""
         if not analysis.swedish_words:
             return analysis.indices, analysis.counts
         parts = compound_parts(analysis.swedish_words, self._lexicon)
@@ -292,10 +168,17 @@ class Matcher:
         self._idf = np.where(document_frequency > 0, idf, 0).astype(np.float32)
         self._department_matrix = self._profile_matrix(self._profiles)
         self._area_matrix = self._profile_matrix(self._areas)
-        self._keyword_matrices = [self._keyword_matrix(p) for p in self._profiles]
+        self._fitted = FittedProfiles(
+            departments=self.departments,
+            focus_areas=self.focus_areas,
+            versions=self.versions,
+            keyword_labels=tuple(tuple(k.label for k in p.keywords) for p in self._profiles),
+            keyword_matrices=tuple(self._keyword_matrix(p) for p in self._profiles),
+            focus_threshold=self.settings.focus_threshold,
+        )
         return self
 
-    def _profile_vector(self, profile: _Profile) -> dict[int, float]:
+    def _profile_vector(self, profile: Profile) -> dict[int, float]:
         """Weighted keywords (each spread over its features) blended with the description."""
         keywords: dict[int, float] = {}
         for keyword in profile.keywords:
@@ -317,7 +200,8 @@ class Matcher:
         norm = _norm(vector)
         return {column: value / norm for column, value in vector.items() if value} if norm else {}
 
-    def _profile_matrix(self, profiles: Sequence[_Profile]) -> sparse.csr_matrix:
+    def _profile_matrix(self, profiles: Sequence[Profile]) -> sparse.csr_matrix:
+        """One unit-length profile vector per row."""
         rows, columns, values = [], [], []
         for row, profile in enumerate(profiles):
             for column, value in self._profile_vector(profile).items():
@@ -327,7 +211,7 @@ class Matcher:
         shape = (len(profiles), HASH_SIZE)
         return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
 
-    def _keyword_matrix(self, profile: _Profile) -> sparse.csr_matrix:
+    def _keyword_matrix(self, profile: Profile) -> sparse.csr_matrix:
         """One row per keyword: how much each feature of the keyword weighs (for reasons)."""
         rows, columns, values = [], [], []
         for row, keyword in enumerate(profile.keywords):
@@ -359,245 +243,11 @@ class Matcher:
         else:
             area_scores = np.zeros((len(calls), 0))
             focus = np.zeros(len(calls))
-        factors = _Factors.compute(self, calls, analyses, matrix)
+        factors = Factors.compute(self._profiles, self.settings, calls, analyses, matrix)
         final = text * (1 + self.settings.focus_weight * focus[:, None]) * factors.product
-        return ScoreTable(self, list(calls), matrix, text, area_scores, focus, final, factors)
-
-
-@dataclass
-class _Factors:
-    """Preferred programmes, negative keywords and who-may-apply rules, as score factors."""
-
-    product: np.ndarray
-    preferred: np.ndarray
-    negative_hits: np.ndarray
-    negative_by_profile: dict[int, list[tuple[int, str]]]
-    rules: list[tuple[str, ...]]
-
-    @classmethod
-    def compute(cls, matcher, calls, analyses, matrix) -> _Factors:
-        settings = matcher.settings
-        profiles = matcher._profiles
-        preferred = np.zeros((len(calls), len(profiles)), dtype=bool)
-        by_programme: dict[str, np.ndarray] = {}
-        for i, call in enumerate(calls):
-            if call.programme not in by_programme:
-                by_programme[call.programme] = np.array(
-                    [
-                        any(_programme_matches(call.programme, p) for p in pr.preferred)
-                        for pr in profiles
-                    ],
-                    dtype=bool,
-                )
-            preferred[i] = by_programme[call.programme]
-        # A negative keyword is found when the call has its last feature: the word itself,
-        # or for a phrase its last word pair.
-        negative_words = [
-            (j, word, feature_index(features[-1]))
-            for j, profile in enumerate(profiles)
-            for word, features in profile.negative
-        ]
-        present = matrix.copy()
-        present.data[:] = 1
-        if negative_words:
-            columns = np.array([column for _, _, column in negative_words])
-            hits = present[:, columns].toarray() > 0
-        else:
-            hits = np.zeros((len(calls), 0), dtype=bool)
-        negative = np.zeros((len(calls), len(profiles)), dtype=bool)
-        for k, (j, _, _) in enumerate(negative_words):
-            negative[:, j] |= hits[:, k]
-        rule_factor = np.array([_product(matcher._rule_factors, a.rules) for a in analyses])
-        product = (
-            np.where(preferred, 1 + settings.preferred_programme_boost, 1.0)
-            * np.where(negative, settings.negative_keyword_penalty, 1.0)
-            * rule_factor[:, None]
-        )
-        return cls(
-            product=product,
-            preferred=preferred,
-            negative_hits=hits,
-            negative_by_profile=_group_negatives(negative_words),
-            rules=[a.rules for a in analyses],
-        )
-
-    def details(self, matcher: Matcher, i: int, j: int) -> list[tuple[str, float]]:
-        """The factors of one call for one department, each with its flag."""
-        settings = matcher.settings
-        found: list[tuple[str, float]] = []
-        if self.preferred[i, j]:
-            found.append((FLAG_PREFERRED, 1 + settings.preferred_programme_boost))
-        hit = next(
-            (word for k, word in self.negative_by_profile.get(j, ()) if self.negative_hits[i, k]),
-            None,
-        )
-        if hit:
-            found.append((f"negative:{hit}", settings.negative_keyword_penalty))
-        found += [(f"rule:{rule}", matcher._rule_factors[rule]) for rule in self.rules[i]]
-        return found
-
-
-def _product(factors: dict[str, float], names: Sequence[str]) -> float:
-    result = 1.0
-    for name in names:
-        result *= factors.get(name, 1.0)
-    return result
-
-
-def _group_negatives(negative_words) -> dict[int, list[tuple[int, str]]]:
-    """Negative keyword columns (k) and words, by profile."""
-    grouped: dict[int, list[tuple[int, str]]] = {}
-    for k, (j, word, _) in enumerate(negative_words):
-        grouped.setdefault(j, []).append((k, word))
-    return grouped
-
-
-def _programme_matches(programme: str, preferred: str) -> bool:
-    """True when a programme name carries the preferred abbreviation, e.g. '(LIFE)'."""
-    words = {w.strip("()+").upper() for w in programme.replace("(", " ").split()}
-    return preferred.upper() in words
+        return ScoreTable(self._fitted, calls, matrix, text, area_scores, focus, final, factors)
 
 
 def _norm(vector: dict[int, float]) -> float:
+    """The Euclidean length of a sparse vector."""
     return float(np.sqrt(sum(value * value for value in vector.values())))
-
-
-class ScoreTable:
-    """Scores of calls x departments, and the matches (with reasons) they make."""
-
-    def __init__(self, matcher, calls, matrix, text, area_scores, focus, final, factors):
-        self.matcher = matcher
-        self.calls = calls
-        self.matrix = matrix
-        self.text = text
-        self.area_scores = area_scores
-        self.focus = focus
-        self.final = final
-        self.factors = factors
-
-    def ranking(self, department_id: str) -> list[str]:
-        """Call ids for one department, best first."""
-        j = self._column(department_id)
-        order = np.argsort(-self.final[:, j], kind="stable")
-        return [self.calls[i].id for i in order]
-
-    def _column(self, department_id: str) -> int:
-        for j, department in enumerate(self.matcher.departments):
-            if department.id == department_id:
-                return j
-        raise KeyError(f"unknown department {department_id!r}")
-
-    def matches(
-        self,
-        now: datetime | None = None,
-        min_scores: dict[str, float] | None = None,
-        ignore_deadlines: bool = False,
-    ) -> list[Match]:
-        """Matches at or above each department's minimum score, with reasons.
-
-        Closed calls and calls whose every deadline has passed are never matched
-        (unless ignore_deadlines); calls closing within the lead time are flagged.
-        """
-        departments = self.matcher.departments
-        floors = np.array([(min_scores or {}).get(d.id, d.min_score) for d in departments])
-        selected = self.final >= floors
-        if not ignore_deadlines:
-            matchable = np.array([is_matchable(call, now) for call in self.calls], dtype=bool)
-            selected &= matchable[:, None]
-        results = []
-        for j in range(len(departments)):
-            rows = np.flatnonzero(selected[:, j])
-            reasons = self._reason_terms(rows, j)
-            results += [self.match(i, j, now, reasons[n]) for n, i in enumerate(rows)]
-        return results
-
-    def match(
-        self,
-        i: int,
-        j: int,
-        now: datetime | None = None,
-        terms: tuple[tuple[str, float], ...] | None = None,
-    ) -> Match:
-        """The match of call i for department j, with the terms and focus areas behind it."""
-        call, department = self.calls[i], self.matcher.departments[j]
-        flags = [flag for flag, _ in self.factors.details(self.matcher, i, j)]
-        if now is not None and closing_soon(call, now, department.lead_time_days):
-            flags.append(FLAG_CLOSING_SOON)
-        return Match(
-            call_id=call.id,
-            department_id=department.id,
-            score=round(float(self.final[i, j]), 4),
-            text_score=round(float(self.text[i, j]), 4),
-            focus_score=round(float(self.focus[i]), 4),
-            terms=terms if terms is not None else self._reason_terms(np.array([i]), j)[0],
-            focus_areas=self._reason_areas(i),
-            flags=tuple(flags),
-            profile_version=self.matcher.versions[department.id],
-        )
-
-    def explain(self, i: int, j: int, now: datetime | None = None) -> Explanation:
-        """Everything behind the score of call i for department j."""
-        department = self.matcher.departments[j]
-        areas = self.matcher.focus_areas
-        by_area = [
-            (areas[k].name, round(float(self.area_scores[i, k]), 4)) for k in range(len(areas))
-        ]
-        return Explanation(
-            match=self.match(i, j, now),
-            call=self.calls[i],
-            department=department,
-            factors=tuple(self.factors.details(self.matcher, i, j)),
-            focus_by_area=tuple(sorted(by_area, key=lambda item: -item[1])),
-            above_minimum=bool(self.final[i, j] >= department.min_score),
-            matchable=is_matchable(self.calls[i], now),
-        )
-
-    def _reason_terms(self, rows: np.ndarray, j: int) -> list[tuple[tuple[str, float], ...]]:
-        """For each call row: the profile keywords it contains, by share of the text score."""
-        if len(rows) == 0:
-            return []
-        keywords = self.matcher._profiles[j].keywords
-        contributions = (self.matrix[rows] @ self.matcher._keyword_matrices[j].T).toarray()
-        totals = contributions.sum(axis=1)
-        reasons = []
-        for row, total in zip(contributions, totals, strict=True):
-            if total <= 0:
-                reasons.append(())
-                continue
-            best = np.argsort(-row, kind="stable")[:MAX_REASON_TERMS]
-            reasons.append(
-                tuple(
-                    (keywords[k].label, round(float(row[k] / total), 3)) for k in best if row[k] > 0
-                )
-            )
-        return reasons
-
-    def _reason_areas(self, i: int) -> tuple[str, ...]:
-        threshold = self.matcher.settings.focus_threshold
-        areas = self.matcher.focus_areas
-        hits = [(self.area_scores[i, k], areas[k].name) for k in range(len(areas))]
-        return tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why a call scored as it did for a department."""
-
-    match: Match
-    call: Call
-    department: Department
-    factors: tuple[tuple[str, float], ...]
-    focus_by_area: tuple[tuple[str, float], ...]
-    above_minimum: bool
-    matchable: bool
-
-
-def is_matchable(call: Call, now: datetime | None) -> bool:
-    """A call can be matched unless it is closed or every deadline has passed."""
-    return still_open(call, now)
-
-
-def closing_soon(call: Call, now: datetime, lead_time_days: int) -> bool:
-    """The next deadline falls within the lead time."""
-    upcoming = next_deadline(call.deadlines, now)
-    return upcoming is not None and upcoming <= now + timedelta(days=lead_time_days)

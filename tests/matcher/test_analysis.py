@@ -1,19 +1,23 @@
-"""Bilingual text analysis: Snowball stems, stop words, bigrams and language detection.
+"""Bilingual text analysis: Snowball stems, stop words, bigrams, language detection, rules.
 
-Language detection runs on real call titles from ../shared/research/calls.jsonl, read where
-they lie.
+Language detection runs on real call titles from ../shared/research/calls.jsonl, and the
+rule pre-check on the labelled calls of ../shared/eval/dev.jsonl, both read where they lie.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from eufunds.config import load_config
 from matcher.analysis import (
     STOP_WORDS,
+    Analyser,
     detect_language,
     phrase_terms,
+    required_text,
     stem,
     stems,
     terms,
@@ -22,6 +26,7 @@ from matcher.analysis import (
 from tests.conftest import SHARED
 
 CALLS = SHARED / "research" / "calls.jsonl"
+LABELLED_CALLS = SHARED / "eval" / "dev.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +178,105 @@ def test_detects_every_real_english_call(english_calls):
         if detect_language(f"{r['title']} {r['description']}") != "en"
     ]
     assert swedish == []
+
+
+# The literal pre-check of rule patterns ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("EU External Action", "eu external action"),
+        (r"\bEuropeAid\b", "europeaid"),
+        (r"designations? by (the )?member states", "member states"),
+        (r"established in (a|an) (eligible )?(third|partner) countr", "established in "),
+        (r"start-?ups", "start"),
+        (r"colou*r", "colo"),
+        (r"ab{2,3}cd", "cd"),
+        (r"aa+?b*cd", "cd"),
+        (r"e\.g\. cities", "e.g. cities"),
+        (r"non\-profit", "non-profit"),
+        (r"open call[^.:]{0,60}\bSMEs", "open call"),
+        (r"[)\]]yz", "yz"),
+        (r"\s+climate\s+", "climate"),
+        (r"^Interreg$", "interreg"),
+        (r"cities.*towns", "cities"),
+        (r"\bJönköpings län\b", "jönköpings län"),
+    ],
+)
+def test_required_text_is_the_longest_literal_run(pattern, expected):
+    """Groups, classes, escapes, '.' and anchors end a run; a quantifier drops its character."""
+    assert required_text(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "climate|energy",
+        "(climate adaptation|energy)",
+        "(?x) climate adaptation",
+        "(?#a comment)climate",
+        r"\x41ction",
+        r"(city)\1 twins",
+        "climate(",
+    ],
+    ids=[
+        "top-level-alternative",
+        "only-a-group",
+        "inline-flag",
+        "comment",
+        "unknown-escape",
+        "back-reference",
+        "not-a-pattern",
+    ],
+)
+def test_required_text_is_empty_when_unsure(pattern):
+    """A pattern the scan cannot read with certainty requires nothing, so nothing is skipped."""
+    assert required_text(pattern) == ""
+
+
+@pytest.fixture(scope="module")
+def rules() -> list[tuple[str, tuple[str, ...]]]:
+    """The eligibility rules of config/matching.toml: id and patterns."""
+    return [(rule.id, rule.patterns) for rule in load_config().matching.eligibility_rules]
+
+
+@pytest.fixture(scope="module")
+def labelled_rows() -> list[dict]:
+    """Every labelled call of the dev set."""
+    with LABELLED_CALLS.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def test_required_text_is_in_every_real_match(rules, labelled_rows):
+    """Wherever a configured pattern matches a real call, its required text is there too."""
+    texts = [f"{row['title']}\n{row.get('description') or ''}" for row in labelled_rows]
+    matched = 0
+    for pattern in (pattern for _, patterns in rules for pattern in patterns):
+        required = required_text(pattern)
+        for text in texts:
+            if re.search(pattern, text, re.IGNORECASE):
+                matched += 1
+                assert required in text.lower(), (pattern, required)
+    assert matched >= 10
+
+
+def test_rule_hits_are_what_the_patterns_find(rules, labelled_rows):
+    """The pre-check only spares searches: rule hits are those of the patterns alone."""
+    analyser = Analyser(2.0, rules)
+    hit = 0
+    for row in labelled_rows:
+        title, summary, programme = (
+            row["title"],
+            row.get("description") or "",
+            row.get("programme") or "",
+        )
+        rule_text = f"{title}\n{summary}\n{programme}"
+        expected = tuple(
+            rule_id
+            for rule_id, patterns in rules
+            if any(re.search(pattern, rule_text, re.IGNORECASE) for pattern in patterns)
+        )
+        assert analyser.analyse("en", title, "", summary, programme).rules == expected
+        hit += bool(expected)
+    assert hit >= 10

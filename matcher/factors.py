@@ -1,0 +1,141 @@
+"""Score factors beyond the text: preferred programmes, negative keywords, who-may-apply rules.
+
+Each factor multiplies a call's score for a department, and each one found is named in the
+match's flags and in its explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from db.records import Call, MatchingSettings
+from matcher.analysis import CallAnalysis, feature_index
+from matcher.flags import FLAG_PREFERRED
+from matcher.profiles import Profile
+
+
+@dataclass(frozen=True)
+class Factors:
+    """Preferred programmes, negative keywords and who-may-apply rules, as score factors.
+
+    Arrays have one row per call and, where they are per department, one column per profile.
+    """
+
+    product: np.ndarray
+    preferred: np.ndarray
+    negative_hits: np.ndarray
+    negative_by_profile: dict[int, list[tuple[int, str]]]
+    rules: list[tuple[str, ...]]
+    preferred_factor: float
+    negative_factor: float
+    rule_factors: Mapping[str, float]
+
+    @classmethod
+    def compute(
+        cls,
+        profiles: Sequence[Profile],
+        settings: MatchingSettings,
+        calls: Sequence[Call],
+        analyses: Sequence[CallAnalysis],
+        matrix: sparse.csr_matrix,
+    ) -> Factors:
+        """The factors of every call (rows of ``matrix``, in order) for every profile."""
+        preferred = _preferred_programmes(profiles, calls)
+        # A negative keyword is found when the call has its last feature: the word itself,
+        # or for a phrase its last word pair.
+        negative_words = [
+            (j, word, feature_index(features[-1]))
+            for j, profile in enumerate(profiles)
+            for word, features in profile.negative
+        ]
+        present = matrix.copy()
+        present.data[:] = 1
+        if negative_words:
+            columns = np.array([column for _, _, column in negative_words])
+            hits = present[:, columns].toarray() > 0
+        else:
+            hits = np.zeros((len(calls), 0), dtype=bool)
+        negative = np.zeros((len(calls), len(profiles)), dtype=bool)
+        for k, (j, _, _) in enumerate(negative_words):
+            negative[:, j] |= hits[:, k]
+        preferred_factor = 1 + settings.preferred_programme_boost
+        rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
+        rule_factor = np.array([_product(rule_factors, a.rules) for a in analyses])
+        product = (
+            np.where(preferred, preferred_factor, 1.0)
+            * np.where(negative, settings.negative_keyword_penalty, 1.0)
+            * rule_factor[:, None]
+        )
+        return cls(
+            product=product,
+            preferred=preferred,
+            negative_hits=hits,
+            negative_by_profile=_group_negatives(negative_words),
+            rules=[a.rules for a in analyses],
+            preferred_factor=preferred_factor,
+            negative_factor=settings.negative_keyword_penalty,
+            rule_factors=rule_factors,
+        )
+
+    def details(self, row: int, column: int) -> list[tuple[str, float]]:
+        """The factors of the call in ``row`` for the profile in ``column``, each with its flag."""
+        found: list[tuple[str, float]] = []
+        if self.preferred[row, column]:
+            found.append((FLAG_PREFERRED, self.preferred_factor))
+        hit = next(
+            (
+                word
+                for k, word in self.negative_by_profile.get(column, ())
+                if self.negative_hits[row, k]
+            ),
+            None,
+        )
+        if hit:
+            found.append((f"negative:{hit}", self.negative_factor))
+        found += [(f"rule:{rule}", self.rule_factors[rule]) for rule in self.rules[row]]
+        return found
+
+
+def _preferred_programmes(profiles: Sequence[Profile], calls: Sequence[Call]) -> np.ndarray:
+    """Whether each call's programme is one each profile prefers (calls x profiles)."""
+    preferred = np.zeros((len(calls), len(profiles)), dtype=bool)
+    by_programme: dict[str, np.ndarray] = {}
+    for i, call in enumerate(calls):
+        if call.programme not in by_programme:
+            by_programme[call.programme] = np.array(
+                [
+                    any(_programme_matches(call.programme, p) for p in profile.preferred)
+                    for profile in profiles
+                ],
+                dtype=bool,
+            )
+        preferred[i] = by_programme[call.programme]
+    return preferred
+
+
+def _programme_matches(programme: str, preferred: str) -> bool:
+    """True when a programme name carries the preferred abbreviation, e.g. '(LIFE)'."""
+    words = {w.strip("()+").upper() for w in programme.replace("(", " ").split()}
+    return preferred.upper() in words
+
+
+def _product(factors: Mapping[str, float], names: Sequence[str]) -> float:
+    """The product of the named factors (a name without a factor counts as 1)."""
+    result = 1.0
+    for name in names:
+        result *= factors.get(name, 1.0)
+    return result
+
+
+def _group_negatives(
+    negative_words: Sequence[tuple[int, str, int]],
+) -> dict[int, list[tuple[int, str]]]:
+    """Negative keyword columns (k) and words, by profile."""
+    grouped: dict[int, list[tuple[int, str]]] = {}
+    for k, (j, word, _) in enumerate(negative_words):
+        grouped.setdefault(j, []).append((k, word))
+    return grouped

@@ -1,0 +1,154 @@
+"""Score factors: negative keywords, preferred programmes and who-may-apply rules.
+
+Real calls and hand-written profiles, see tests/matcher/support.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from matcher.rank import Matcher
+from tests.matcher.support import (
+    BROAD,
+    CLIMATE_ADAPTATION,
+    CLIMATE_SERVICES,
+    DISASTER_RISK,
+    LIFE_ADAPTATION,
+    NORRLAND_BROADBAND,
+    SMALAND_ENERGY,
+    hand_written_department,
+)
+
+# Negative keywords and preferred programmes -------------------------------------------
+
+
+def test_negative_keyword_lowers_the_score(table, settings):
+    """A call scores lower by the penalty for a department rejecting a word in it, flagged."""
+    plain = table.match(DISASTER_RISK, "climate")
+    negative = table.match(DISASTER_RISK, "climate-negative")
+    assert negative.score < plain.score
+    assert negative.score == pytest.approx(
+        plain.score * settings.negative_keyword_penalty, rel=0.01
+    )
+    assert "negative:disaster" in negative.flags
+    explanation = table.explain(DISASTER_RISK, "climate-negative")
+    assert ("negative:disaster", settings.negative_keyword_penalty) in explanation.factors
+
+
+def test_negative_keyword_spares_calls_without_it(table):
+    """A call without the negative word scores the same with or without it."""
+    plain = table.match(CLIMATE_SERVICES, "climate")
+    negative = table.match(CLIMATE_SERVICES, "climate-negative")
+    assert negative.score == plain.score > 0
+    assert not any(flag.startswith("negative:") for flag in negative.flags)
+
+
+def test_swedish_negative_keyword_in_a_swedish_call(table, settings):
+    """A Swedish negative keyword pushes down a real Swedish call that contains it."""
+    plain = table.match(NORRLAND_BROADBAND, "bredband")
+    negative = table.match(NORRLAND_BROADBAND, "bredband-negative")
+    assert plain.score > 0
+    assert negative.score == pytest.approx(
+        plain.score * settings.negative_keyword_penalty, rel=0.01
+    )
+    assert "negative:norrland" in negative.flags
+
+
+EUROPEAN_UNIVERSITIES = "ERASMUS-EDU-2026-POL-EXP-SSEF"  # "...the European Universities ..."
+UNIVERSITIES = "HORIZON-CL4-2027-01-MAT-PROD-42"  # "...from universities and public research..."
+
+
+@pytest.fixture(scope="module")
+def phrase_flags(calls, settings) -> dict[str, tuple[str, ...]]:
+    """Flags of two real calls for a hand-written profile rejecting 'european universities'."""
+    # 'european universities' is a negative keyword of two departments in config/.
+    department = hand_written_department(
+        "schools", en={"school": 1.0}, negative=("european universities",)
+    )
+    chosen = [c for c in calls if c.id in (EUROPEAN_UNIVERSITIES, UNIVERSITIES)]
+    table = Matcher([department], [], settings).fit(calls).score(chosen)
+    return {call.id: table.match(call.id, "schools").flags for call in table.calls}
+
+
+def test_negative_phrase_rejects_calls_with_the_phrase(phrase_flags):
+    """A call naming the European Universities initiative is flagged by the phrase."""
+    assert "negative:european universities" in phrase_flags[EUROPEAN_UNIVERSITIES]
+
+
+def test_negative_phrase_spares_calls_with_only_one_of_its_words(phrase_flags):
+    """A call that mentions universities, but not European Universities, is not rejected."""
+    assert "negative:european universities" not in phrase_flags[UNIVERSITIES]
+
+
+def test_preferred_programme_lifts_the_score(table, settings):
+    """A call of a preferred programme scores 1 + boost times higher, flagged."""
+    plain = table.match(LIFE_ADAPTATION, "climate")
+    preferred = table.match(LIFE_ADAPTATION, "climate-preferred")
+    assert preferred.score > plain.score
+    assert preferred.score == pytest.approx(
+        plain.score * (1 + settings.preferred_programme_boost), rel=0.01
+    )
+    assert "preferred-programme" in preferred.flags
+    explanation = table.explain(LIFE_ADAPTATION, "climate-preferred")
+    assert ("preferred-programme", 1 + settings.preferred_programme_boost) in explanation.factors
+
+
+def test_preferred_programme_needs_its_whole_abbreviation(table):
+    """Calls of other programmes, or a part of the abbreviation, get no boost."""
+    assert "preferred-programme" not in table.match(DISASTER_RISK, "climate-preferred").flags
+    assert "preferred-programme" not in table.match(LIFE_ADAPTATION, "climate-preferred-part").flags
+
+
+# Eligibility rules ---------------------------------------------------------------------
+
+# For each rule of config/matching.toml: a real call whose text says who may apply, and a
+# real call that does not.
+RULE_CALLS = {
+    # Programme "EU External Action - Prospect (RELEX-PROSPECT)".
+    "third-countries": ("EuropeAid/186723/DD/ACT/EG", CLIMATE_ADAPTATION),
+    # Title "Financial Support to Startups and Scaleups (...)".
+    "companies-only": ("HORIZON-EIT-2025-KIC-IBA-CC#15343COMPETITIVE_CALLen", CLIMATE_ADAPTATION),
+    # "...on the basis of designations by Member States..." (EFSA scientific assistance).
+    "national-authorities": ("EUBA-EFSA-2026-PLANTS-01", CLIMATE_ADAPTATION),
+    # Tillväxtverket: "Bygg robust bredband i Övre Norrland".
+    "other-swedish-region": (NORRLAND_BROADBAND, SMALAND_ENERGY),
+    # Tillväxtverket: "Främja energieffektivitet i Småland och Öarna".
+    "own-region": (SMALAND_ENERGY, NORRLAND_BROADBAND),
+}
+
+
+@pytest.fixture(scope="module")
+def rule_tables(calls, settings, config):
+    """The real calls scored for a broad hand-written profile, with and without the rules."""
+    with_rules = replace(settings, eligibility_rules=config.matching.eligibility_rules)
+    scored = Matcher([BROAD], [], with_rules).fit(calls).score(calls)
+    plain = Matcher([BROAD], [], settings).fit(calls).score(calls)
+    return scored, plain
+
+
+def test_every_configured_rule_is_covered(config):
+    """Each eligibility rule of config/matching.toml has a real call in these tests."""
+    assert {rule.id for rule in config.matching.eligibility_rules} == set(RULE_CALLS)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_CALLS))
+def test_eligibility_rule_flags_a_real_call(rule_tables, config, rule_id):
+    """A real call whose text triggers the rule is flagged and gets the rule's factor."""
+    rule = next(r for r in config.matching.eligibility_rules if r.id == rule_id)
+    scored, plain = rule_tables
+    call_id = RULE_CALLS[rule_id][0]
+    match = scored.match(call_id, "broad")
+    assert f"rule:{rule_id}" in match.flags
+    assert (f"rule:{rule_id}", rule.factor) in scored.explain(call_id, "broad").factors
+    before = plain.match(call_id, "broad").score
+    assert before > 0
+    assert (match.score > before) == (rule.factor > 1)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_CALLS))
+def test_eligibility_rule_spares_other_calls(rule_tables, rule_id):
+    """A real call whose text does not say so is not flagged by the rule."""
+    scored, _ = rule_tables
+    assert f"rule:{rule_id}" not in scored.match(RULE_CALLS[rule_id][1], "broad").flags
