@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from db.records import Call, MatchingSettings
+from db.records import Call, MatchFlag, MatchingSettings, negative_flag, rule_flag
 from matcher.analysis import CallAnalysis, feature_index
-from matcher.flags import FLAG_PREFERRED
-from matcher.profiles import Profile
+from matcher.profiles import PreparedProfile
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Factors:
     @classmethod
     def compute(
         cls,
-        profiles: Sequence[Profile],
+        profiles: Sequence[PreparedProfile],
         settings: MatchingSettings,
         calls: Sequence[Call],
         analyses: Sequence[CallAnalysis],
@@ -85,7 +84,7 @@ class Factors:
         """The factors of the call in ``row`` for the profile in ``column``, each with its flag."""
         found: list[tuple[str, float]] = []
         if self.preferred[row, column]:
-            found.append((FLAG_PREFERRED, self.preferred_factor))
+            found.append((MatchFlag.PREFERRED_PROGRAMME, self.preferred_factor))
         hit = next(
             (
                 word
@@ -95,12 +94,12 @@ class Factors:
             None,
         )
         if hit:
-            found.append((f"negative:{hit}", self.negative_factor))
-        found += [(f"rule:{rule}", self.rule_factors[rule]) for rule in self.rules[row]]
+            found.append((negative_flag(hit), self.negative_factor))
+        found += [(rule_flag(rule), self.rule_factors[rule]) for rule in self.rules[row]]
         return found
 
 
-def _preferred_programmes(profiles: Sequence[Profile], calls: Sequence[Call]) -> np.ndarray:
+def _preferred_programmes(profiles: Sequence[PreparedProfile], calls: Sequence[Call]) -> np.ndarray:
     """Whether each call's programme is one each profile prefers (calls x profiles)."""
     preferred = np.zeros((len(calls), len(profiles)), dtype=bool)
     by_programme: dict[str, np.ndarray] = {}

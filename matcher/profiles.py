@@ -36,7 +36,7 @@ class Keyword:
 
 
 @dataclass(frozen=True)
-class Profile:
+class PreparedProfile:
     """A department or focus area prepared for scoring."""
 
     id: str
@@ -81,7 +81,9 @@ def _profile_version(department: Department, shared: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def prepare_department(department: Department, term_pairs: Sequence[tuple[str, str]]) -> Profile:
+def prepare_department(
+    department: Department, term_pairs: Sequence[tuple[str, str]]
+) -> PreparedProfile:
     """A department's keywords in both languages, its negative keywords and programmes."""
     keywords = _expand_keywords(
         {"sv": department.keywords_sv, "en": department.keywords_en}, term_pairs
@@ -92,7 +94,7 @@ def prepare_department(department: Department, term_pairs: Sequence[tuple[str, s
         for word in department.negative_keywords
         for language in ("en", "sv")
     ]
-    return Profile(
+    return PreparedProfile(
         id=department.id,
         keywords=_prepare_keywords(keywords),
         description=tuple(
@@ -103,10 +105,10 @@ def prepare_department(department: Department, term_pairs: Sequence[tuple[str, s
     )
 
 
-def prepare_focus_area(area: FocusArea, term_pairs: Sequence[tuple[str, str]]) -> Profile:
+def prepare_focus_area(area: FocusArea, term_pairs: Sequence[tuple[str, str]]) -> PreparedProfile:
     """A strategy focus area's keywords in both languages, with its weight."""
     keywords = _expand_keywords({"sv": area.keywords_sv, "en": area.keywords_en}, term_pairs)
-    return Profile(
+    return PreparedProfile(
         id=area.id,
         keywords=_prepare_keywords(keywords),
         description=tuple(terms(area.description_sv, "sv") + terms(area.description_en, "en")),
@@ -146,7 +148,7 @@ def _prepare_keywords(keywords: dict[str, dict[str, float]]) -> tuple[Keyword, .
     return tuple(prepared)
 
 
-def swedish_lexicon(profiles: Iterable[Profile]) -> frozenset[str]:
+def swedish_lexicon(profiles: Iterable[PreparedProfile]) -> frozenset[str]:
     """The Swedish single words of the profiles' keywords, long enough to find in compounds."""
     swedish_words = (
         feature.removeprefix(SWEDISH_TAG)

@@ -27,9 +27,8 @@ from matcher.analysis import (
     feature_index,
 )
 from matcher.factors import Factors
-from matcher.flags import FLAG_CLOSING_SOON, FLAG_PREFERRED
 from matcher.profiles import (
-    Profile,
+    PreparedProfile,
     compound_parts,
     prepare_department,
     prepare_focus_area,
@@ -41,8 +40,6 @@ from matcher.scores import Explanation, FittedProfiles, ScoreTable, closing_soon
 
 # What callers import from here, wherever it is defined.
 __all__ = [
-    "FLAG_CLOSING_SOON",
-    "FLAG_PREFERRED",
     "Explanation",
     "Matcher",
     "ScoreTable",
@@ -178,7 +175,7 @@ class Matcher:
         )
         return self
 
-    def _profile_vector(self, profile: Profile) -> dict[int, float]:
+    def _profile_vector(self, profile: PreparedProfile) -> dict[int, float]:
         """Weighted keywords (each spread over its features) blended with the description."""
         keywords: dict[int, float] = {}
         for keyword in profile.keywords:
@@ -200,7 +197,7 @@ class Matcher:
         norm = _norm(vector)
         return {column: value / norm for column, value in vector.items() if value} if norm else {}
 
-    def _profile_matrix(self, profiles: Sequence[Profile]) -> sparse.csr_matrix:
+    def _profile_matrix(self, profiles: Sequence[PreparedProfile]) -> sparse.csr_matrix:
         """One unit-length profile vector per row."""
         rows, columns, values = [], [], []
         for row, profile in enumerate(profiles):
@@ -211,7 +208,7 @@ class Matcher:
         shape = (len(profiles), HASH_SIZE)
         return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
 
-    def _keyword_matrix(self, profile: Profile) -> sparse.csr_matrix:
+    def _keyword_matrix(self, profile: PreparedProfile) -> sparse.csr_matrix:
         """One row per keyword: how much each feature of the keyword weighs (for reasons)."""
         rows, columns, values = [], [], []
         for row, keyword in enumerate(profile.keywords):

@@ -13,9 +13,16 @@ from datetime import datetime, timedelta
 import numpy as np
 from scipy import sparse
 
-from db.records import Call, Department, FocusArea, Match, next_deadline, still_open
+from db.records import (
+    Call,
+    Department,
+    FocusArea,
+    Match,
+    MatchFlag,
+    next_deadline,
+    still_open,
+)
 from matcher.factors import Factors
-from matcher.flags import FLAG_CLOSING_SOON
 
 MAX_REASON_TERMS = 6
 
@@ -134,7 +141,7 @@ class ScoreTable:
         call, department = self.calls[i], self.departments[j]
         flags = [flag for flag, _ in self.factors.details(i, j)]
         if now is not None and closing_soon(call, now, department.lead_time_days):
-            flags.append(FLAG_CLOSING_SOON)
+            flags.append(MatchFlag.CLOSING_SOON)
         return Match(
             call_id=call.id,
             department_id=department.id,

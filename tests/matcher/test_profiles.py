@@ -119,7 +119,7 @@ def test_compound_parts_are_only_found_in_swedish_calls(table):
     assert scored <= set(_swedish_ids(table))
 
 
-# Profile versions ------------------------------------------------------------------
+# Profile versions --------------------------------------------------------------------------
 
 
 def test_match_carries_the_profile_version(table, settings):

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from matcher import flags, profiles, scores
+from matcher import profiles, scores
 from matcher.rank import (
-    FLAG_CLOSING_SOON,
-    FLAG_PREFERRED,
     Explanation,
     Matcher,
     ScoreTable,
@@ -49,7 +47,6 @@ def test_known_analyses_are_used_as_given(settings, calls):
 
 def test_names_callers_import_from_rank_are_those_of_their_modules():
     """matcher.rank still offers every name its callers import, as the defining modules' own."""
-    assert (FLAG_CLOSING_SOON, FLAG_PREFERRED) == (flags.FLAG_CLOSING_SOON, flags.FLAG_PREFERRED)
     assert profile_version is profiles.profile_version
     assert compound_parts is profiles.compound_parts
     assert ScoreTable is scores.ScoreTable and Explanation is scores.Explanation
