@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -29,16 +28,7 @@ from tests.support.digest_runs import (
     statuses,
 )
 from tests.support.mail import html_part, text_part
-from tests.support.smtp import (
-    SENDER,
-    Received,
-    RecordingHandler,
-    plain_settings,
-    running_smtp_server,
-)
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
+from tests.support.smtp import SENDER, Received, smtp_server_running
 
 # Once only, failures and retries --------------------------------------------------------
 
@@ -74,18 +64,14 @@ class Recovery:
 def recovery(tmp_path_factory, matched_snapshot, config) -> Recovery:
     """A run whose server answers 451 after three messages, then a run with it healthy."""
     folder = tmp_path_factory.mktemp("recovery")
-    handler = RecordingHandler()
-    handler.accept_only = 3
-    with (
-        running_smtp_server(handler) as port,
-        Store(copy_database(matched_snapshot, folder / "r.db")) as store,
-    ):
-        settings = plain_settings(port)
-        first = send_digests(store, config, NOW, folder, settings)
+    db_path = copy_database(matched_snapshot, folder / "r.db")
+    with smtp_server_running() as server, Store(db_path) as store:
+        server.handler.accept_only = 3
+        first = send_digests(store, config, NOW, folder, server.settings)
         after_first = recorded(store)
         items_after_first = {d: digest_items(store, x.id) for d, x in after_first.items()}
-        handler.accept_only = None
-        second = send_digests(store, config, NOW + timedelta(hours=1), folder, settings)
+        server.handler.accept_only = None
+        second = send_digests(store, config, NOW + timedelta(hours=1), folder, server.settings)
         after_second = recorded(store)
         items_after_second = {d: digest_items(store, x.id) for d, x in after_second.items()}
     return Recovery(
@@ -95,7 +81,7 @@ def recovery(tmp_path_factory, matched_snapshot, config) -> Recovery:
         second,
         after_second,
         items_after_second,
-        handler.received,
+        server.received,
     )
 
 

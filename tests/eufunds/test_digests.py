@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -32,16 +31,7 @@ from tests.support.digest_runs import (
     statuses,
 )
 from tests.support.mail import DIGEST_PARTS, Tags, html_part, text_part
-from tests.support.smtp import (
-    SENDER,
-    Received,
-    RecordingHandler,
-    plain_settings,
-    running_smtp_server,
-)
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
+from tests.support.smtp import SENDER, Received, smtp_server_running
 
 # One real week: every department's digest through SMTP ---------------------------------
 
@@ -61,14 +51,12 @@ def sent_week(tmp_path_factory, matched_snapshot, config) -> SentWeek:
     """send_digests as of NOW to a real SMTP server, on a copy of the matched database."""
     folder = tmp_path_factory.mktemp("sent")
     db_path = copy_database(matched_snapshot, folder / "sent.db")
-    handler = RecordingHandler()
-    with running_smtp_server(handler) as port, Store(db_path) as store:
-        settings = plain_settings(port)
-        outcomes = send_digests(store, config, NOW, folder / "outbox", settings)
-    grouped = by_department(handler.received, config)
+    with smtp_server_running() as server, Store(db_path) as store:
+        outcomes = send_digests(store, config, NOW, folder / "outbox", server.settings)
+    grouped = by_department(server.received, config)
     assert all(len(messages) == 1 for messages in grouped.values())
     messages = {department_id: found for department_id, (found,) in grouped.items()}
-    return SentWeek(db_path, outcomes, messages, settings)
+    return SentWeek(db_path, outcomes, messages, server.settings)
 
 
 def test_every_department_gets_one_message(sent_week, config):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -18,8 +17,6 @@ from tests.support.digest_runs import (
     NOW,
     WEEK,
 )
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def run_once(replay: Path, outbox: Path, db_path: Path) -> Result:
