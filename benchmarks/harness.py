@@ -9,8 +9,7 @@ EUFUNDS_SHARED, else ``shared`` beside the repository.
   its traceback, one that dies its exit code, and either makes the benchmark fail.
 - ``repeat`` runs a measure up to ``runs`` times and stops early, after ``min_runs``, once the
   runs have taken ``budget`` seconds; ``medians`` reduces the runs per key.
-- ``peak_rss_mb``: ru_maxrss of this process, or of its largest finished child (for which the
-  kernel keeps the peak of each child that has been waited for).
+- ``peak_rss_mb``: ru_maxrss of this process (in a measure's child: of that child).
 """
 
 from __future__ import annotations
@@ -132,10 +131,9 @@ def medians(runs: Sequence[Run], keys: Iterable[str]) -> Run:
     return {key: statistics.median(run[key] for run in runs) for key in keys}
 
 
-def peak_rss_mb(children: bool = False) -> float:
-    """Peak resident memory (ru_maxrss, MB) of this process, or of its largest waited-for child."""
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux counts it in KiB
+def peak_rss_mb() -> float:
+    """Peak resident memory (ru_maxrss, MB) of this process."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux counts it in KiB
 
 
 # Printing ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -269,10 +270,10 @@ def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: C
     smtp = smtp_settings(False)
     open_store(db_path).close()
 
-    def crawl_step(now):
+    def crawl_step(now: datetime) -> str:
         return crawl_and_match(config, db_path, now, replay).describe()
 
-    def digest_step(now):
+    def digest_step(now: datetime) -> str:
         return describe_digests(digests_due(config, db_path, now, outbox, smtp))
 
     schedule = config.schedule

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 from db import Store, StoreError
-from db.records import LOCAL_TZ, DigestStatus
+from db.records import LOCAL_TZ, Department, DigestItem, DigestStatus
 from eufunds.config import WEEKDAYS, Config
 from notifier.render import DigestContext, build_digest, iso_week
 from notifier.selection import select_items
@@ -77,7 +78,16 @@ def send_digests(
     return outcomes
 
 
-def _deliver(store, department, now, week, outbox, context, sender, dry_run) -> DigestOutcome:
+def _deliver(
+    store: Store,
+    department: Department,
+    now: datetime,
+    week: str,
+    outbox: Path,
+    context: DigestContext,
+    sender: SmtpSender | None,
+    dry_run: bool,
+) -> DigestOutcome:
     """Claim, build and deliver one department's digest, recording how it went.
 
     Until the message has gone out, any failure is recorded as 'failed' (retried next run)
@@ -132,7 +142,9 @@ def _deliver(store, department, now, week, outbox, context, sender, dry_run) -> 
     return DigestOutcome(department.id, week, status, len(items), path, note)
 
 
-def _prepare(store, department, now, context):
+def _prepare(
+    store: Store, department: Department, now: datetime, context: DigestContext
+) -> tuple[list[DigestItem], EmailMessage | None]:
     """This week's items for a department and its message (None when empty and not wanted)."""
     history = store.digest_history(department.id)
     matches = store.matches(department.id)
