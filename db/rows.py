@@ -2,8 +2,9 @@
 
 A field is stored in the column of its name: datetimes as ISO text in UTC, booleans as 0/1,
 lists, tuples and dicts as JSON, everything else as it is. Reading a row back uses the
-field's type: a missing or NULL column gives the field's default. Adding a column is one
-edit in the schema and one in the record.
+field's type: a missing or NULL column (or empty text where JSON belongs) gives the field's
+default, and a value that cannot be read is a StoreError naming the field. Adding a column
+is one edit in the schema and one in the record.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
+
+from db.tables import StoreError
 
 Record = TypeVar("Record")
 Decoder = Callable[[Any], Any]
@@ -45,7 +48,7 @@ def to_json(value: Any) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return to_text(value)
-    if isinstance(value, list | tuple | frozenset | set):
+    if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
@@ -58,7 +61,7 @@ def column_value(value: Any) -> Any:
         return to_text(value)
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, list | tuple | dict | frozenset | set):
+    if isinstance(value, list | tuple | dict):
         return to_json(value)
     return value
 
@@ -79,7 +82,13 @@ def from_row(cls: type[Record], row: Mapping[str, Any]) -> Record:
     keys = row.keys()
     for name, decode, default in _plan(cls):
         value = row[name] if name in keys else None
-        values[name] = decode(value) if value is not None else default()
+        if value is None:
+            values[name] = default()
+            continue
+        try:
+            values[name] = decode(value)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoreError(f"cannot read {cls.__name__}.{name} from {value!r}: {exc}") from exc
     return cls(**values)
 
 
@@ -127,7 +136,8 @@ def _decoder(hint: Any) -> Decoder:
     origin = typing.get_origin(base)
     if origin in (list, tuple, dict):
         element = _element(base)
-        return lambda text: element(json.loads(text) if isinstance(text, str) else text)
+        empty = origin()
+        return lambda text: element(json.loads(text)) if text != "" else element(empty)
     return _scalar(base)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from db import Call
+from db.records import STATUSES
 from eufunds import views
 from eufunds.config import Config
 from eufunds.options import local_date, open_store, with_config, with_db
@@ -28,7 +29,7 @@ def calls_group() -> None:
 @click.option(
     "--status",
     multiple=True,
-    type=click.Choice(["forthcoming", "open", "closed"]),
+    type=click.Choice([str(status) for status in STATUSES]),
     help="Only calls with this status (repeatable).",
 )
 @click.option("--programme", help="Only calls whose programme name contains this text.")
@@ -109,6 +110,8 @@ def runs_command(source: str | None, limit: int, db_path: Path):
     for run in runs:
         for message in run.errors[:3]:
             click.echo(f"run {run.id}: {message}")
+        for message in run.notes[:3]:
+            click.echo(f"run {run.id}: dropped: {message}")
 
 
 @click.group("config")

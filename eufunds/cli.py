@@ -15,12 +15,13 @@ from eufunds import views
 from eufunds.browse import calls_group, config_group, runs_command
 from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl
-from eufunds.digests import send_digests
+from eufunds.digests import PROBLEMS, send_digests
 from eufunds.matching import evaluate, explain, read_labelled_calls, run_match
 from eufunds.options import (
     clear_errors,
     job_lock,
     open_store,
+    prepare_store,
     run_moment,
     smtp_settings,
     with_as_of,
@@ -58,8 +59,9 @@ def crawl_command(sources: tuple[str, ...], replay: Path | None, db_path: Path, 
     with open_store(db_path) as store:
         click.echo(f"{store.count_calls()} calls stored in {db_path}")
     for run in runs:
-        for message in run.errors[:5]:
-            click.echo(f"{run.source_id}: {message}", err=True)
+        if run.status != RunStatus.OK:
+            for message in run.errors[:5]:
+                click.echo(f"{run.source_id}: {message}", err=True)
     if any(run.status == RunStatus.FAILED for run in runs):
         sys.exit(1)
 
@@ -165,7 +167,7 @@ def evaluate_command(labels_path: Path, rankings_out: Path | None, config: Confi
 
 def _report_problems(outcomes: list) -> None:
     """Name every digest that was not delivered (or not recorded) on stderr; exit 1 if any."""
-    problems = [o for o in outcomes if o.status in views.PROBLEMS]
+    problems = [o for o in outcomes if o.status in PROBLEMS]
     for o in problems:
         click.echo(f"{o.department_id}: {o.error}", err=True)
     if problems:
@@ -239,7 +241,7 @@ def run_once_command(
     """
     now = run_moment(as_of)
     smtp = smtp_settings(dry_run)
-    open_store(db_path).close()
+    prepare_store(db_path)
     with clear_errors():
         summary = run_once(config, db_path, now, outbox, smtp, replay=replay, dry_run=dry_run)
     out = views.console()
@@ -268,7 +270,7 @@ def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: C
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     smtp = smtp_settings(False)
-    open_store(db_path).close()
+    prepare_store(db_path)
 
     def crawl_step(now: datetime) -> str:
         return crawl_and_match(config, db_path, now, replay).describe()

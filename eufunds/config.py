@@ -184,8 +184,17 @@ def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
             "crawl": ((str,), defaults.crawl),
             "digest": ((str,), defaults.digest),
             "misfire_grace_minutes": ((int,), defaults.misfire_grace_minutes),
+            # Earlier configurations named the zone; Swedish time is now fixed (LOCAL_TZ).
+            "timezone": ((str,), LOCAL_TZ.key),
         },
     )
+    if schedule.pop("timezone") != LOCAL_TZ.key:
+        raise ConfigError(
+            path,
+            "schedule",
+            f"'timezone' can only be {LOCAL_TZ.key}: eufunds runs in Swedish time "
+            "(the setting is no longer needed)",
+        )
     for key in ("crawl", "digest"):
         try:
             CronTrigger.from_crontab(schedule[key], timezone=LOCAL_TZ)

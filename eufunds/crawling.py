@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +22,7 @@ ProgressCallback = Callable[[str, CrawlCounts], None]
 # Crawl children are forked from a server process that imported the crawler and Scrapy's
 # components once, so a crawl starts at once instead of importing them (and the command) again.
 CHILD_PRELOAD = ["__main__", "crawler.runner", "crawler.preload"]
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,14 @@ def crawl_source(
     child = context.Process(
         target=child_main, args=(source.kind, spider_args, settings, updates), daemon=True
     )
-    child.start()
+    try:
+        with _single_threaded_libraries():
+            child.start()
+    except Exception as exc:  # noqa: BLE001 - whatever stops the start, the run records it
+        with Store(options.db_path) as store:
+            message = f"crawl process of {source.id} could not start: {exc}"
+            store.fail_crawl_run(run_id, message, datetime.now(UTC))
+            return store.crawl_run(run_id)
     while child.is_alive() or not updates.empty():
         try:
             counts = updates.get(timeout=0.2)
@@ -89,6 +99,26 @@ def crawl_source(
                 datetime.now(UTC),
             )
         return store.crawl_run(run_id)
+
+
+@contextmanager
+def _single_threaded_libraries() -> Iterator[None]:
+    """Start the fork server (if this starts it) with one-thread numerical libraries.
+
+    The server imports numpy on the way (through sqlite-utils and pandas); with its thread
+    pools idle at one thread, the server stays a single-threaded process that is safe to fork.
+    The server keeps the environment of the moment it started, for every later crawl.
+    """
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def crawl(

@@ -116,16 +116,23 @@ def with_config(command: Command) -> Command:
     return wrapper
 
 
-def open_store(db_path: Path) -> Store:
-    """Open (create, migrate) the database, or stop with one line."""
-    with clear_errors():
-        return Store(db_path)
+@contextmanager
+def open_store(db_path: Path) -> Iterator[Store]:
+    """The database (created and migrated on first use) for a block; its errors are one line."""
+    with clear_errors(), Store(db_path) as store:
+        yield store
+
+
+def prepare_store(db_path: Path) -> None:
+    """Create and migrate the database now, so its problems show before any work starts."""
+    with open_store(db_path):
+        pass
 
 
 @contextmanager
 def job_lock(db_path: Path) -> Iterator[None]:
     """Hold the job lock, so a manual command never overlaps a scheduled run."""
-    open_store(db_path).close()
+    prepare_store(db_path)
     with clear_errors(), PipelineLock(db_path):
         yield
 

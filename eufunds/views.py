@@ -12,13 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from db import Call, CallChange, CrawlCounts, CrawlRun, Department, Match
-from db.records import LOCAL_TZ, DigestStatus, MatchFlag
+from db.records import LOCAL_TZ, MatchFlag
 from eufunds.digests import DigestOutcome
 from matcher.evaluation import DepartmentQuality, mean
 from matcher.rank import Explanation
-
-# Digest outcomes the coordinator must see: not delivered, or delivered but not recorded.
-PROBLEMS = (DigestStatus.FAILED, DigestStatus.UNRECORDED)
 
 
 def console(stderr: bool = False) -> Console:

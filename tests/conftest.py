@@ -17,7 +17,7 @@ from db import Store
 from eufunds.config import Config, load_config
 from eufunds.crawling import CrawlOptions, crawl
 from eufunds.matching import run_match
-from tests.support.databases import copy_database
+from tests.support.databases import content_digest, copy_database
 from tests.support.smtp import SmtpServer, smtp_server_running
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,24 +46,31 @@ def config() -> Config:
 
 
 @pytest.fixture(scope="session")
-def crawled_snapshot(tmp_path_factory, snapshot_dir: Path) -> Path:
+def crawled_snapshot(tmp_path_factory, snapshot_dir: Path) -> Iterator[Path]:
     """A database holding one replayed crawl of the snapshot as of SNAPSHOT_NOW (read only:
     tests that write copy it)."""
     db_path = tmp_path_factory.mktemp("snapshot") / "crawled.db"
     runs = crawl(load_config(), [], CrawlOptions(db_path, snapshot_dir, SNAPSHOT_NOW))
     assert [(run.status, run.items_new) for run in runs] == [("ok", SNAPSHOT_CALLS)]
-    return db_path
+    yield from _unchanged(db_path)
 
 
 @pytest.fixture(scope="session")
-def matched_snapshot(tmp_path_factory, crawled_snapshot: Path) -> Path:
+def matched_snapshot(tmp_path_factory, crawled_snapshot: Path) -> Iterator[Path]:
     """The crawled snapshot matched as of SNAPSHOT_NOW (read only: tests that write copy it)."""
     db_path = copy_database(crawled_snapshot, tmp_path_factory.mktemp("matched") / "matched.db")
     config = load_config()
     with Store(db_path) as store:
         run_match(store, config, SNAPSHOT_NOW)
         assert {m.department_id for m in store.matches()} == {d.id for d in config.departments}
-    return db_path
+    yield from _unchanged(db_path)
+
+
+def _unchanged(db_path: Path) -> Iterator[Path]:
+    """Hand out a session database, then check that no test wrote to it (they copy it)."""
+    before = content_digest(db_path)
+    yield db_path
+    assert content_digest(db_path) == before, f"a test wrote to the shared database {db_path}"
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db import Call, CrawlRun, Department, Match, MatchRun, Store
-from db.records import Digest, DigestStatus, MatchMode, RunStatus
+from db import Call, CrawlRun, Department, Match, MatchRun, Store, StoreError
+from db.records import LOCAL_TZ, Digest, DigestStatus, MatchMode, RunStatus
 from db.rows import column_value, from_row, to_row
 
 NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
@@ -98,7 +98,7 @@ def test_missing_and_null_columns_take_the_field_default():
 
 def test_values_are_stored_as_sqlite_understands_them():
     """Datetimes as ISO text in UTC, booleans as 0/1, lists and dicts as JSON, text as is."""
-    stockholm = datetime(2026, 8, 22, 14, tzinfo=UTC).astimezone()
+    stockholm = datetime(2026, 8, 22, 16, tzinfo=LOCAL_TZ)
     assert column_value(stockholm) == "2026-08-22T14:00:00+00:00"
     assert column_value(True) == 1
     assert column_value(("Å", 1.5)) == '["Å", 1.5]'
@@ -110,3 +110,17 @@ def test_naive_datetimes_are_refused():
     """A datetime without a time zone is a bug: storing it would lose its meaning."""
     with pytest.raises(ValueError, match="naive datetime"):
         column_value(datetime(2026, 8, 22, 12))
+
+
+def test_empty_text_where_json_belongs_reads_as_empty():
+    """An empty string in a list column (as an old or hand-edited row may hold) is no items."""
+    row = {"id": 1, "source_id": "s", "started": "2026-08-22T12:00:00+00:00", "errors": ""}
+    assert from_row(CrawlRun, row).errors == []
+
+
+def test_a_value_that_cannot_be_read_is_a_store_error(store: Store):
+    """A stored value the record cannot hold fails as a StoreError naming record and field."""
+    run_id = store.start_crawl_run("ft_portal", NOW)
+    store.conn.execute("UPDATE crawl_runs SET status = 'interrupted' WHERE id = ?", [run_id])
+    with pytest.raises(StoreError, match=r"CrawlRun\.status from 'interrupted'"):
+        store.crawl_runs()

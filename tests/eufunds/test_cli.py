@@ -12,7 +12,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from db import Store
+from db import CrawlCounts, Store
+from db.records import RunStatus
 from eufunds.cli import main
 from eufunds.pipeline import LOCK
 from tests.conftest import REPO
@@ -173,3 +174,36 @@ def test_commands_refuse_to_overlap_a_running_job(tmp_path, command):
     assert result.output.strip().splitlines()[-1] == (
         "Error: another run is in progress (scheduler:4242)"
     )
+
+
+def test_runs_show_dropped_items_apart_from_errors(db_path):
+    """`eufunds runs` names a run's errors, and the input it dropped as 'dropped:'."""
+    with Store(db_path) as store:
+        run_id = store.start_crawl_run("ft_portal", datetime.now(UTC))
+        counts = CrawlCounts(pages_expected=8, pages=7, items_seen=700, error_count=1)
+        store.finish_crawl_run(
+            run_id,
+            RunStatus.PARTIAL,
+            counts,
+            ["search page 8: HTTP 500"],
+            ["invalid item (no identifier): Call"],
+            datetime.now(UTC),
+        )
+    result = CliRunner().invoke(main, ["runs", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert f"run {run_id}: search page 8: HTTP 500" in result.output
+    assert f"run {run_id}: dropped: invalid item (no identifier): Call" in result.output
+
+
+def test_unreadable_stored_value_is_one_clear_line(db_path):
+    """A stored value the command cannot read exits 1 with one line, no traceback."""
+    with Store(db_path) as store:
+        run_id = store.start_crawl_run("ft_portal", datetime.now(UTC))
+        with store.conn:
+            store.conn.execute(
+                "UPDATE crawl_runs SET status = 'interrupted' WHERE id = ?", [run_id]
+            )
+    result = CliRunner().invoke(main, ["runs", "--db", str(db_path)])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: cannot read CrawlRun.status from 'interrupted'")

@@ -90,6 +90,12 @@ def test_focus_area_quotes_come_from_the_strategy():
         ("sources.toml", 'kind = "ft_portal"', 'kind = "rss_magic"', "unknown kind 'rss_magic'"),
         ("focus_areas.toml", 'kind = "fokusomrade"', 'kind = "theme"', "'kind' must be one of"),
         ("eufunds.toml", "[crawl]", "[crawl", "invalid TOML"),
+        (
+            "eufunds.toml",
+            "[schedule]",
+            '[schedule]\ntimezone = "Europe/Helsinki"',
+            "'timezone' can only be Europe/Stockholm",
+        ),
     ],
 )
 def test_config_errors_name_file_entry_and_problem(config_copy, file, old, new, message):
@@ -142,3 +148,9 @@ def test_config_show_prints_effective_configuration(config_copy):
     assert result.exit_code == 0, result.output
     assert '"download_timeout": 45' in result.output
     assert '"id": "raddningstjanst"' in result.output
+
+
+def test_earlier_configuration_naming_swedish_time_still_loads(config_copy):
+    """A [schedule] written when the zone was a setting (timezone = "Europe/Stockholm") loads."""
+    _edit(config_copy / "eufunds.toml", "[schedule]", '[schedule]\ntimezone = "Europe/Stockholm"')
+    assert load_config(config_copy).schedule == load_config().schedule

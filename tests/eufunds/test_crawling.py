@@ -47,3 +47,21 @@ def test_child_that_cannot_start_records_why(db_path, snapshot_dir, monkeypatch)
     assert runs[0].status == "failed"
     assert runs[0].error_count >= 1
     assert "without reading any page" in " ".join(runs[0].errors)
+
+
+def test_crawl_process_that_cannot_be_started_fails_its_run(db_path, snapshot_dir, monkeypatch):
+    """If no crawl process can start, the run is recorded failed with why; none stays running."""
+
+    def refuse(self) -> None:
+        # Fault injection: the machine cannot create another process.
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkServerProcess, "start", refuse)
+    [run] = crawl(load_config(), [], CrawlOptions(db_path, snapshot_dir, NOW))
+    assert run.status == "failed"
+    assert run.errors == [
+        "crawl process of ft_portal could not start: [Errno 11] Resource temporarily unavailable"
+    ]
+    with Store(db_path) as store:
+        assert [r.status for r in store.crawl_runs()] == ["failed"]
+        assert store.count_calls() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from contextlib import closing
 from datetime import datetime
@@ -17,6 +18,13 @@ def copy_database(source: Path, target: Path) -> Path:
     with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
         original.backup(copy)
     return target
+
+
+def content_digest(path: Path) -> str:
+    """A hash of everything a database holds (its SQL dump), to show it was not changed."""
+    with closing(sqlite3.connect(path)) as connection:
+        dump = "\n".join(connection.iterdump())
+    return hashlib.sha256(dump.encode()).hexdigest()
 
 
 def upsert_one(store: Store, call: Call, now: datetime) -> UpsertOutcome:
