@@ -97,6 +97,8 @@ class DigestStatus(StrEnum):
 
 # A digest that reached its recipients: by SMTP, or as a file in the outbox.
 DELIVERED = (DigestStatus.SENT, DigestStatus.WRITTEN)
+# What the coordinator must see: a digest not delivered, or delivered but not recorded.
+DIGEST_PROBLEMS = (DigestStatus.FAILED, DigestStatus.UNRECORDED)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from db.records import DELIVERED, DigestStatus, RunStatus
+from db.records import DELIVERED, DIGEST_PROBLEMS, DigestStatus, RunStatus
 from eufunds import views
 from eufunds.browse import calls_group, config_group, runs_command
 from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl
-from eufunds.digests import PROBLEMS, send_digests
+from eufunds.digests import send_digests
 from eufunds.matching import evaluate, explain, read_labelled_calls, run_match
 from eufunds.options import (
     clear_errors,
@@ -167,7 +167,7 @@ def evaluate_command(labels_path: Path, rankings_out: Path | None, config: Confi
 
 def _report_problems(outcomes: list) -> None:
     """Name every digest that was not delivered (or not recorded) on stderr; exit 1 if any."""
-    problems = [o for o in outcomes if o.status in PROBLEMS]
+    problems = [o for o in outcomes if o.status in DIGEST_PROBLEMS]
     for o in problems:
         click.echo(f"{o.department_id}: {o.error}", err=True)
     if problems:

@@ -14,9 +14,6 @@ from notifier.render import DigestContext, build_digest, iso_week
 from notifier.selection import select_items
 from notifier.send import SendError, SmtpSender, SmtpSettings, write_outbox
 
-# Digest outcomes the coordinator must see: not delivered, or delivered but not recorded.
-PROBLEMS = (DigestStatus.FAILED, DigestStatus.UNRECORDED)
-
 
 @dataclass(frozen=True)
 class DigestOutcome:
