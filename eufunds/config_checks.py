@@ -64,6 +64,7 @@ def check_table(path: Path, entry: str, table: Any, spec: dict[str, tuple]) -> d
 
 
 def type_names(types: tuple[type, ...]) -> str:
+    """The types as words for an error message: 'a string or a number'."""
     names = {
         str: "a string",
         int: "an integer",
@@ -99,6 +100,7 @@ def entries(path: Path, document: dict, name: str) -> list[tuple[str, dict]]:
 
 
 def check_email(path: Path, entry: str, key: str, address: str) -> str:
+    """The address, when it looks like one; else a ConfigError naming the key."""
     if not EMAIL_PATTERN.match(address):
         raise ConfigError(path, entry, f"'{key}' is not a valid e-mail address: {address!r}")
     return address

@@ -32,6 +32,7 @@ PORTAL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/
 
 
 def make_call(name: str, *deadlines: datetime, **fields) -> Call:
+    """A hand-written ESF+ call with these deadlines; ``fields`` override its defaults."""
     values = {
         "title": f"Call {name}",
         "url": f"{PORTAL}/topic-details/{name}",
@@ -49,6 +50,7 @@ def make_call(name: str, *deadlines: datetime, **fields) -> Call:
 
 
 def make_item(call: Call, *reasons: str, score: float = 0.3, **match_fields) -> DigestItem:
+    """A digest item of a call for DEPARTMENT, new unless other reasons are given."""
     values = {"terms": (("social inclusion", 0.6), ("municipalities", 0.4))}
     match = Match(call.id, DEPARTMENT.id, score, score, 0.0, **values | match_fields)
     return DigestItem(call, match, reasons or (DigestReason.NEW,))
