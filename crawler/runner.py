@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import threading
 from datetime import UTC, datetime
+from multiprocessing.connection import wait
 from typing import Any
 
 from scrapy import signals
@@ -14,6 +18,8 @@ from crawler.spiders import SPIDERS
 from db import Store
 
 PROGRESS_EVERY_ITEMS = 50
+# Exit code of a crawl child that stopped because its parent was gone.
+PARENT_GONE_EXIT = 75
 
 
 def run_crawl(
@@ -82,5 +88,24 @@ def _record(settings: dict, report: CrawlReport, finish_reason: str | None) -> N
 
 
 def child_main(kind: str, spider_args: dict, settings: dict, progress: Any = None) -> None:
-    """Entry point of the crawl child process."""
+    """Entry point of the crawl child process: crawl, and stop if the parent stops first."""
+    _exit_with_parent()
     run_crawl(kind, spider_args, settings, progress)
+
+
+def _exit_with_parent() -> None:
+    """End this process as soon as the process that started the crawl is gone.
+
+    A crawl whose parent was killed would otherwise write on unsupervised; stopping it
+    mid-transaction loses at most the batch being written (SQLite rolls it back), and the
+    next run marks the crawl run failed.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(PARENT_GONE_EXIT)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

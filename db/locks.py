@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
-from db.rows import to_text
+from db.records import JobLock
+from db.rows import from_row, to_text
 from db.tables import Tables
 
 
@@ -32,12 +33,32 @@ class LockTable(Tables):
                 return False
         return True
 
-    def release_lock(self, name: str, holder: str) -> None:
-        """Give a lock back (only its holder can)."""
+    def take_over_lock(
+        self, name: str, previous: str, holder: str, now: datetime, ttl: timedelta
+    ) -> bool:
+        """Take a lock from a holder known to be gone; False if it changed hands meanwhile."""
         with self.conn:
-            self.conn.execute("DELETE FROM job_locks WHERE name = ? AND holder = ?", [name, holder])
+            cursor = self.conn.execute(
+                "UPDATE job_locks SET holder = ?, acquired_at = ?, expires_at = ? "
+                "WHERE name = ? AND holder = ?",
+                [holder, to_text(now), to_text(now + ttl), name, previous],
+            )
+        return cursor.rowcount == 1
+
+    def release_lock(self, name: str, holder: str) -> bool:
+        """Give a lock back (only its holder can); False when this holder did not hold it."""
+        with self.conn:
+            cursor = self.conn.execute(
+                "DELETE FROM job_locks WHERE name = ? AND holder = ?", [name, holder]
+            )
+        return cursor.rowcount == 1
+
+    def lock(self, name: str) -> JobLock | None:
+        """A lock as held now, if anyone holds it."""
+        row = self.conn.execute("SELECT * FROM job_locks WHERE name = ?", [name]).fetchone()
+        return from_row(JobLock, row) if row else None
 
     def lock_holder(self, name: str) -> str | None:
         """Who holds a lock, if anyone."""
-        row = self.conn.execute("SELECT holder FROM job_locks WHERE name = ?", [name]).fetchone()
-        return row[0] if row else None
+        held = self.lock(name)
+        return held.holder if held else None

@@ -279,6 +279,16 @@ class Match:
 
 
 @dataclass(frozen=True)
+class JobLock:
+    """A named lock as held: by whom, since when, until when at the latest."""
+
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class DigestItem:
     """A call in a department's digest, with why it is there this week."""
 

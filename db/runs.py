@@ -68,6 +68,16 @@ class RunTables(Tables):
             )
         return True
 
+    def fail_running_crawl_runs(self, message: str, now: datetime) -> int:
+        """Mark every run still 'running' as failed with this message; how many there were."""
+        ids = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT id FROM crawl_runs WHERE status = ?", [RunStatus.RUNNING]
+            )
+        ]
+        return sum(self.fail_crawl_run(run_id, message, now) for run_id in ids)
+
     def crawl_run(self, run_id: int) -> CrawlRun | None:
         """One crawl run by id."""
         row = self.conn.execute("SELECT * FROM crawl_runs WHERE id = ?", [run_id]).fetchone()

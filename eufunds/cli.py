@@ -16,6 +16,8 @@ from eufunds.browse import calls_group, config_group, runs_command
 from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl
 from eufunds.digests import send_digests
+from eufunds.joblock import clear_lock, lock_state
+from eufunds.joblock import describe as describe_holder
 from eufunds.matching import evaluate, explain, read_labelled_calls, run_match
 from eufunds.options import (
     clear_errors,
@@ -289,6 +291,43 @@ def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: C
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         click.echo("stopped")
+
+
+@main.command("lock")
+@click.option("--clear", is_flag=True, help="Remove the lock if its holder is gone.")
+@click.option(
+    "--force", is_flag=True, help="With --clear: remove it even if its holder may still run."
+)
+@with_db
+def lock_command(clear: bool, force: bool, db_path: Path):
+    """Show who holds the job lock, and clear a lock whose holder is gone.
+
+    A lock left by a process that died is taken over by the next run anyway; --force is for
+    a holder on another host that is known to be gone.
+
+    Example: eufunds lock --clear
+    """
+    with clear_errors():
+        held, gone = lock_state(db_path)
+    if held is None:
+        click.echo("the job lock is free")
+        return
+    state = "is gone" if gone else "may still be running (here or on another host)"
+    click.echo(
+        f"held by {describe_holder(held)} since {views.local(held.acquired_at)} "
+        f"(expires {views.local(held.expires_at)}); the holder {state}"
+    )
+    if not clear:
+        return
+    if not (gone or force):
+        raise click.ClickException(
+            "not cleared: the holder may still be running; stop it, or use --clear --force"
+        )
+    with clear_errors():
+        cleared = clear_lock(db_path, held)
+    if not cleared:
+        raise click.ClickException("not cleared: the lock changed hands meanwhile")
+    click.echo("lock cleared")
 
 
 main.add_command(calls_group)

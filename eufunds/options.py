@@ -14,7 +14,7 @@ import click
 from db import Busy, Store, StoreError
 from db.records import LOCAL_TZ
 from eufunds.config import ConfigError, load_config
-from eufunds.pipeline import PipelineLock
+from eufunds.joblock import PipelineLock
 from notifier.send import SendError, SmtpSettings, smtp_settings_from_env
 
 DEFAULT_DB = Path("var/eufunds.db")

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from db import Busy, CrawlRun, Store
+from db import CrawlRun, Store
 from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl
 from eufunds.digests import DigestOutcome, send_digests
+from eufunds.joblock import PipelineLock
 from eufunds.matching import MatchOutcome, run_match
 from notifier.send import SmtpSettings
-
-LOCK = "pipeline"
-LOCK_TTL = timedelta(hours=3)
 
 
 @dataclass
@@ -39,24 +35,6 @@ class RunSummary:
 def describe_digests(outcomes: list[DigestOutcome]) -> str:
     """One line for the scheduler's log: each department's digest status."""
     return ", ".join(f"{o.department_id}: {o.status}" for o in outcomes) or "none due today"
-
-
-class PipelineLock:
-    """The database lock that keeps crawl, match and digest runs from overlapping."""
-
-    def __init__(self, db_path: Path):
-        self.db_path = db_path
-        self.holder = f"{socket.gethostname()}:{os.getpid()}"
-
-    def __enter__(self) -> PipelineLock:
-        with Store(self.db_path) as store:
-            if not store.acquire_lock(LOCK, self.holder, datetime.now(UTC), LOCK_TTL):
-                raise Busy(f"another run is in progress ({store.lock_holder(LOCK)})")
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        with Store(self.db_path) as store:
-            store.release_lock(LOCK, self.holder)
 
 
 def _crawl_then_match(

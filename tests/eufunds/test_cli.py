@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from db import CrawlCounts, Store
 from db.records import RunStatus
 from eufunds.cli import main
-from eufunds.pipeline import LOCK
+from eufunds.joblock import LOCK
 from tests.conftest import REPO
 
 

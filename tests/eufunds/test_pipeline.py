@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from db import Busy, Store
+from db import Store
 from eufunds.cli import main
-from eufunds.pipeline import LOCK, LOCK_TTL, PipelineLock
+from eufunds.joblock import LOCK, LOCK_TTL
 from tests.support.digest_runs import (
     DEPARTMENTS,
-    NOW,
     WEEK,
 )
 
@@ -27,53 +26,6 @@ def run_once(replay: Path, outbox: Path, db_path: Path) -> Result:
         ["run-once", *arguments, "--db", str(db_path)],
         env={"EUFUNDS_SMTP_HOST": "", "EUFUNDS_CONFIG": None},
     )
-
-
-# The pipeline lock -----------------------------------------------------------------------
-
-
-def test_store_lock_refuses_a_second_holder_until_it_expires(store):
-    """A held lock refuses others; only its holder releases it; once expired anyone takes it."""
-    taken = NOW
-    assert store.acquire_lock(LOCK, "host-a:1", taken, LOCK_TTL)
-    assert not store.acquire_lock(LOCK, "host-b:2", taken + timedelta(hours=1), LOCK_TTL)
-    assert not store.acquire_lock(LOCK, "host-b:2", taken + LOCK_TTL, LOCK_TTL)
-    store.release_lock(LOCK, "host-b:2")
-    assert store.lock_holder(LOCK) == "host-a:1"
-    stale = taken + LOCK_TTL + timedelta(seconds=1)
-    assert store.acquire_lock(LOCK, "host-b:2", stale, LOCK_TTL)
-    assert store.lock_holder(LOCK) == "host-b:2"
-    store.release_lock(LOCK, "host-b:2")
-    assert store.lock_holder(LOCK) is None
-
-
-def test_pipeline_lock_refuses_a_concurrent_run(db_path):
-    """While one run holds the lock a second is Busy, told who holds it; after it, free."""
-    with PipelineLock(db_path) as held:
-        busy = re.escape(f"another run is in progress ({held.holder})")
-        with pytest.raises(Busy, match=busy), PipelineLock(db_path):
-            pass
-        with Store(db_path) as store:
-            assert store.lock_holder(LOCK) == held.holder
-    with Store(db_path) as store:
-        assert store.lock_holder(LOCK) is None
-
-
-def test_pipeline_lock_is_released_when_the_run_fails(db_path):
-    """An error inside the run still releases the lock."""
-    with pytest.raises(RuntimeError, match="crawl broke"), PipelineLock(db_path):
-        raise RuntimeError("crawl broke")
-    with Store(db_path) as store:
-        assert store.lock_holder(LOCK) is None
-
-
-def test_stale_pipeline_lock_is_taken_over(db_path):
-    """A lock left by a run that died more than the lock's lifetime ago is taken."""
-    with Store(db_path) as store:
-        died = datetime.now(UTC) - LOCK_TTL - timedelta(minutes=5)
-        assert store.acquire_lock(LOCK, "crashed-host:99", died, LOCK_TTL)
-    with PipelineLock(db_path) as held, Store(db_path) as store:
-        assert store.lock_holder(LOCK) == held.holder
 
 
 def test_run_once_while_locked_is_one_clear_line(db_path, snapshot_dir, tmp_path):

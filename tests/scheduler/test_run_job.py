@@ -15,7 +15,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from db import Store
-from eufunds.pipeline import PipelineLock, crawl_and_match, digests_due
+from eufunds.joblock import PipelineLock
+from eufunds.pipeline import crawl_and_match, digests_due
 from scheduler.jobs import CRAWL_JOB, DIGEST_JOB, SKIPPED, build_scheduler, run_job
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
