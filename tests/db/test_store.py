@@ -168,5 +168,5 @@ def test_changes_since_reads_many_calls_in_one_query(store):
 def test_sqlite_errors_leave_the_store_as_store_errors(store):
     """A failing statement is a StoreError naming the method, never sqlite3's own error."""
     store.conn.execute("DROP TABLE job_locks")
-    with pytest.raises(StoreError, match=r"lock_holder: no such table: job_locks"):
-        store.lock_holder("pipeline")
+    with pytest.raises(StoreError, match=r"\.db: lock: no such table: job_locks"):
+        store.lock("pipeline")

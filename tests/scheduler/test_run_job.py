@@ -15,7 +15,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from db import Store
-from eufunds.joblock import PipelineLock
+from eufunds.joblock import PipelineLock, this_process
 from eufunds.pipeline import crawl_and_match, digests_due
 from scheduler.jobs import CRAWL_JOB, DIGEST_JOB, SKIPPED, build_scheduler, run_job
 
@@ -49,8 +49,8 @@ def test_other_failures_reach_the_scheduler():
 def locked_db(db_path: Path):
     """A database whose pipeline lock another run holds while the test runs."""
     Store(db_path).close()
-    with PipelineLock(db_path) as lock:
-        yield db_path, lock.holder
+    with PipelineLock(db_path):
+        yield db_path, this_process().describe()
 
 
 def test_busy_crawl_is_skipped_and_crawls_nothing(locked_db, config, snapshot_dir, caplog):
