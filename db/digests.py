@@ -6,8 +6,8 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from db.records import DELIVERED, DigestHistory, DigestReason, DigestStatus
-from db.rows import from_text, to_json, to_text
+from db.records import DELIVERED, Digest, DigestHistory, DigestReason, DigestStatus
+from db.rows import from_row, from_text, to_json, to_text
 from db.tables import Tables
 
 # digest_items.reason holds a digest item's reasons joined by this; only this module reads it.
@@ -86,6 +86,33 @@ class DigestTables(Tables):
                     for call_id, reasons in items
                 ],
             )
+
+    def digest_of(self, department_id: str, iso_week: str) -> Digest | None:
+        """A department's digest of a week as recorded, if any."""
+        row = self.conn.execute(
+            "SELECT * FROM digests WHERE department_id = ? AND iso_week = ?",
+            [department_id, iso_week],
+        ).fetchone()
+        return from_row(Digest, row) if row else None
+
+    def reclaim_digest(self, digest_id: int, now: datetime) -> None:
+        """Claim again a digest left claimed by a run that stopped (to deliver it now)."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE digests SET claimed_at = ? WHERE id = ? AND status = ?",
+                [to_text(now), digest_id, DigestStatus.CLAIMED],
+            )
+
+    def release_stuck_digest(self, department_id: str, iso_week: str, reason: str) -> bool:
+        """Let the next run send a digest left claimed (as failed, with the reason); False
+        when the department's digest of that week is not stuck."""
+        with self.conn:
+            cursor = self.conn.execute(
+                "UPDATE digests SET status = ?, error = ? "
+                "WHERE department_id = ? AND iso_week = ? AND status = ?",
+                [DigestStatus.FAILED, reason, department_id, iso_week, DigestStatus.CLAIMED],
+            )
+        return cursor.rowcount == 1
 
     def digest_history(self, department_id: str) -> DigestHistory:
         """The calls already delivered to a department, and when it last got a digest."""

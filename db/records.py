@@ -83,7 +83,7 @@ class DigestReason(StrEnum):
 
 
 class DigestStatus(StrEnum):
-    """What became of a department's digest for a week (the last three are never stored)."""
+    """What became of a department's digest for a week (the last four are never stored)."""
 
     CLAIMED = "claimed"
     SENT = "sent"
@@ -93,12 +93,14 @@ class DigestStatus(StrEnum):
     DRY_RUN = "dry-run"
     ALREADY_DONE = "already-done"
     UNRECORDED = "unrecorded"
+    STUCK = "stuck"
 
 
 # A digest that reached its recipients: by SMTP, or as a file in the outbox.
 DELIVERED = (DigestStatus.SENT, DigestStatus.WRITTEN)
-# What the coordinator must see: a digest not delivered, or delivered but not recorded.
-DIGEST_PROBLEMS = (DigestStatus.FAILED, DigestStatus.UNRECORDED)
+# What the coordinator must see: a digest not delivered, delivered but not recorded, or left
+# by a run that stopped while sending it.
+DIGEST_PROBLEMS = (DigestStatus.FAILED, DigestStatus.UNRECORDED, DigestStatus.STUCK)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from eufunds.options import (
     with_replay,
 )
 from eufunds.pipeline import crawl_and_match, describe_digests, digests_due, run_once
+from notifier.render import iso_week
 from scheduler.jobs import build_scheduler
 
 
@@ -184,6 +185,14 @@ def _report_problems(outcomes: list) -> None:
 )
 @with_as_of
 @click.option("--department", "department_ids", multiple=True, help="Only these departments.")
+@click.option(
+    "--retry",
+    "retry_ids",
+    multiple=True,
+    metavar="DEPARTMENT",
+    help="Send again this department's digest of the week that a stopped run left stuck "
+    "(check the mail server's log first: it may have gone out).",
+)
 @with_outbox
 @with_db
 @with_config
@@ -191,6 +200,7 @@ def digest_command(
     dry_run: bool,
     as_of: str | None,
     department_ids: tuple[str, ...],
+    retry_ids: tuple[str, ...],
     outbox: Path,
     db_path: Path,
     config: Config,
@@ -202,13 +212,18 @@ def digest_command(
     Example: eufunds digest --dry-run --outbox /tmp/preview
     """
     known = {d.id for d in config.departments}
-    unknown = sorted(set(department_ids) - known)
+    unknown = sorted(set(department_ids + retry_ids) - known)
     if unknown:
         raise click.ClickException(f"unknown department: {', '.join(unknown)}")
     now = run_moment(as_of)
     smtp = smtp_settings(dry_run)
     with job_lock(db_path), open_store(db_path) as store:
         store.sync_config(config.sources, config.departments, config.focus_areas, now)
+        week = iso_week(now)
+        for department_id in retry_ids:
+            reason = "sent again on request (eufunds digest --retry)"
+            if not store.release_stuck_digest(department_id, week, reason):
+                raise click.ClickException(f"no stuck digest of {department_id} in {week}")
         outcomes = send_digests(
             store,
             config,

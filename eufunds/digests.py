@@ -10,9 +10,16 @@ from pathlib import Path
 from db import Store, StoreError
 from db.records import LOCAL_TZ, Department, DigestItem, DigestStatus
 from eufunds.config import WEEKDAYS, Config
-from notifier.render import DigestContext, build_digest, iso_week
+from notifier.render import DigestContext, build_digest, digest_message_id, iso_week
 from notifier.selection import select_items
-from notifier.send import SendError, SmtpSender, SmtpSettings, write_outbox
+from notifier.send import (
+    SendError,
+    SmtpSender,
+    SmtpSettings,
+    outbox_path,
+    read_outbox,
+    write_outbox,
+)
 
 
 @dataclass(frozen=True)
@@ -88,17 +95,31 @@ def _deliver(
     sender: SmtpSender | None,
     dry_run: bool,
 ) -> DigestOutcome:
-    """Claim, build and deliver one department's digest, recording how it went.
+    """Claim one department's digest of the week (unless a dry run), then deliver it."""
+    digest_id = None
+    if not dry_run:
+        digest_id = store.claim_digest(department.id, week, department.recipients, now)
+        if digest_id is None:
+            return _claimed_before(store, department, now, week, outbox, context, sender)
+    return _deliver_claimed(store, department, now, week, outbox, context, sender, digest_id)
+
+
+def _deliver_claimed(
+    store: Store,
+    department: Department,
+    now: datetime,
+    week: str,
+    outbox: Path,
+    context: DigestContext,
+    sender: SmtpSender | None,
+    digest_id: int | None,
+) -> DigestOutcome:
+    """Build and deliver a claimed digest (no claim: a dry run), recording how it went.
 
     Until the message has gone out, any failure is recorded as 'failed' (retried next run)
     and the run goes on with the next department. Once it has gone out it is recorded as
     delivered; should even that record fail, the claim stays and it is never resent.
     """
-    digest_id = None
-    if not dry_run:
-        digest_id = store.claim_digest(department.id, week, department.recipients, now)
-        if digest_id is None:
-            return DigestOutcome(department.id, week, DigestStatus.ALREADY_DONE)
     try:
         items, message = _prepare(store, department, now, context)
         if message is None:
@@ -106,8 +127,8 @@ def _deliver(
                 store.finish_digest(digest_id, DigestStatus.EMPTY, sent_at=now)
             return DigestOutcome(department.id, week, DigestStatus.EMPTY)
         path = None
-        if dry_run or sender is None:
-            path = write_outbox(message, outbox, f"{week}-{department.id}")
+        if sender is None:
+            path = write_outbox(message, outbox_path(outbox, week, department.id))
             refused = []
         else:
             refused = sender.send(message)
@@ -116,7 +137,7 @@ def _deliver(
         if digest_id is not None:
             store.finish_digest(digest_id, DigestStatus.FAILED, error=error)
         return DigestOutcome(department.id, week, DigestStatus.FAILED, error=error)
-    if dry_run:
+    if digest_id is None:
         status = DigestStatus.DRY_RUN
     else:
         status = DigestStatus.SENT if path is None else DigestStatus.WRITTEN
@@ -142,15 +163,67 @@ def _deliver(
     return DigestOutcome(department.id, week, status, len(items), path, note)
 
 
+def _claimed_before(
+    store: Store,
+    department: Department,
+    now: datetime,
+    week: str,
+    outbox: Path,
+    context: DigestContext,
+    sender: SmtpSender | None,
+) -> DigestOutcome:
+    """A department's digest of this week was claimed before: done, or left by a run that
+    stopped while delivering it (runs never overlap, so a claim still open is such a one).
+
+    To the outbox, whether it was delivered is knowable: a file that is there is recorded
+    as written (files appear whole or not at all), a missing one is written now. By SMTP it
+    may have gone out: it stays undelivered, shown as stuck, until the coordinator says to
+    send it again (`eufunds digest --retry`), with the same Message-ID as before.
+    """
+    digest = store.digest_of(department.id, week)
+    if digest is None or digest.status != DigestStatus.CLAIMED:
+        return DigestOutcome(department.id, week, DigestStatus.ALREADY_DONE)
+    if sender is not None:
+        message_id = digest_message_id(department.id, week, context.sender)
+        error = (
+            f"stuck since {digest.claimed_at:%Y-%m-%d %H:%M} UTC: a run stopped while sending "
+            f"it, so it may have gone out (Message-ID {message_id}); if the mail server's log "
+            f"shows it did not, send it with: eufunds digest --retry {department.id}"
+        )
+        return DigestOutcome(department.id, week, DigestStatus.STUCK, error=error)
+    path = outbox_path(outbox, week, department.id)
+    if not path.exists():
+        store.reclaim_digest(digest.id, now)
+        return _deliver_claimed(store, department, now, week, outbox, context, None, digest.id)
+    items, _ = _prepare(store, department, now, context, build=False)
+    written = read_outbox(path)
+    store.finish_digest(
+        digest.id,
+        DigestStatus.WRITTEN,
+        [(item.call.id, item.reasons) for item in items],
+        written["Message-ID"],
+        written["Subject"],
+        str(path),
+        sent_at=now,
+        error="recorded after an interrupted run had written it",
+    )
+    return DigestOutcome(department.id, week, DigestStatus.WRITTEN, len(items), path)
+
+
 def _prepare(
-    store: Store, department: Department, now: datetime, context: DigestContext
+    store: Store,
+    department: Department,
+    now: datetime,
+    context: DigestContext,
+    build: bool = True,
 ) -> tuple[list[DigestItem], EmailMessage | None]:
-    """This week's items for a department and its message (None when empty and not wanted)."""
+    """This week's items for a department and its message (None when empty and not wanted,
+    or not asked for)."""
     history = store.digest_history(department.id)
     matches = store.matches(department.id)
     calls = store.calls_by_id([m.call_id for m in matches])
     changes = store.changes_since(list(calls), history.last_sent_at) if history.last_sent_at else {}
     items = select_items(matches, calls, history, changes, now, department.lead_time_days)
-    if not items and not department.send_empty_digest:
+    if not build or (not items and not department.send_empty_digest):
         return items, None
     return items, build_digest(department, items, now, context)

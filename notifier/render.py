@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -146,6 +146,13 @@ def _item_view(item: DigestItem, department: Department, now: datetime, context)
     }
 
 
+def digest_message_id(department_id: str, week: str, sender: str) -> str:
+    """The Message-ID of a department's digest of a week: the same every time it is built, so
+    that mail systems can drop a second copy if a digest is ever sent again."""
+    domain = sender.rsplit("@", 1)[-1].strip("> ")
+    return f"<eufunds.digest.{department_id}.{week}@{domain}>"
+
+
 def build_digest(
     department: Department,
     items: Sequence[DigestItem],
@@ -178,8 +185,7 @@ def build_digest(
     message["From"] = context.sender
     message["To"] = ", ".join(department.recipients)
     message["Date"] = format_datetime(now.astimezone(LOCAL_TZ))
-    domain = context.sender.rsplit("@", 1)[-1].strip("> ")
-    message["Message-ID"] = make_msgid(idstring=f"digest.{department.id}.{week}", domain=domain)
+    message["Message-ID"] = digest_message_id(department.id, week, context.sender)
     message.set_content(_environment.get_template("digest/body.txt").render(values))
     message.add_alternative(
         _environment.get_template("digest/body.html").render(values), subtype="html"

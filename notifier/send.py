@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import email
 import os
 import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, default
 from pathlib import Path
 
 SECURITY = ("starttls", "ssl", "none")
@@ -37,7 +38,8 @@ def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSett
     """SMTP settings from EUFUNDS_SMTP_*; None when no host is set.
 
     EUFUNDS_SMTP_SECURITY is starttls (default), ssl (default for port 465) or none;
-    EUFUNDS_SMTP_CA_FILE names extra certificate authorities to trust (an internal relay).
+    EUFUNDS_SMTP_CA_FILE names extra certificate authorities to trust (an internal relay);
+    EUFUNDS_SMTP_TIMEOUT is how many seconds to wait for the server to connect or answer.
     """
     env = os.environ if environ is None else environ
 
@@ -47,12 +49,8 @@ def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSett
     host = value("EUFUNDS_SMTP_HOST")
     if not host:
         return None
-    try:
-        port = int(value("EUFUNDS_SMTP_PORT", "587"))
-    except ValueError:
-        raise SendError(
-            f"EUFUNDS_SMTP_PORT is not a number: {env['EUFUNDS_SMTP_PORT']!r}"
-        ) from None
+    port = int(_number(env, "EUFUNDS_SMTP_PORT", value("EUFUNDS_SMTP_PORT", "587"), 1, 65535))
+    timeout = _number(env, "EUFUNDS_SMTP_TIMEOUT", value("EUFUNDS_SMTP_TIMEOUT", "30"), 1, 600)
     security = value("EUFUNDS_SMTP_SECURITY", "ssl" if port == 465 else "starttls").lower()
     if security not in SECURITY:
         raise SendError(f"EUFUNDS_SMTP_SECURITY must be one of {', '.join(SECURITY)}")
@@ -64,15 +62,34 @@ def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSett
         password=env.get("EUFUNDS_SMTP_PASSWORD", ""),
         ca_file=value("EUFUNDS_SMTP_CA_FILE"),
         security=security,
+        timeout=timeout,
     )
 
 
+def _number(env: Mapping[str, str], name: str, text: str, low: float, high: float) -> float:
+    """The number a variable gives (seconds; a port must be whole) within [low, high]."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not (low <= number <= high) or (name.endswith("PORT") and not number.is_integer()):
+        raise SendError(f"{name} must be a number from {low:g} to {high:g}, got {env[name]!r}")
+    return number
+
+
 class SmtpSender:
-    """One SMTP connection for a run; sends messages one by one."""
+    """One SMTP connection for a run; sends messages one by one.
+
+    A server that cannot be reached, or stops answering (a timeout, a dropped connection),
+    is not tried again in the same run: the messages after it fail at once with the same
+    reason, so a dead server costs one timeout per run, not one per department. A server
+    that answers with an error code (451, 550...) refused only that message.
+    """
 
     def __init__(self, settings: SmtpSettings):
         self.settings = settings
         self.connection: smtplib.SMTP | None = None
+        self.unreachable = ""
 
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
@@ -92,18 +109,27 @@ class SmtpSender:
     def send(self, message: EmailMessage) -> list[str]:
         """Send one message; return the recipients the server refused while taking it for
         the others. Any other SMTP or network failure (nobody got it) is one SendError."""
+        where = f"SMTP {self.settings.host}:{self.settings.port}"
+        if self.unreachable:
+            raise SendError(
+                f"{where}: not tried, the server failed earlier in this run: {self.unreachable}"
+            )
         try:
             if self.connection is None:
                 self.connection = self._connect()
             refused = self.connection.send_message(message)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+            self.close()
+            raise SendError(f"{where}: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
-            raise SendError(f"SMTP {self.settings.host}:{self.settings.port}: {exc}") from exc
+            self.unreachable = str(exc) or type(exc).__name__
+            raise SendError(f"{where}: {self.unreachable}") from exc
         except UnicodeEncodeError as exc:
             self.close()
             raise SendError(
-                f"SMTP {self.settings.host}:{self.settings.port}: the user name and password "
-                "must be ASCII (Python's smtplib logs in with ASCII only)"
+                f"{where}: the user name and password must be ASCII (Python's smtplib logs "
+                "in with ASCII only)"
             ) from exc
         return sorted(refused)
 
@@ -115,9 +141,21 @@ class SmtpSender:
             self.connection = None
 
 
-def write_outbox(message: EmailMessage, folder: Path, name: str) -> Path:
-    """Write the message as an .eml file; return its path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.eml"
-    path.write_bytes(message.as_bytes(policy=SMTP))
+def outbox_path(folder: Path, week: str, department_id: str) -> Path:
+    """Where a department's digest of a week is written in the outbox."""
+    return folder / f"{week}-{department_id}.eml"
+
+
+def write_outbox(message: EmailMessage, path: Path) -> Path:
+    """Write the message as an .eml file, whole or not at all (a file that is there is
+    complete); return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(message.as_bytes(policy=SMTP))
+    os.replace(partial, path)
     return path
+
+
+def read_outbox(path: Path) -> EmailMessage:
+    """An .eml file of the outbox, parsed."""
+    return email.message_from_bytes(path.read_bytes(), policy=default)

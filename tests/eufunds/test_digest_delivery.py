@@ -3,6 +3,7 @@ empty weeks. Each test writes on its own copy of the session's matched snapshot.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from db import Store, StoreError
 from db.records import Digest
 from eufunds.cli import main
 from eufunds.digests import DigestOutcome, send_digests
+from notifier.send import read_outbox
 from tests.support.databases import copy_database, digest_items, digests
 from tests.support.digest_runs import (
     DEPARTMENTS,
@@ -23,12 +25,11 @@ from tests.support.digest_runs import (
     WEEK,
     by_department,
     message_id,
-    read_eml,
     recorded,
     statuses,
 )
 from tests.support.mail import html_part, text_part
-from tests.support.smtp import SENDER, Received, smtp_server_running
+from tests.support.smtp import SENDER, Received, plain_settings, silent_server, smtp_server_running
 
 # Once only, failures and retries --------------------------------------------------------
 
@@ -155,7 +156,7 @@ def test_without_smtp_digests_are_written_to_the_outbox(matched_store, config, t
         assert outcome.path == path
         assert digests_of_week[department.id].status == "written"
         assert digests_of_week[department.id].outbox_path == str(path)
-        message = read_eml(path)
+        message = read_outbox(path)
         assert message["Subject"] == digests_of_week[department.id].subject
         assert message_id(message) == digests_of_week[department.id].message_id
         assert department.name in message["Subject"]
@@ -169,7 +170,7 @@ def test_without_smtp_digests_are_written_to_the_outbox(matched_store, config, t
 def test_outbox_sender_is_the_organisation(matched_store, config, tmp_path):
     """Without SMTP the digests are from the organisation's contact address."""
     send_digests(matched_store, config, NOW, tmp_path, None, department_ids=["social"])
-    message = read_eml(tmp_path / f"{WEEK}-social.eml")
+    message = read_outbox(tmp_path / f"{WEEK}-social.eml")
     org = config.organisation
     assert parseaddr(message["From"]) == (org.name, org.contact_email)
 
@@ -274,6 +275,96 @@ def test_delivered_digest_whose_record_fails_is_never_resent(
     [second] = send_digests(
         matched_store, config, NOW, Path("unused"), smtp_server.settings, department_ids=only
     )
-    assert second.status == "already-done"
+    assert second.status == "stuck"
+    assert f"eufunds digest --retry {department.id}" in second.error
     assert len(smtp_server.received) == 1
     assert recorded(matched_store)[department.id].status == "claimed"
+
+
+def test_server_that_never_answers_costs_one_timeout(matched_store, config, tmp_path):
+    """A server that accepts connections and never answers fails the run after one timeout:
+    the first digest waits for it, the others fail at once naming it; all are retried later."""
+    with silent_server() as port:
+        settings = replace(plain_settings(port), timeout=1)
+        started = time.monotonic()
+        outcomes = send_digests(matched_store, config, NOW, tmp_path, settings)
+        elapsed = time.monotonic() - started
+    assert elapsed < 4
+    assert statuses(outcomes) == {"failed": DEPARTMENTS}
+    assert "timed out" in outcomes[0].error
+    assert all("not tried, the server failed earlier in this run" in o.error for o in outcomes[1:])
+    assert {d.status for d in recorded(matched_store).values()} == {"failed"}
+
+
+# Runs that stopped while delivering -----------------------------------------------------
+
+
+def _claim_and_stop(store: Store, department_id: str, config) -> int:
+    """The state a run leaves when it is killed after claiming a digest, before recording it."""
+    department = next(d for d in config.departments if d.id == department_id)
+    digest_id = store.claim_digest(department.id, WEEK, department.recipients, NOW)
+    assert digest_id is not None
+    return digest_id
+
+
+def test_outbox_digest_never_written_is_written_by_the_next_run(matched_store, config, tmp_path):
+    """Killed before its file was written, a department's digest is written by the next run."""
+    _claim_and_stop(matched_store, "social", config)
+    outbox = tmp_path / "outbox"
+    [outcome] = send_digests(matched_store, config, NOW, outbox, None, department_ids=["social"])
+    assert (outcome.status, outcome.path) == ("written", outbox / f"{WEEK}-social.eml")
+    assert recorded(matched_store)["social"].status == "written"
+    assert digest_items(matched_store, recorded(matched_store)["social"].id)
+
+
+def test_outbox_digest_written_but_not_recorded_is_recorded_not_rewritten(
+    matched_store, config, tmp_path
+):
+    """Killed after writing its file, a digest is recorded as written by the next run, with its
+    items and the file's Message-ID; the file is left as it was."""
+    outbox = tmp_path / "outbox"
+    [first] = send_digests(matched_store, config, NOW, outbox, None, department_ids=["social"])
+    written = first.path.read_bytes()
+    with matched_store.conn:  # as if the process had died before recording the file
+        matched_store.conn.execute("UPDATE digests SET status = 'claimed'")
+        matched_store.conn.execute("DELETE FROM digest_items")
+    later = NOW + timedelta(hours=2)
+    [outcome] = send_digests(matched_store, config, later, outbox, None, department_ids=["social"])
+    assert (outcome.status, outcome.items) == ("written", first.items)
+    assert first.path.read_bytes() == written
+    digest = recorded(matched_store)["social"]
+    assert digest.message_id == f"<eufunds.digest.social.{WEEK}@example.org>"
+    assert len(digest_items(matched_store, digest.id)) == first.items
+
+
+def test_smtp_digest_left_claimed_is_shown_stuck_until_retried(
+    matched_snapshot, config, smtp_server, tmp_path, monkeypatch
+):
+    """By SMTP a digest left claimed may have gone out: `eufunds digest` lists it as stuck with
+    what to do (exit 1) and sends nothing; `--retry` sends it with its stable Message-ID."""
+    db_path = copy_database(matched_snapshot, tmp_path / "stuck.db")
+    with Store(db_path) as store:
+        _claim_and_stop(store, "social", config)
+    for name, value in {
+        "EUFUNDS_SMTP_HOST": "127.0.0.1",
+        "EUFUNDS_SMTP_PORT": str(smtp_server.settings.port),
+        "EUFUNDS_SMTP_SECURITY": "none",
+        "EUFUNDS_SMTP_FROM": SENDER,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("EUFUNDS_CONFIG", raising=False)
+    command = ["digest", "--as-of", "2026-08-22", "--department", "social", "--db", str(db_path)]
+    listed = CliRunner().invoke(main, command)
+    assert listed.exit_code == 1
+    assert "stuck" in listed.output
+    assert "eufunds digest --retry social" in listed.output
+    assert smtp_server.received == []
+    retried = CliRunner().invoke(main, [*command, "--retry", "social"])
+    assert retried.exit_code == 0, retried.output
+    [received] = smtp_server.received
+    assert message_id(received.message) == f"<eufunds.digest.social.{WEEK}@jonkoping.example>"
+    with Store(db_path) as store:
+        assert recorded(store)["social"].status == "sent"
+    again = CliRunner().invoke(main, [*command, "--retry", "social"])
+    assert again.exit_code == 1
+    assert "no stuck digest of social in 2026-W34" in again.output

@@ -17,13 +17,13 @@ from db.records import Department
 from eufunds.digests import send_digests
 from eufunds.matching import run_match
 from eufunds.pipeline import digests_due
+from notifier.send import read_outbox
 from tests.support.databases import copy_database, digests, stored_match, upsert_one
 from tests.support.digest_runs import (
     DEPARTMENTS,
     NEXT_WEEK,
     NOW,
     WEEK,
-    read_eml,
     sent_items,
     statuses,
 )
@@ -90,7 +90,7 @@ def test_changed_deadline_comes_back_as_changed(delivered_store, config, tmp_pat
         delivered_store, config, NEXT_WEEK, tmp_path, None, department_ids=[department.id]
     )
     assert sent_items(delivered_store, "2026-W35")[department.id][call_id] == "changed"
-    text = text_part(read_eml(outcome.path))
+    text = text_part(read_outbox(outcome.path))
     changed_section = text.split("== Ändrade utlysningar")[1]
     assert call.title in changed_section
     assert "Ändrat: sista ansökningsdag" in changed_section
@@ -109,7 +109,7 @@ def test_call_entering_lead_time_is_closing_soon_once(delivered_store, config, t
     week = outcome.iso_week
     assert week != WEEK
     assert sent_items(delivered_store, week)[department.id][call_id] == "closing-soon"
-    text = text_part(read_eml(outcome.path))
+    text = text_part(read_outbox(outcome.path))
     title = delivered_store.get_call(call_id).title
     assert title in text.split("== Stänger snart")[1].split("\n== ")[0]
     a_week_later = within + timedelta(days=7)

@@ -13,7 +13,14 @@ from email.policy import default
 
 import pytest
 
-from notifier.send import SendError, SmtpSender, SmtpSettings, smtp_settings_from_env, write_outbox
+from notifier.send import (
+    SendError,
+    SmtpSender,
+    SmtpSettings,
+    outbox_path,
+    smtp_settings_from_env,
+    write_outbox,
+)
 from tests.support.smtp import SENDER, free_port
 
 
@@ -45,6 +52,7 @@ def test_settings_read_every_variable():
             "EUFUNDS_SMTP_USER": "eufunds",
             "EUFUNDS_SMTP_PASSWORD": "hemligt",
             "EUFUNDS_SMTP_FROM": SENDER,
+            "EUFUNDS_SMTP_TIMEOUT": "12.5",
         }
     )
     assert settings == SmtpSettings(
@@ -54,6 +62,7 @@ def test_settings_read_every_variable():
         user="eufunds",
         password="hemligt",
         security="ssl",
+        timeout=12.5,
     )
 
 
@@ -73,7 +82,19 @@ def test_security_defaults_follow_the_port(port, security):
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("EUFUNDS_SMTP_PORT", "smtp", "EUFUNDS_SMTP_PORT is not a number: 'smtp'"),
+        (
+            "EUFUNDS_SMTP_PORT",
+            "smtp",
+            "EUFUNDS_SMTP_PORT must be a number from 1 to 65535, got 'smtp'",
+        ),
+        ("EUFUNDS_SMTP_PORT", "0", "EUFUNDS_SMTP_PORT must be a number from 1 to 65535, got '0'"),
+        ("EUFUNDS_SMTP_PORT", "25.5", "EUFUNDS_SMTP_PORT must be a number from 1 to 65535"),
+        (
+            "EUFUNDS_SMTP_TIMEOUT",
+            "nan",
+            "EUFUNDS_SMTP_TIMEOUT must be a number from 1 to 600, got 'nan'",
+        ),
+        ("EUFUNDS_SMTP_TIMEOUT", "-5", "EUFUNDS_SMTP_TIMEOUT must be a number from 1 to 600"),
         ("EUFUNDS_SMTP_SECURITY", "tls", "EUFUNDS_SMTP_SECURITY must be one of starttls, ssl"),
     ],
 )
@@ -174,8 +195,9 @@ def test_close_without_connection_is_harmless():
 def test_outbox_file_reads_back_as_the_message(tmp_path):
     """write_outbox creates the folder and an .eml that parses back to the same message."""
     folder = tmp_path / "outbox" / "new"
-    path = write_outbox(_message(), folder, "2026-W34-social")
+    path = write_outbox(_message(), outbox_path(folder, "2026-W34", "social"))
     assert path == folder / "2026-W34-social.eml"
+    assert sorted(p.name for p in folder.iterdir()) == ["2026-W34-social.eml"]
     raw = path.read_bytes()
     assert b"\r\n" in raw
     parsed = email.message_from_bytes(raw, policy=default)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import email
 from collections import Counter
 from datetime import timedelta
 from email.message import EmailMessage
-from email.policy import default
-from pathlib import Path
 
 from db import Store
 from db.records import Digest
@@ -50,8 +47,3 @@ def sent_items(store: Store, week: str) -> dict[str, dict[str, str]]:
 def message_id(message: EmailMessage) -> str:
     """The Message-ID without the folding space Python's parser keeps when it was folded."""
     return message["Message-ID"].strip()
-
-
-def read_eml(path: Path) -> EmailMessage:
-    """An .eml file of the outbox, parsed."""
-    return email.message_from_bytes(path.read_bytes(), policy=default)

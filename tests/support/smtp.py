@@ -108,3 +108,12 @@ def smtp_server_running() -> Iterator[SmtpServer]:
     handler = RecordingHandler()
     with running_smtp_server(handler) as port:
         yield SmtpServer(handler, plain_settings(port))
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers; yield its port."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(20)
+        yield listener.getsockname()[1]
