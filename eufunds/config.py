@@ -156,21 +156,23 @@ def _parse_settings(
         "crawl",
         top["crawl"],
         {
-            "download_timeout": ((int,), defaults.download_timeout),
-            "download_delay": ((int, float), defaults.download_delay),
-            "retry_times": ((int,), defaults.retry_times),
-            "retry_backoff_seconds": ((int, float), defaults.retry_backoff_seconds),
-            "retry_backoff_max_seconds": ((int, float), defaults.retry_backoff_max_seconds),
+            "download_timeout": ((int,), defaults.download_timeout, (1, 600)),
+            "download_delay": ((int, float), defaults.download_delay, (0, 60)),
+            "retry_times": ((int,), defaults.retry_times, (0, 20)),
+            "retry_backoff_seconds": ((int, float), defaults.retry_backoff_seconds, (0, 600)),
+            "retry_backoff_max_seconds": (
+                (int, float),
+                defaults.retry_backoff_max_seconds,
+                (0, 3600),
+            ),
             "autothrottle_target_concurrency": (
                 (int, float),
                 defaults.autothrottle_target_concurrency,
+                (0.1, 16),
             ),
-            "page_size": ((int,), defaults.page_size),
+            "page_size": ((int,), defaults.page_size, (1, 1000)),
         },
     )
-    for key, value in crawl.items():
-        if value < 0 or (key in ("download_timeout", "page_size") and value == 0):
-            raise ConfigError(path, "crawl", f"'{key}' must be positive")
     return Organisation(**org), CrawlSettings(**crawl), _parse_schedule(path, top["schedule"])
 
 
@@ -183,7 +185,7 @@ def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
         {
             "crawl": ((str,), defaults.crawl),
             "digest": ((str,), defaults.digest),
-            "misfire_grace_minutes": ((int,), defaults.misfire_grace_minutes),
+            "misfire_grace_minutes": ((int,), defaults.misfire_grace_minutes, (1, 1440)),
             # Earlier configurations named the zone; Swedish time is now fixed (LOCAL_TZ).
             "timezone": ((str,), LOCAL_TZ.key),
         },
@@ -202,8 +204,6 @@ def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
             raise ConfigError(
                 path, "schedule", f"'{key}' is not a cron expression: {exc}"
             ) from None
-    if schedule["misfire_grace_minutes"] < 1:
-        raise ConfigError(path, "schedule", "'misfire_grace_minutes' must be at least 1")
     return ScheduleSettings(**schedule)
 
 
@@ -252,8 +252,8 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
                 "recipients": ((list,), REQUIRED),
                 "digest_weekday": ((str,), "monday"),
                 "send_empty_digest": ((bool,), False),
-                "min_score": ((int, float), 0.15),
-                "lead_time_days": ((int,), 21),
+                "min_score": ((int, float), 0.15, (0, 1)),
+                "lead_time_days": ((int,), 21, (0, 365)),
                 "preferred_programmes": ((list,), []),
                 "negative_keywords": ((list,), []),
                 "keywords": ((dict,), {}),
@@ -268,10 +268,6 @@ def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:
             check_email(path, label, "recipients", address)
         if table["digest_weekday"] not in WEEKDAYS:
             raise ConfigError(path, label, f"'digest_weekday' must be one of {', '.join(WEEKDAYS)}")
-        if not 0 <= table["min_score"] <= 1:
-            raise ConfigError(path, label, "'min_score' must be between 0 and 1")
-        if table["lead_time_days"] < 0:
-            raise ConfigError(path, label, "'lead_time_days' must not be negative")
         for key in ("preferred_programmes", "negative_keywords"):
             if not all(isinstance(item, str) for item in table[key]):
                 raise ConfigError(path, label, f"'{key}' must be a list of strings")
@@ -308,7 +304,7 @@ def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
                 "kind": ((str,), REQUIRED),
                 "strategy_section": ((str,), REQUIRED),
                 "strategy_quote": ((str,), REQUIRED),
-                "weight": ((int, float), 1.0),
+                "weight": ((int, float), 1.0, (0, 10)),
                 "keywords": ((dict,), {}),
             },
         )
@@ -338,19 +334,15 @@ def _parse_matching(path: Path, document: dict) -> MatchingSettings:
         "weights",
         top["weights"],
         {
-            "focus_weight": (number, defaults.focus_weight),
-            "title_weight": (number, defaults.title_weight),
-            "description_weight": (number, defaults.description_weight),
-            "preferred_programme_boost": (number, defaults.preferred_programme_boost),
-            "negative_keyword_penalty": (number, defaults.negative_keyword_penalty),
-            "focus_threshold": (number, defaults.focus_threshold),
+            "focus_weight": (number, defaults.focus_weight, (0, 10)),
+            "title_weight": (number, defaults.title_weight, (0, 10)),
+            "description_weight": (number, defaults.description_weight, (0, 1)),
+            "preferred_programme_boost": (number, defaults.preferred_programme_boost, (0, 10)),
+            # A factor below 1: a negative keyword lowers a score, never raises it.
+            "negative_keyword_penalty": (number, defaults.negative_keyword_penalty, (0, 1)),
+            "focus_threshold": (number, defaults.focus_threshold, (0, 1)),
         },
     )
-    for key, value in weights.items():
-        if value < 0:
-            raise ConfigError(path, "weights", f"'{key}' must not be negative")
-    if not 0 <= weights["description_weight"] <= 1:
-        raise ConfigError(path, "weights", "'description_weight' must be between 0 and 1")
     rules = []
     for label, entry in entries(path, {"rule": top["rule"]}, "rule") if top["rule"] else []:
         table = check_table(
@@ -360,12 +352,10 @@ def _parse_matching(path: Path, document: dict) -> MatchingSettings:
             {
                 "id": ((str,), REQUIRED),
                 "label": ((str,), REQUIRED),
-                "factor": (number, REQUIRED),
+                "factor": (number, REQUIRED, (0.01, 10)),
                 "patterns": ((list,), REQUIRED),
             },
         )
-        if table["factor"] <= 0:
-            raise ConfigError(path, label, "'factor' must be positive")
         for pattern in table["patterns"]:
             if not isinstance(pattern, str):
                 raise ConfigError(path, label, "'patterns' must be a list of strings")

@@ -5,6 +5,7 @@ Each problem is a ConfigError described in one line: file, entry, what is wrong.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -14,6 +15,8 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # The default of a key that must be given.
 REQUIRED = object()
+# Keyword weights: relative, so a range this wide leaves every sensible profile possible.
+MIN_KEYWORD_WEIGHT, MAX_KEYWORD_WEIGHT = 0.01, 100
 
 
 class ConfigError(Exception):
@@ -39,14 +42,15 @@ def read_toml(path: Path) -> dict:
 
 
 def check_table(path: Path, entry: str, table: Any, spec: dict[str, tuple]) -> dict:
-    """Check keys and types of one table against spec {key: (types, default)}; fill defaults."""
+    """Check keys and types of one table against spec {key: (types, default[, (low, high)])};
+    fill defaults. Every number must be finite, and within its range where one is given."""
     if not isinstance(table, dict):
         raise ConfigError(path, entry, f"expected a table, got {type(table).__name__}")
     for key in table:
         if key not in spec:
             raise ConfigError(path, entry, f"unknown key '{key}' (allowed: {', '.join(spec)})")
     checked = {}
-    for key, (types, default) in spec.items():
+    for key, (types, default, *limits) in spec.items():
         if key not in table:
             if default is REQUIRED:
                 raise ConfigError(path, entry, f"missing required key '{key}'")
@@ -59,8 +63,22 @@ def check_table(path: Path, entry: str, table: Any, spec: dict[str, tuple]) -> d
             raise ConfigError(
                 path, entry, f"'{key}' must be {type_names(types)}, got {type(value).__name__}"
             )
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            low, high = limits[0] if limits else (-math.inf, math.inf)
+            check_number(path, entry, f"'{key}'", value, low, high)
         checked[key] = value
     return checked
+
+
+def check_number(path: Path, entry: str, what: str, value: float, low: float, high: float) -> None:
+    """A finite number from low to high, else a ConfigError naming it and the range."""
+    if math.isfinite(value) and low <= value <= high:
+        return
+    if math.isinf(low) and math.isinf(high):
+        raise ConfigError(path, entry, f"{what} must be a finite number, got {value!r}")
+    raise ConfigError(
+        path, entry, f"{what} must be a number from {low:g} to {high:g}, got {value!r}"
+    )
 
 
 def type_names(types: tuple[type, ...]) -> str:
@@ -107,9 +125,10 @@ def check_email(path: Path, entry: str, key: str, address: str) -> str:
 
 
 def check_keywords(path: Path, entry: str, keywords: Any) -> tuple[dict, dict]:
-    """Validate a keywords table {sv: {term: weight}, en: {term: weight}}."""
+    """Validate a keywords table {sv: {term: weight}, en: {term: weight}}: at least one
+    keyword (a profile without any matches nothing), each weighed from above 0 to 100."""
     if not keywords:
-        return {}, {}
+        raise ConfigError(path, entry, "needs at least one keyword (keywords.sv or keywords.en)")
     table = check_table(
         path,
         entry + " keywords",
@@ -127,8 +146,12 @@ def check_keywords(path: Path, entry: str, keywords: Any) -> tuple[dict, dict]:
                 raise ConfigError(
                     path, entry, f"keyword '{term}' ({language}): weight must be a number"
                 )
-            if weight <= 0:
-                raise ConfigError(path, entry, f"keyword '{term}' ({language}): weight must be > 0")
+            what = f"keyword '{term}' ({language}): weight"
+            check_number(path, entry, what, weight, MIN_KEYWORD_WEIGHT, MAX_KEYWORD_WEIGHT)
+            if not term.strip():
+                raise ConfigError(path, entry, f"an empty keyword ({language})")
             terms[term.strip().lower()] = float(weight)
         result.append(terms)
+    if not any(result):
+        raise ConfigError(path, entry, "needs at least one keyword (keywords.sv or keywords.en)")
     return result[0], result[1]

@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from db import Call, Match, MatchRun, Store
 from db.records import MatchMode
 from eufunds.config import Config
 from matcher.analysis import CallAnalysis
 from matcher.evaluation import DepartmentQuality, evaluate_department
 from matcher.rank import Explanation, Matcher, ScoreTable
+
+
+class MatchingError(Exception):
+    """Matching gave no usable result; nothing was stored."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +50,12 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
     ]
     matches: list[Match] = []
     if changed:
-        matches += matcher.score(changed, known).matches(now)
+        matches += _finite(matcher.score(changed, known)).matches(now)
     changed_ids = {c.id for c in changed}
     unchanged = [c for c in calls if c.id not in changed_ids]
     if rescored and unchanged:
         wanted = set(rescored)
-        rescoring = matcher.score(unchanged, known).matches(now)
+        rescoring = _finite(matcher.score(unchanged, known)).matches(now)
         matches += [m for m in rescoring if m.department_id in wanted]
     run = store.save_matches(
         matches,
@@ -62,6 +68,19 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
         now=datetime.now(UTC),
     )
     return MatchOutcome(run, len(calls))
+
+
+def _finite(table: ScoreTable) -> ScoreTable:
+    """The table, when every score in it is a finite number; else a MatchingError, so that
+    scores that mean nothing never replace the stored matches."""
+    scores = table.final
+    if not np.isfinite(scores).all():
+        bad = int((~np.isfinite(scores)).sum())
+        raise MatchingError(
+            f"matching gave {bad} scores that are not finite numbers; the stored matches are "
+            "kept (check the weights in config/matching.toml and the focus areas)"
+        )
+    return table
 
 
 def _stored_analyses(store: Store, matcher: Matcher, calls: list[Call]) -> dict[str, CallAnalysis]:

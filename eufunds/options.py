@@ -15,6 +15,7 @@ from db import Busy, Store, StoreError
 from db.records import LOCAL_TZ
 from eufunds.config import ConfigError, load_config
 from eufunds.joblock import PipelineLock
+from eufunds.matching import MatchingError
 from notifier.send import SendError, SmtpSettings, smtp_settings_from_env
 
 DEFAULT_DB = Path("var/eufunds.db")
@@ -35,7 +36,7 @@ def clear_errors() -> Iterator[None]:
         yield
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
-    except (StoreError, Busy, SendError) as exc:
+    except (StoreError, Busy, SendError, MatchingError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

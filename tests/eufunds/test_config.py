@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from click.testing import CliRunner
 
 from eufunds.cli import main
 from eufunds.config import DEFAULT_CONFIG_DIR, ConfigError, load_config
-from tests.conftest import SHARED
+from eufunds.matching import MatchingError, run_match
+from tests.conftest import SHARED, SNAPSHOT_NOW
 
 
 @pytest.fixture
@@ -96,6 +98,28 @@ def test_focus_area_quotes_come_from_the_strategy():
             '[schedule]\ntimezone = "Europe/Helsinki"',
             "'timezone' can only be Europe/Stockholm",
         ),
+        # Impossible numbers: not finite, negative, absurdly large.
+        ("matching.toml", "focus_weight = 1.0", "focus_weight = nan", "from 0 to 10, got nan"),
+        ("matching.toml", "focus_weight = 1.0", "focus_weight = inf", "from 0 to 10, got inf"),
+        ("matching.toml", "title_weight = 2.0", "title_weight = 1e300", "from 0 to 10"),
+        ("departments.toml", "min_score = 0.08", "min_score = -inf", "from 0 to 1, got -inf"),
+        ("departments.toml", "lead_time_days = 21", "lead_time_days = 100000", "from 0 to 365"),
+        (
+            "departments.toml",
+            '"företagsklimat" = 2.5',
+            '"företagsklimat" = inf',
+            "keyword 'företagsklimat' (sv): weight must be a number from 0.01 to 100, got inf",
+        ),
+        (
+            "focus_areas.toml",
+            "weight = 0.8",
+            "weight = -1",
+            "'weight' must be a number from 0 to 10",
+        ),
+        ("eufunds.toml", "retry_times = 4", "retry_times = 1000", "from 0 to 20, got 1000"),
+        ("eufunds.toml", "page_size = 100", "page_size = 0", "from 1 to 1000, got 0"),
+        ("eufunds.toml", "download_delay = 1.0", "download_delay = nan", "got nan"),
+        ("matching.toml", "factor = 0.5", "factor = 0", "'factor' must be a number from 0.01"),
     ],
 )
 def test_config_errors_name_file_entry_and_problem(config_copy, file, old, new, message):
@@ -154,3 +178,25 @@ def test_earlier_configuration_naming_swedish_time_still_loads(config_copy):
     """A [schedule] written when the zone was a setting (timezone = "Europe/Stockholm") loads."""
     _edit(config_copy / "eufunds.toml", "[schedule]", '[schedule]\ntimezone = "Europe/Stockholm"')
     assert load_config(config_copy).schedule == load_config().schedule
+
+
+def test_department_without_keywords_is_an_error(config_copy):
+    """A profile with no keyword in either language would match nothing: one clear line."""
+    path = config_copy / "departments.toml"
+    text = path.read_text(encoding="utf-8")
+    first, rest = text.split("[department.keywords.sv]", 1)
+    rest = rest.split("[[department]]", 1)[1]
+    path.write_text(first + "[[department]]" + rest, encoding="utf-8")
+    with pytest.raises(ConfigError, match="department 'stadskontoret': needs at least one keyword"):
+        load_config(config_copy)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_matching_that_gives_no_finite_scores_keeps_the_stored_matches(matched_store, config):
+    """Scores that are not finite numbers (weights set in code past the config check) are an
+    error, and the stored matches stay as they were."""
+    before = matched_store.matches()
+    broken = replace(config, matching=replace(config.matching, focus_weight=float("inf")))
+    with pytest.raises(MatchingError, match="not finite numbers; the stored matches are kept"):
+        run_match(matched_store, broken, SNAPSHOT_NOW, full=True)
+    assert matched_store.matches() == before
