@@ -11,9 +11,11 @@ from db.records import Call
 class CallItem:
     """A call as one source listed it, before normalisation: the call's fields as the source
     gave them (text not yet cleaned, no stable id yet), its description as HTML, the
-    source's own reference, and the source's raw answer."""
+    source's own reference, the source's raw answer, and the fields the source gave in a
+    form that could not be read (left empty in ``call``; the store keeps what it had)."""
 
     call: Call
     reference: str = ""
     description_html: str = ""
     raw: dict = field(default_factory=dict)
+    unreadable: tuple[str, ...] = ()

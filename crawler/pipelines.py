@@ -13,7 +13,13 @@ from crawler.items import CallItem
 from crawler.report import CrawlReport
 from crawler.text import clean_inline, html_to_text
 from db import Call, Store, UpsertOutcome
-from db.records import STATUSES, next_deadline
+from db.records import STATUSES, listed_next_deadline
+
+# Longest text kept: one-line fields (a title), a link, a summary, and description markup read.
+MAX_LINE = 500
+MAX_URL = 2_000
+MAX_SUMMARY = 20_000
+MAX_HTML = 1_000_000
 
 
 def crawl_now(crawler: Crawler) -> datetime:
@@ -44,30 +50,54 @@ class NormalisePipeline(_ReportingPipeline):
         self.now = crawl_now(self.crawler)
 
     def process_item(self, item: CallItem) -> Call:
-        """Clean text fields, convert HTML to text, derive the id and next deadline."""
+        """Clean text fields, convert HTML to text, derive the id and next deadline.
+
+        Text longer than anyone reads is cut (with a note); fields the source gave in a form
+        that could not be read are noted, so that the store keeps their stored values.
+        """
         self.report.items_seen += 1
         call = item.call
         identifier = clean_inline(call.identifier)
         call_id = f"{call.source_id}/{identifier}"
         if call.kind == "cascade" and item.reference:
             call_id += f"#{item.reference}"
+        if item.unreadable:
+            self.report.unreadable_fields(call_id, item.unreadable)
+
+        def line(name: str, text: str) -> str:
+            return self._fit(call_id, name, clean_inline(text), MAX_LINE)
+
         return replace(
             call,
             id=call_id,
             identifier=identifier,
-            title=clean_inline(call.title),
-            url=call.url.strip(),
-            call_identifier=clean_inline(call.call_identifier),
-            call_title=clean_inline(call.call_title),
-            summary=html_to_text(item.description_html),
-            programme=clean_inline(call.programme),
-            programme_divisions=[clean_inline(d) for d in call.programme_divisions],
-            type_of_action=clean_inline(call.type_of_action),
+            title=line("title", call.title),
+            url=self._fit(call_id, "url", call.url.strip(), MAX_URL),
+            call_identifier=line("call_identifier", call.call_identifier),
+            call_title=line("call_title", call.call_title),
+            summary=self._fit(call_id, "summary", self._summary(call_id, item), MAX_SUMMARY),
+            programme=line("programme", call.programme),
+            programme_divisions=[line("programme_divisions", d) for d in call.programme_divisions],
+            type_of_action=line("type_of_action", call.type_of_action),
             deadlines=sorted(call.deadlines),
-            next_deadline=next_deadline(call.deadlines, self.now)
-            or max(call.deadlines, default=None),
+            next_deadline=listed_next_deadline(call.deadlines, self.now),
             raw=json.dumps(item.raw, ensure_ascii=False, sort_keys=True),
         )
+
+    def _summary(self, call_id: str, item: CallItem) -> str:
+        """The description as clean text; markup past MAX_HTML is not read (with a note)."""
+        markup = item.description_html
+        if len(markup) > MAX_HTML:
+            self.report.note(f"{call_id}: description of {len(markup):,} characters, read in part")
+            markup = markup[:MAX_HTML]
+        return html_to_text(markup)
+
+    def _fit(self, call_id: str, name: str, text: str, limit: int) -> str:
+        """The text, cut to ``limit`` characters (with a note) when longer."""
+        if len(text) <= limit:
+            return text
+        self.report.note(f"{call_id}: {name} of {len(text):,} characters cut to {limit:,}")
+        return text[:limit].rstrip() + "…"
 
 
 class ValidatePipeline(_ReportingPipeline):
@@ -78,15 +108,15 @@ class ValidatePipeline(_ReportingPipeline):
         problem = None
         if not call.identifier:
             problem = "no identifier"
+        elif len(call.identifier) > MAX_LINE:
+            problem = f"identifier of {len(call.identifier):,} characters"
         elif not call.title:
             problem = "no title"
         elif call.status not in STATUSES:
             problem = f"unknown status {call.status!r}"
         if problem:
-            self.report.items_invalid += 1
             label = call.title[:60] or call.url or "untitled result"
-            self.report.note(f"invalid item ({problem}): {label}")
-            self.report.changed()
+            self.report.invalid(f"invalid item ({problem}): {label}")
             raise DropItem(f"invalid call: {problem}: {label}")
         return call
 
@@ -132,7 +162,9 @@ class StorePipeline(_ReportingPipeline):
 
     def _flush(self) -> None:
         """Store the queued calls and count whether each was new, changed or unchanged."""
-        outcomes = self.store.upsert_calls(self.pending, self.now, self.run_id)
+        outcomes = self.store.upsert_calls(
+            self.pending, self.now, self.run_id, keep=self.report.kept_fields
+        )
         self.report.seen_ids.update(call.id for call in self.pending)
         self.report.items_new += outcomes.count(UpsertOutcome.NEW)
         self.report.items_changed += outcomes.count(UpsertOutcome.CHANGED)

@@ -18,7 +18,21 @@ class CrawlReport(CrawlCounts):
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seen_ids: set[str] = field(default_factory=set)
+    # Per call id: fields the source gave in a form that could not be read; stored values stay.
+    kept_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     listener: Callable[[CrawlReport], None] | None = field(default=None, repr=False)
+
+    def invalid(self, message: str) -> None:
+        """Count an item that cannot be stored, with why, in the sample of dropped input."""
+        self.items_invalid += 1
+        self.note(message)
+        self.changed()
+
+    def unreadable_fields(self, call_id: str, fields: tuple[str, ...]) -> None:
+        """Count fields of a call that could not be read: the call keeps its stored values."""
+        self.fields_dropped += len(fields)
+        self.kept_fields[call_id] = fields
+        self.note(f"{call_id}: {', '.join(fields)} could not be read; the stored value stays")
 
     def error(self, message: str) -> None:
         """Count an error and keep its message in the sample."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from db.records import Call, CallChange, CallStatus, still_open
+from db.records import Call, CallChange, CallStatus, listed_next_deadline, still_open
 from db.rows import columns, from_row, to_row, to_text
 from db.tables import Tables, insert_sql
 
@@ -63,20 +63,34 @@ class CallTables(Tables):
     """Calls and call_changes."""
 
     def upsert_calls(
-        self, calls: Sequence[Call], now: datetime, crawl_run_id: int | None = None
+        self,
+        calls: Sequence[Call],
+        now: datetime,
+        crawl_run_id: int | None = None,
+        keep: Mapping[str, Sequence[str]] | None = None,
     ) -> list[UpsertOutcome]:
         """Store crawled calls in one transaction; whether each was new, changed or unchanged.
 
         Changes to tracked fields are written to call_changes in the same transaction.
+        ``keep`` names, per call id, fields the source gave unreadably: a stored call keeps
+        its values of those.
         """
+        keep = keep or {}
         with self.conn:
-            return [self._upsert(call, now, crawl_run_id) for call in calls]
+            return [self._upsert(call, now, crawl_run_id, keep.get(call.id, ())) for call in calls]
 
-    def _upsert(self, call: Call, now: datetime, crawl_run_id: int | None) -> UpsertOutcome:
-        call.content_hash = content_hash(call)
+    def _upsert(
+        self, call: Call, now: datetime, crawl_run_id: int | None, keep: Sequence[str]
+    ) -> UpsertOutcome:
         old_row = self.conn.execute(
             f"SELECT {WITHOUT_RAW} FROM calls WHERE id = ?", [call.id]
         ).fetchone()
+        if old_row is not None and keep:
+            old = from_row(Call, old_row)
+            for name in keep:
+                setattr(call, name, getattr(old, name))
+            call.next_deadline = listed_next_deadline(call.deadlines, now)
+        call.content_hash = content_hash(call)
         if old_row is None:
             call.first_seen = call.last_seen = call.last_changed = now
             row = to_row(call)

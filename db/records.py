@@ -207,6 +207,7 @@ class CrawlCounts:
     items_skipped: int = 0
     closed_marked: int = 0
     error_count: int = 0
+    fields_dropped: int = 0
 
     def counts(self) -> CrawlCounts:
         """A copy of just the counts (for progress messages between processes)."""
@@ -353,6 +354,11 @@ def next_deadline(deadlines: Sequence[datetime], now: datetime) -> datetime | No
     """The first deadline that has not passed at ``now``."""
     upcoming = upcoming_deadlines(deadlines, now)
     return upcoming[0] if upcoming else None
+
+
+def listed_next_deadline(deadlines: Sequence[datetime], now: datetime) -> datetime | None:
+    """The deadline to list a call by: the next one, or the last when all have passed."""
+    return next_deadline(deadlines, now) or max(deadlines, default=None)
 
 
 def still_open(call: Call, now: datetime | None) -> bool:

@@ -233,3 +233,9 @@ def m006_one_record_per_table(db: Database) -> None:
     db["crawl_runs"].add_column("pages_expected", int, not_null_default=1)
     db["crawl_runs"].add_column("notes", str, not_null_default="[]")
     db["departments"].add_column("send_empty_digest", int, not_null_default=0)
+
+
+@migrations()
+def m007_fields_dropped(db: Database) -> None:
+    """Count the fields of crawled calls that could not be read (their stored values stay)."""
+    db["crawl_runs"].add_column("fields_dropped", int, not_null_default=0)

@@ -132,8 +132,14 @@ class FtPortalSpider(scrapy.Spider):
             yield from self._follow_pages(document)
         if not results:
             self._record_error(f"search page {page}: empty results page")
-        for row in results:
-            item = self._parse_row(row)
+        for number, row in enumerate(results, start=1):
+            try:
+                item = self._parse_row(row)
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                # One bad result costs only itself, never the rest of its page.
+                self.report.items_seen += 1
+                self.report.invalid(f"search page {page}, result {number}: unreadable ({exc})")
+                continue
             if item is not None:
                 yield item
 
@@ -152,9 +158,15 @@ class FtPortalSpider(scrapy.Spider):
             yield self._search_request(page)
 
     def _parse_row(self, row: dict) -> CallItem | None:
-        """Turn one search result into a CallItem, or skip it as stale or foreign-language."""
+        """Turn one search result into a CallItem, or skip it as stale or foreign-language.
+
+        A field that cannot be read (a deadline that is no date) is left out and named in
+        the item, so that the store keeps what it had for that field.
+        """
+        if not isinstance(row, dict) or not isinstance(row.get("metadata") or {}, dict):
+            raise ValueError("the result or its metadata is not an object")
         metadata = row.get("metadata") or {}
-        if STALE_DATASOURCE in (metadata.get("DATASOURCE") or []):
+        if STALE_DATASOURCE in _values(metadata, "DATASOURCE"):
             self._skip("stale index copy")
             return None
         language = _first(metadata, "language") or row.get("language") or "en"
@@ -165,6 +177,11 @@ class FtPortalSpider(scrapy.Spider):
         identifier = _first(metadata, "identifier")
         budget, grants = self._parse_budget(metadata, identifier)
         title, call_title = self._parse_titles(row, metadata, kind)
+        deadlines = self._parse_deadlines(metadata)
+        opening = parse_portal_date(_first(metadata, "startDate"))
+        unreadable = [name for name, value in (("deadlines", deadlines),) if value is None]
+        if _first(metadata, "startDate") and opening is None:
+            unreadable.append("opening_date")
         call = Call(
             id="",
             source_id=self.source_id,
@@ -176,10 +193,10 @@ class FtPortalSpider(scrapy.Spider):
             call_title=call_title,
             programme=self._parse_programme(metadata),
             programme_divisions=self._parse_divisions(metadata),
-            type_of_action="; ".join(metadata.get("typesOfAction") or []),
+            type_of_action="; ".join(map(str, _values(metadata, "typesOfAction"))),
             status=self._parse_status(metadata),
-            opening_date=parse_portal_date(_first(metadata, "startDate")),
-            deadlines=self._parse_deadlines(metadata),
+            opening_date=opening,
+            deadlines=deadlines if deadlines is not None else [],
             budget_eur=budget,
             expected_grants=grants,
             language=language,
@@ -189,6 +206,7 @@ class FtPortalSpider(scrapy.Spider):
             reference=row.get("reference") or "",
             description_html=_first(metadata, "descriptionByte"),
             raw=row,
+            unreadable=tuple(unreadable),
         )
 
     def _parse_titles(self, row: dict, metadata: dict, kind: str) -> tuple[str, str]:
@@ -208,10 +226,14 @@ class FtPortalSpider(scrapy.Spider):
         code = _first(metadata, "status")
         return STATUS_CODES.get(code, code)
 
-    def _parse_deadlines(self, metadata: dict) -> list[datetime]:
-        """Parse all deadlines as aware UTC datetimes, earliest first."""
-        parsed = (parse_portal_date(text) for text in metadata.get("deadlineDate") or [])
-        return sorted({moment for moment in parsed if moment is not None})
+    def _parse_deadlines(self, metadata: dict) -> list[datetime] | None:
+        """Parse all deadlines as aware UTC datetimes, earliest first; None when any of them
+        is no date (then none is taken: a partial list would misstate the next deadline)."""
+        values = _values(metadata, "deadlineDate")
+        parsed = [parse_portal_date(text) if isinstance(text, str) else None for text in values]
+        if None in parsed:
+            return None
+        return sorted(set(parsed))
 
     def _parse_programme(self, metadata: dict) -> str:
         """Parse the framework programme id into its name (the id when unknown)."""
@@ -221,7 +243,7 @@ class FtPortalSpider(scrapy.Spider):
     def _parse_divisions(self, metadata: dict) -> list[str]:
         """Parse programme-division ids into names, without the programme itself."""
         programme = _first(metadata, "frameworkProgramme")
-        codes = [c for c in metadata.get("programmeDivision") or [] if c != programme]
+        codes = [str(c) for c in _values(metadata, "programmeDivision") if c != programme]
         return list(dict.fromkeys(self.divisions.get(c, c) for c in codes))
 
     def _parse_budget(self, metadata: dict, identifier: str) -> tuple[int | None, int | None]:
@@ -321,8 +343,16 @@ def multipart(parts: dict[str, Any]) -> tuple[bytes, str]:
     return "".join(chunks).encode(), f"multipart/form-data; boundary={boundary}"
 
 
+def _values(metadata: dict, key: str) -> list:
+    """The values of a metadata key: a list as the portal gives them, or one value as a list."""
+    values = metadata.get(key)
+    if values is None or values == "":
+        return []
+    return values if isinstance(values, list) else [values]
+
+
 def _first(metadata: dict, key: str) -> str:
-    values = metadata.get(key) or []
+    values = _values(metadata, key)
     return str(values[0]) if values else ""
 
 
