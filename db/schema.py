@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlite_utils import Database, Migrations
 
 migrations = Migrations("eufunds")
+# The names of this version's migrations, oldest first: a database that has applied any
+# other was written by a newer version.
+MIGRATION_NAMES: list[str] = []
 
 
-@migrations()
+def migration(function: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register a migration of the schema (applied once, in order, recorded by name)."""
+    MIGRATION_NAMES.append(function.__name__)
+    return migrations()(function)
+
+
+@migration
 def m001_initial(db: Database) -> None:
     """Create the configuration, call and crawl tables."""
     db["sources"].create(
@@ -125,14 +136,14 @@ def m001_initial(db: Database) -> None:
     db["call_changes"].create_index(["call_id"])
 
 
-@migrations()
+@migration
 def m002_closed_marking(db: Database) -> None:
     """Count calls marked closed per crawl run, and index deadlines for listing."""
     db["crawl_runs"].add_column("closed_marked", int, not_null_default=0)
     db["calls"].create_index(["next_deadline"])
 
 
-@migrations()
+@migration
 def m003_matches(db: Database) -> None:
     """Store matches with their reasons, and what each was scored against."""
     db["matches"].create(
@@ -174,7 +185,7 @@ def m003_matches(db: Database) -> None:
     )
 
 
-@migrations()
+@migration
 def m004_call_analyses(db: Database) -> None:
     """Keep each call's text analysis, so a re-rank does not analyse every call again."""
     db["call_analyses"].create(
@@ -193,7 +204,7 @@ def m004_call_analyses(db: Database) -> None:
     )
 
 
-@migrations()
+@migration
 def m005_digests(db: Database) -> None:
     """Record each weekly digest and its items, and hold the job lock."""
     db["digests"].create(
@@ -226,7 +237,7 @@ def m005_digests(db: Database) -> None:
     )
 
 
-@migrations()
+@migration
 def m006_one_record_per_table(db: Database) -> None:
     """Give every record field a column: expected pages and dropped-input notes of a crawl
     run (notes were kept among its errors), and whether a department wants empty digests."""
@@ -235,7 +246,7 @@ def m006_one_record_per_table(db: Database) -> None:
     db["departments"].add_column("send_empty_digest", int, not_null_default=0)
 
 
-@migrations()
+@migration
 def m007_fields_dropped(db: Database) -> None:
     """Count the fields of crawled calls that could not be read (their stored values stay)."""
     db["crawl_runs"].add_column("fields_dropped", int, not_null_default=0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,10 +20,13 @@ from db.digests import DigestTables
 from db.locks import LockTable
 from db.matches import MatchTables
 from db.runs import RunTables
-from db.schema import migrations
+from db.schema import MIGRATION_NAMES, migrations
 from db.tables import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
+OPEN_ATTEMPTS = 200
+# What SQLite says when another process is setting up or migrating the same new database.
+RACES = ("locked", "already exists", "duplicate column")
 StoreClass = TypeVar("StoreClass", bound=type)
 
 
@@ -46,6 +50,43 @@ def _raising_store_errors(cls: StoreClass) -> StoreClass:
     return cls
 
 
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Set the connection up (WAL, busy timeout, foreign keys) and bring the schema up to
+    date; refuse a database written by a newer version.
+
+    Processes opening a new database at the same moment each switch it to WAL and migrate
+    it: one may find the other's change in its way (SQLite answers "locked" at once rather
+    than wait, to avoid a deadlock), or find a migration it was about to apply already done
+    by the other. It tries again (both steps are idempotent, and a migration and its record
+    are one transaction), so a second run meets the job lock, never a half-made database.
+    """
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            _migrate(Database(conn), path)
+            return
+        except sqlite3.OperationalError as exc:
+            if not any(race in str(exc) for race in RACES) or attempt == OPEN_ATTEMPTS - 1:
+                raise
+            conn.rollback()
+            time.sleep(0.05)
+
+
+def _migrate(db: Database, path: Path) -> None:
+    """Apply the migrations this database lacks; a StoreError if it has unknown ones."""
+    newer = [m.name for m in migrations.applied(db) if m.name not in MIGRATION_NAMES]
+    if newer:
+        raise StoreError(
+            f"database {path} was written by a newer version of eufunds (schema {newer[-1]}; "
+            f"this version knows up to {MIGRATION_NAMES[-1]}): upgrade eufunds"
+        )
+    if migrations.pending(db):
+        migrations.apply(db)
+
+
 @_raising_store_errors
 class Store(ConfigurationTables, CallTables, RunTables, MatchTables, DigestTables, LockTable):
     """One SQLite database file (WAL), migrated to the current schema when opened."""
@@ -56,11 +97,7 @@ class Store(ConfigurationTables, CallTables, RunTables, MatchTables, DigestTable
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
             conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(Database(conn))
+            _prepare(conn, self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         self.conn = conn

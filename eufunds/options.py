@@ -20,6 +20,8 @@ from notifier.send import SendError, SmtpSettings, smtp_settings_from_env
 
 DEFAULT_DB = Path("var/eufunds.db")
 DEFAULT_OUTBOX = Path("var/outbox")
+# The years a date given on the command line may fall in.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 Command = Callable[..., Any]
 
 
@@ -139,13 +141,19 @@ def job_lock(db_path: Path) -> Iterator[None]:
 
 
 def local_date(text: str | None) -> datetime | None:
-    """Parse YYYY-MM-DD as midnight in Swedish time."""
+    """Parse YYYY-MM-DD (from 2000 to 2099: a year typo is no date to run as of) as midnight
+    in Swedish time."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
+        moment = datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
     except ValueError:
         raise click.BadParameter(f"expected a date like 2026-09-30, got {text!r}") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise click.BadParameter(
+            f"expected a date from {FIRST_YEAR} to {LAST_YEAR} (like 2026-09-30), got {text!r}"
+        )
+    return moment
 
 
 def run_moment(text: str | None) -> datetime:

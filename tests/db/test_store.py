@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from db import Call, CrawlCounts, Store, StoreError
 from db.records import RunStatus
-from db.schema import migrations
+from db.schema import MIGRATION_NAMES, migrations
 from tests.support.databases import active_departments, applied_migrations, upsert_one
 
 NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
@@ -37,7 +37,7 @@ def test_database_uses_wal_and_busy_timeout(store):
 
 def test_every_migration_is_recorded(store):
     """Opening a new file applies every migration and records it."""
-    assert applied_migrations(store) == [m.name for m in migrations._migrations]
+    assert applied_migrations(store) == MIGRATION_NAMES
 
 
 def test_old_database_is_upgraded_without_losing_rows(db_path):
