@@ -8,6 +8,8 @@ import re
 from lxml import etree
 from lxml import html as lxml_html
 
+from db.text import without_bidi_controls
+
 BLOCK_TAGS = frozenset(
     ("p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "ul", "ol", "section")
 )
@@ -17,15 +19,16 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def clean_inline(text: str | None) -> str:
-    """Collapse all whitespace of a one-line string."""
-    return " ".join((text or "").split())
+    """Collapse all whitespace of a one-line string; drop bidirectional controls."""
+    return " ".join(without_bidi_controls(text or "").split())
 
 
 def html_to_text(markup: str | None) -> str:
     """Convert an HTML fragment to plain text, keeping paragraphs as blank-line breaks.
 
     Scripts, styles, comments and tags are dropped; entities are decoded; list items
-    get a dash. Broken or truncated markup yields whatever text it holds.
+    get a dash; bidirectional controls are dropped. Broken or truncated markup yields
+    whatever text it holds.
     """
     if not markup or not markup.strip():
         return ""
@@ -60,5 +63,5 @@ def _walk(element: etree._Element, parts: list[str]) -> None:
 
 
 def _tidy(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [_SPACES.sub(" ", line).strip() for line in without_bidi_controls(text).split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

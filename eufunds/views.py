@@ -13,6 +13,7 @@ from rich.table import Table
 
 from db import Call, CallChange, CrawlCounts, CrawlRun, Department, Match
 from db.records import LOCAL_TZ, MatchFlag
+from db.text import without_bidi_controls
 from eufunds.digests import DigestOutcome
 from matcher.evaluation import DepartmentQuality, mean
 from matcher.rank import Explanation
@@ -196,8 +197,9 @@ def calls_table(calls: Sequence[Call]) -> Table:
 
 
 def call_summary(call: Call) -> dict:
-    """The fields of a call that `calls list` writes as JSON or CSV."""
-    return {
+    """The fields of a call that `calls list` writes as JSON or CSV (text from the source
+    without bidirectional controls)."""
+    fields = {
         "id": call.id,
         "identifier": call.identifier,
         "title": call.title,
@@ -207,6 +209,10 @@ def call_summary(call: Call) -> dict:
         "deadlines": ";".join(d.isoformat() for d in call.deadlines),
         "budget_eur": call.budget_eur if call.budget_eur is not None else "",
         "url": call.url,
+    }
+    return {
+        name: without_bidi_controls(value) if isinstance(value, str) else value
+        for name, value in fields.items()
     }
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, Event
 
 from db.records import Department, DigestItem, is_date_only, upcoming_deadlines
+from db.text import without_bidi_controls
 
 EVENT_LENGTH = timedelta(minutes=30)
 
@@ -27,13 +28,13 @@ def build_calendar(items: Sequence[DigestItem], department: Department, now: dat
     calendar = Calendar()
     calendar.add("prodid", "-//eufunds//Jönköpings kommun//SV")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"EU-utlysningar {department.name}")
+    calendar.add("x-wr-calname", f"EU-utlysningar {without_bidi_controls(department.name)}")
     for item in items:
         call = item.call
         for deadline in upcoming_deadlines(call.deadlines, now):
             event = Event()
             event.add("uid", f"{call.id}/{deadline:%Y%m%dT%H%M%SZ}@eufunds")
-            event.add("summary", f"Sista ansökningsdag: {call.title}")
+            event.add("summary", f"Sista ansökningsdag: {without_bidi_controls(call.title)}")
             if is_date_only(deadline):
                 day = deadline.astimezone(UTC).date()
                 event.add("dtstart", day)
@@ -45,6 +46,7 @@ def build_calendar(items: Sequence[DigestItem], department: Department, now: dat
             url = safe_url(call.url)
             if url:
                 event.add("url", url)
-            event.add("description", f"{call.programme}\n{url}".strip())
+            programme = without_bidi_controls(call.programme)
+            event.add("description", f"{programme}\n{url}".strip())
             calendar.add_component(event)
     return calendar.to_ical()

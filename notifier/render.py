@@ -20,6 +20,7 @@ from db.records import (
     is_date_only,
     upcoming_deadlines,
 )
+from db.text import without_bidi_controls
 from notifier.calendar import build_calendar, safe_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -41,11 +42,18 @@ SECTIONS = (
 )
 SUMMARY_CHARACTERS = 400
 
+
+def _untrusted(value: object) -> object:
+    """Every text a template shows (much of it from the sources) without bidi controls."""
+    return without_bidi_controls(value) if isinstance(value, str) else value
+
+
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
+    finalize=_untrusted,
 )
 
 

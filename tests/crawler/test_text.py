@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.text import html_to_text
+from crawler.text import clean_inline, html_to_text
 
 # html_to_text ----------------------------------------------------------------------
 
@@ -42,3 +42,9 @@ def test_html_to_text_plain_text():
 def test_html_to_text_empty():
     """Empty or blank input gives an empty string."""
     assert [html_to_text(None), html_to_text(""), html_to_text("  ")] == ["", "", ""]
+
+
+def test_bidirectional_controls_are_dropped_from_source_text():
+    """A right-to-left override (or any bidi control) in a title or description is dropped."""
+    assert clean_inline("Grants \u202efor\u2066 towns\u200f") == "Grants for towns"
+    assert html_to_text("<p>Apply \u202enow</p><p>\u2067later</p>") == "Apply now\n\nlater"

@@ -12,11 +12,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from db import CrawlCounts, Store
+from db import Call, CrawlCounts, Store
 from db.records import RunStatus
 from eufunds.cli import main
 from eufunds.joblock import LOCK
 from tests.conftest import REPO
+from tests.support.databases import upsert_one
 
 
 def _commands(group: click.Group, prefix: str = "eufunds") -> list[str]:
@@ -207,3 +208,20 @@ def test_unreadable_stored_value_is_one_clear_line(db_path):
     assert result.exit_code == 1
     [line] = result.output.strip().splitlines()
     assert line.startswith("Error: cannot read CrawlRun.status from 'interrupted'")
+
+
+def test_csv_and_json_carry_no_bidirectional_controls(db_path):
+    """A call whose title holds a right-to-left override is listed without it."""
+    with Store(db_path) as store:
+        # Hand-written: stored as an earlier version (that kept bidi controls) would have.
+        call = Call(
+            "ft_portal/BIDI-1", "ft_portal", "BIDI-1", "Grants \u202efor towns", status="open"
+        )
+        upsert_one(store, call, datetime.now(UTC))
+    for output_format in ("csv", "json"):
+        result = CliRunner().invoke(
+            main, ["calls", "list", "--format", output_format, "--db", str(db_path)]
+        )
+        assert result.exit_code == 0, result.output
+        assert "Grants for towns" in result.output
+        assert "\u202e" not in result.output

@@ -69,3 +69,27 @@ def test_hostile_calendar_has_no_javascript_url(hostile_digest):
     """The .ics carries no javascript: link either."""
     [attachment] = list(hostile_digest.iter_attachments())
     assert b"javascript:" not in attachment.get_payload(decode=True).lower()
+
+
+# Hand-written: a title that a right-to-left override would show reversed ("...gnp.exe").
+BIDI = "\u202e\u2066\u200f"
+REVERSED = make_call(
+    "BIDI-1",
+    LATER,
+    title=f"Grants for {BIDI[0]}exe.png towns",
+    programme=f"Programme{BIDI[1]} name",
+    summary=f"Apply {BIDI[2]}now.",
+)
+
+
+def test_bidirectional_controls_reach_no_part_of_the_digest():
+    """Right-to-left overrides and other bidi controls from a call are in no part of the mail:
+    subject, text, HTML or calendar."""
+    message = build_digest(DEPARTMENT, [make_item(REVERSED)], NOW, CONTEXT)
+    text, html = text_and_html(message)
+    [calendar] = list(message.iter_attachments())
+    ics = calendar.get_payload(decode=True).decode("utf-8")
+    for output in (message["Subject"], text, html, ics):
+        assert not set(BIDI) & set(output)
+    assert "Grants for exe.png towns" in text and "Grants for exe.png towns" in html
+    assert "Sista ansökningsdag: Grants for exe.png towns" in ics.replace("\r\n ", "")
