@@ -23,6 +23,19 @@ from notifier.send import (
 
 
 @dataclass(frozen=True)
+class _Run:
+    """What every department's digest in one run shares."""
+
+    store: Store
+    now: datetime
+    week: str
+    outbox: Path
+    context: DigestContext
+    sender: SmtpSender | None
+    dry_run: bool
+
+
+@dataclass(frozen=True)
 class DigestOutcome:
     """What happened to one department's digest in a run."""
 
@@ -65,10 +78,9 @@ def send_digests(
     weekday has come this week are considered, so a digest day the machine missed is
     caught up on the next run in the same week.
     """
-    week = iso_week(now)
     today = now.astimezone(LOCAL_TZ).weekday()
-    context = digest_context(config, smtp)
     sender = SmtpSender(smtp) if smtp and not dry_run else None
+    run = _Run(store, now, iso_week(now), outbox, digest_context(config, smtp), sender, dry_run)
     outcomes = []
     try:
         for department in config.departments:
@@ -76,102 +88,71 @@ def send_digests(
                 continue
             if due_by_weekday and WEEKDAYS.index(department.digest_weekday) > today:
                 continue
-            outcomes.append(
-                _deliver(store, department, now, week, outbox, context, sender, dry_run)
-            )
+            outcomes.append(_deliver(run, department))
     finally:
         if sender:
             sender.close()
     return outcomes
 
 
-def _deliver(
-    store: Store,
-    department: Department,
-    now: datetime,
-    week: str,
-    outbox: Path,
-    context: DigestContext,
-    sender: SmtpSender | None,
-    dry_run: bool,
-) -> DigestOutcome:
+def _deliver(run: _Run, department: Department) -> DigestOutcome:
     """Claim one department's digest of the week (unless a dry run), then deliver it."""
     digest_id = None
-    if not dry_run:
-        digest_id = store.claim_digest(department.id, week, department.recipients, now)
+    if not run.dry_run:
+        digest_id = run.store.claim_digest(department.id, run.week, department.recipients, run.now)
         if digest_id is None:
-            return _claimed_before(store, department, now, week, outbox, context, sender)
-    return _deliver_claimed(store, department, now, week, outbox, context, sender, digest_id)
+            return _claimed_before(run, department)
+    return _deliver_claimed(run, department, digest_id)
 
 
-def _deliver_claimed(
-    store: Store,
-    department: Department,
-    now: datetime,
-    week: str,
-    outbox: Path,
-    context: DigestContext,
-    sender: SmtpSender | None,
-    digest_id: int | None,
-) -> DigestOutcome:
+def _deliver_claimed(run: _Run, department: Department, digest_id: int | None) -> DigestOutcome:
     """Build and deliver a claimed digest (no claim: a dry run), recording how it went.
 
     Until the message has gone out, any failure is recorded as 'failed' (retried next run)
     and the run goes on with the next department. Once it has gone out it is recorded as
     delivered; should even that record fail, the claim stays and it is never resent.
     """
+    store, week = run.store, run.week
     try:
-        items, message = _prepare(store, department, now, context)
+        items, message = _prepare(run, department)
         if message is None:
             if digest_id is not None:
-                store.finish_digest(digest_id, DigestStatus.EMPTY, sent_at=now)
+                store.finish_digest(digest_id, DigestStatus.EMPTY, sent_at=run.now)
             return DigestOutcome(department.id, week, DigestStatus.EMPTY)
         path = None
-        if sender is None:
-            path = write_outbox(message, outbox_path(outbox, week, department.id))
+        if run.sender is None:
+            path = write_outbox(message, outbox_path(run.outbox, week, department.id))
             refused = []
         else:
-            refused = sender.send(message)
+            refused = run.sender.send(message)
     except Exception as exc:  # noqa: BLE001 - every failure before delivery is recorded alike
         error = str(exc) if isinstance(exc, SendError) else f"{type(exc).__name__}: {exc}"
         if digest_id is not None:
             store.finish_digest(digest_id, DigestStatus.FAILED, error=error)
         return DigestOutcome(department.id, week, DigestStatus.FAILED, error=error)
     if digest_id is None:
-        status = DigestStatus.DRY_RUN
-    else:
-        status = DigestStatus.SENT if path is None else DigestStatus.WRITTEN
+        return DigestOutcome(department.id, week, DigestStatus.DRY_RUN, len(items), path)
+    status = DigestStatus.SENT if path is None else DigestStatus.WRITTEN
     # Taken for the other recipients: delivered (never resent to them), the refusal noted.
     note = f"recipients refused: {', '.join(refused)}" if refused else ""
-    if digest_id is not None:
-        try:
-            store.finish_digest(
-                digest_id,
-                status,
-                [(item.call.id, item.reasons) for item in items],
-                message["Message-ID"],
-                message["Subject"],
-                str(path or ""),
-                sent_at=now,
-                error=note,
-            )
-        except StoreError as exc:
-            error = f"delivered, but recording it failed ({exc}); it stays claimed, never resent"
-            return DigestOutcome(
-                department.id, week, DigestStatus.UNRECORDED, len(items), path, error
-            )
+    try:
+        store.finish_digest(
+            digest_id,
+            status,
+            [(item.call.id, item.reasons) for item in items],
+            message["Message-ID"],
+            message["Subject"],
+            str(path or ""),
+            sent_at=run.now,
+            error=note,
+        )
+    except StoreError as exc:
+        error = f"delivered, but recording it failed ({exc}); it stays claimed, never resent"
+        return DigestOutcome(department.id, week, DigestStatus.UNRECORDED, len(items), path, error)
     return DigestOutcome(department.id, week, status, len(items), path, note)
 
 
-def _claimed_before(
-    store: Store,
-    department: Department,
-    now: datetime,
-    week: str,
-    outbox: Path,
-    context: DigestContext,
-    sender: SmtpSender | None,
-) -> DigestOutcome:
+def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
     """A department's digest of this week was claimed before: done, or left by a run that
     stopped while delivering it (runs never overlap, so a claim still open is such a one).
 
@@ -180,22 +161,23 @@ def _claimed_before(
     may have gone out: it stays undelivered, shown as stuck, until the coordinator says to
     send it again (`eufunds digest --retry`), with the same Message-ID as before.
     """
+    store, week = run.store, run.week
     digest = store.digest_of(department.id, week)
     if digest is None or digest.status != DigestStatus.CLAIMED:
         return DigestOutcome(department.id, week, DigestStatus.ALREADY_DONE)
-    if sender is not None:
-        message_id = digest_message_id(department.id, week, context.sender)
+    if run.sender is not None:
+        message_id = digest_message_id(department.id, week, run.context.sender)
         error = (
             f"stuck since {digest.claimed_at:%Y-%m-%d %H:%M} UTC: a run stopped while sending "
             f"it, so it may have gone out (Message-ID {message_id}); if the mail server's log "
             f"shows it did not, send it with: eufunds digest --retry {department.id}"
         )
         return DigestOutcome(department.id, week, DigestStatus.STUCK, error=error)
-    path = outbox_path(outbox, week, department.id)
+    path = outbox_path(run.outbox, week, department.id)
     if not path.exists():
-        store.reclaim_digest(digest.id, now)
-        return _deliver_claimed(store, department, now, week, outbox, context, None, digest.id)
-    items, _ = _prepare(store, department, now, context, build=False)
+        store.reclaim_digest(digest.id, run.now)
+        return _deliver_claimed(run, department, digest.id)
+    items, _ = _prepare(run, department, build=False)
     written = read_outbox(path)
     store.finish_digest(
         digest.id,
@@ -204,21 +186,18 @@ def _claimed_before(
         written["Message-ID"],
         written["Subject"],
         str(path),
-        sent_at=now,
+        sent_at=run.now,
         error="recorded after an interrupted run had written it",
     )
     return DigestOutcome(department.id, week, DigestStatus.WRITTEN, len(items), path)
 
 
 def _prepare(
-    store: Store,
-    department: Department,
-    now: datetime,
-    context: DigestContext,
-    build: bool = True,
+    run: _Run, department: Department, build: bool = True
 ) -> tuple[list[DigestItem], EmailMessage | None]:
     """This week's items for a department and its message (None when empty and not wanted,
     or not asked for)."""
+    store, now = run.store, run.now
     history = store.digest_history(department.id)
     matches = store.matches(department.id)
     calls = store.calls_by_id([m.call_id for m in matches])
@@ -226,4 +205,4 @@ def _prepare(
     items = select_items(matches, calls, history, changes, now, department.lead_time_days)
     if not build or (not items and not department.send_empty_digest):
         return items, None
-    return items, build_digest(department, items, now, context)
+    return items, build_digest(department, items, now, run.context)
