@@ -12,8 +12,9 @@ from scrapy.exceptions import DropItem
 from crawler.items import CallItem
 from crawler.report import CrawlReport
 from crawler.text import clean_inline, html_to_text
-from db import Call, Store, UpsertOutcome
+from db import Call, Store, StoreError, UpsertOutcome
 from db.records import STATUSES, listed_next_deadline
+from db.text import without_bidi_controls
 
 # Longest text kept: one-line fields (a title), a link, a summary, and description markup read.
 MAX_LINE = 500
@@ -56,11 +57,19 @@ class NormalisePipeline(_ReportingPipeline):
         that could not be read are noted, so that the store keeps their stored values.
         """
         self.report.items_seen += 1
+        try:
+            return self._normalise(item)
+        except (TypeError, ValueError, AttributeError) as exc:
+            self.report.invalid(f"invalid item (unreadable: {exc}): {str(item.call.title)[:60]}")
+            raise DropItem(f"unreadable call: {exc}") from exc
+
+    def _normalise(self, item: CallItem) -> Call:
         call = item.call
         identifier = clean_inline(call.identifier)
+        reference = clean_inline(item.reference)
         call_id = f"{call.source_id}/{identifier}"
-        if call.kind == "cascade" and item.reference:
-            call_id += f"#{item.reference}"
+        if call.kind == "cascade" and reference:
+            call_id += f"#{reference}"
         if item.unreadable:
             self.report.unreadable_fields(call_id, item.unreadable)
 
@@ -72,7 +81,7 @@ class NormalisePipeline(_ReportingPipeline):
             id=call_id,
             identifier=identifier,
             title=line("title", call.title),
-            url=self._fit(call_id, "url", call.url.strip(), MAX_URL),
+            url=self._fit(call_id, "url", without_bidi_controls(call.url.strip()), MAX_URL),
             call_identifier=line("call_identifier", call.call_identifier),
             call_title=line("call_title", call.call_title),
             summary=self._fit(call_id, "summary", self._summary(call_id, item), MAX_SUMMARY),
@@ -161,10 +170,22 @@ class StorePipeline(_ReportingPipeline):
         return call
 
     def _flush(self) -> None:
-        """Store the queued calls and count whether each was new, changed or unchanged."""
-        outcomes = self.store.upsert_calls(
-            self.pending, self.now, self.run_id, keep=self.report.kept_fields
-        )
+        """Store the queued calls and count whether each was new, changed or unchanged.
+
+        If the batch cannot be stored, each call is stored on its own, so that a call the
+        database refuses costs only itself (counted invalid, with why).
+        """
+        keep = self.report.kept_fields
+        try:
+            outcomes = self.store.upsert_calls(self.pending, self.now, self.run_id, keep=keep)
+        except StoreError:
+            outcomes = []
+            for call in self.pending:
+                try:
+                    outcomes += self.store.upsert_calls([call], self.now, self.run_id, keep=keep)
+                except StoreError as exc:
+                    self.report.invalid(f"invalid item (not stored: {exc}): {call.id}")
+        # Listed by the source, stored or not: never closed as gone.
         self.report.seen_ids.update(call.id for call in self.pending)
         self.report.items_new += outcomes.count(UpsertOutcome.NEW)
         self.report.items_changed += outcomes.count(UpsertOutcome.CHANGED)

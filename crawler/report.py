@@ -58,8 +58,9 @@ class CrawlReport(CrawlCounts):
 
     @property
     def status(self) -> RunStatus:
-        """ok, partial (some pages or items lost) or failed (no call read)."""
-        if self.listing_complete:
-            return RunStatus.OK
-        nothing_read = self.pages == 0 or self.items_seen == 0
-        return RunStatus.FAILED if nothing_read else RunStatus.PARTIAL
+        """ok, partial (some pages or items lost) or failed (no call read, or none of those
+        read could be used)."""
+        nothing_read = self.pages == 0 or self.items_seen <= self.items_invalid
+        if nothing_read:
+            return RunStatus.FAILED
+        return RunStatus.OK if self.listing_complete else RunStatus.PARTIAL

@@ -24,7 +24,7 @@ from db.schema import MIGRATION_NAMES, migrations
 from db.tables import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
-OPEN_ATTEMPTS = 200
+OPEN_ATTEMPTS = 60
 # What SQLite says when another process is setting up or migrating the same new database.
 RACES = ("locked", "already exists", "duplicate column")
 StoreClass = TypeVar("StoreClass", bound=type)
@@ -38,7 +38,8 @@ def _raising_store_errors(cls: StoreClass) -> StoreClass:
         def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
             try:
                 return method(self, *args, **kwargs)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OverflowError) as exc:
+                # OverflowError: a number larger than SQLite stores, refused like bad SQL.
                 raise StoreError(f"database {self.path}: {method.__name__}: {exc}") from exc
 
         return wrapper
@@ -91,8 +92,11 @@ def _migrate(db: Database, path: Path) -> None:
 class Store(ConfigurationTables, CallTables, RunTables, MatchTables, DigestTables, LockTable):
     """One SQLite database file (WAL), migrated to the current schema when opened."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, create: bool = True):
+        """Open the database at ``path``; create it there unless ``create`` is False."""
         self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(f"no database at {self.path} (eufunds crawl or run-once makes one)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)

@@ -16,6 +16,9 @@ from eufunds import views
 from eufunds.config import Config
 from eufunds.options import local_date, open_store, with_config, with_db
 
+# The most rows a listing shows (a larger limit would only overflow SQLite's integers).
+MAX_LIMIT = 1_000_000
+
 
 @click.group("calls")
 def calls_group() -> None:
@@ -36,7 +39,9 @@ def calls_group() -> None:
 @click.option("--deadline-before", help="Next deadline before this date (YYYY-MM-DD).")
 @click.option("--deadline-after", help="Next deadline on or after this date (YYYY-MM-DD).")
 @click.option("--text", help="Only calls whose identifier, title or summary contain this text.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+@click.option(
+    "--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=None, help="At most this many."
+)
 @click.option(
     "--format",
     "output_format",
@@ -52,7 +57,7 @@ def calls_list(
 
     Example: eufunds calls list --status open --deadline-before 2026-10-01 --format csv
     """
-    with open_store(db_path) as store:
+    with open_store(db_path, create=False) as store:
         calls = store.list_calls(
             status=status,
             programme=programme,
@@ -82,7 +87,7 @@ def calls_show(call_id: str, db_path: Path):
 
     Example: eufunds calls show ft_portal/HORIZON-CL5-2027-07-D3-16
     """
-    with open_store(db_path) as store:
+    with open_store(db_path, create=False) as store:
         call = store.get_call(call_id)
         if call is None:
             raise click.ClickException(f"no call with id {call_id!r} (try: eufunds calls list)")
@@ -97,14 +102,14 @@ def calls_show(call_id: str, db_path: Path):
 
 @click.command("runs")
 @click.option("--source", help="Only runs of this source.")
-@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=10, show_default=True)
 @with_db
 def runs_command(source: str | None, limit: int, db_path: Path):
     """Show the newest crawl runs with their counts and errors.
 
     Example: eufunds runs --source ft_portal --limit 5
     """
-    with open_store(db_path) as store:
+    with open_store(db_path, create=False) as store:
         runs = store.crawl_runs(source, limit)
     views.console().print(views.runs_table("Crawl runs", runs, history=True))
     for run in runs:

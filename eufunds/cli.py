@@ -120,7 +120,7 @@ def explain_command(
     Example: eufunds explain ft_portal/LIFE-2026-SAP-CLIMA-CCA --department miljo-och-halsa
     """
     now = run_moment(as_of)
-    with open_store(db_path) as store:
+    with open_store(db_path, create=False) as store:
         try:
             details, rank, total = explain(store, config, call_id, department_id, now)
         except LookupError as exc:
@@ -211,6 +211,8 @@ def digest_command(
 
     Example: eufunds digest --dry-run --outbox /tmp/preview
     """
+    if dry_run and retry_ids:
+        raise click.UsageError("--retry sends a digest again; it cannot be part of a --dry-run")
     known = {d.id for d in config.departments}
     unknown = sorted(set(department_ids + retry_ids) - known)
     if unknown:

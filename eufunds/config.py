@@ -360,9 +360,13 @@ def _parse_matching(path: Path, document: dict) -> MatchingSettings:
             if not isinstance(pattern, str):
                 raise ConfigError(path, label, "'patterns' must be a list of strings")
             try:
-                re.compile(pattern)
+                compiled = re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(path, label, f"bad pattern {pattern!r}: {exc}") from None
+            if compiled.search("") is not None:
+                raise ConfigError(
+                    path, label, f"pattern {pattern!r} matches any text (even none at all)"
+                )
         rules.append(
             EligibilityRule(
                 id=table["id"],

@@ -72,13 +72,16 @@ def check_table(path: Path, entry: str, table: Any, spec: dict[str, tuple]) -> d
 
 def check_number(path: Path, entry: str, what: str, value: float, low: float, high: float) -> None:
     """A finite number from low to high, else a ConfigError naming it and the range."""
-    if math.isfinite(value) and low <= value <= high:
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large to be any setting
+        number = math.inf
+    if math.isfinite(number) and low <= number <= high:
         return
+    shown = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:20]}…"
     if math.isinf(low) and math.isinf(high):
-        raise ConfigError(path, entry, f"{what} must be a finite number, got {value!r}")
-    raise ConfigError(
-        path, entry, f"{what} must be a number from {low:g} to {high:g}, got {value!r}"
-    )
+        raise ConfigError(path, entry, f"{what} must be a finite number, got {shown}")
+    raise ConfigError(path, entry, f"{what} must be a number from {low:g} to {high:g}, got {shown}")
 
 
 def type_names(types: tuple[type, ...]) -> str:

@@ -121,7 +121,7 @@ def _take_over(store: Store, held: JobLock, holder: str, now: datetime) -> bool:
 
 def lock_state(db_path: Path) -> tuple[JobLock | None, bool]:
     """The job lock as held now (or None) and whether its holder is known to be gone."""
-    with Store(db_path) as store:
+    with Store(db_path, create=False) as store:
         held = store.lock(LOCK)
     if held is None:
         return None, False

@@ -120,9 +120,10 @@ def with_config(command: Command) -> Command:
 
 
 @contextmanager
-def open_store(db_path: Path) -> Iterator[Store]:
-    """The database (created and migrated on first use) for a block; its errors are one line."""
-    with clear_errors(), Store(db_path) as store:
+def open_store(db_path: Path, create: bool = True) -> Iterator[Store]:
+    """The database (created, unless ``create`` is False, and migrated on first use) for a
+    block; its errors are one line."""
+    with clear_errors(), Store(db_path, create=create) as store:
         yield store
 
 
@@ -142,8 +143,8 @@ def job_lock(db_path: Path) -> Iterator[None]:
 
 def local_date(text: str | None) -> datetime | None:
     """Parse YYYY-MM-DD (from 2000 to 2099: a year typo is no date to run as of) as midnight
-    in Swedish time."""
-    if not text:
+    in Swedish time; None when no date was given."""
+    if text is None:
         return None
     try:
         moment = datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
@@ -158,7 +159,7 @@ def local_date(text: str | None) -> datetime | None:
 
 def run_moment(text: str | None) -> datetime:
     """The moment a command runs as of: noon in Swedish time on DATE, or now."""
-    if not text:
+    if text is None:
         return datetime.now(LOCAL_TZ)
     return local_date(text).replace(hour=12)
 

@@ -16,8 +16,9 @@ EVENT_LENGTH = timedelta(minutes=30)
 
 def safe_url(url: str) -> str:
     """The URL when it is http(s), else empty: scraped links are not trusted."""
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+    url = without_bidi_controls(url.strip())
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def build_calendar(items: Sequence[DigestItem], department: Department, now: datetime) -> bytes:
@@ -33,7 +34,7 @@ def build_calendar(items: Sequence[DigestItem], department: Department, now: dat
         call = item.call
         for deadline in upcoming_deadlines(call.deadlines, now):
             event = Event()
-            event.add("uid", f"{call.id}/{deadline:%Y%m%dT%H%M%SZ}@eufunds")
+            event.add("uid", f"{without_bidi_controls(call.id)}/{deadline:%Y%m%dT%H%M%SZ}@eufunds")
             event.add("summary", f"Sista ansökningsdag: {without_bidi_controls(call.title)}")
             if is_date_only(deadline):
                 day = deadline.astimezone(UTC).date()

@@ -6,7 +6,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -14,6 +14,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.fields import count, euros, first, portal_date, text, values
 from crawler.items import CallItem
 from crawler.report import CrawlReport
 from db.records import Call, CallStatus, SourceKind
@@ -25,6 +26,8 @@ STATUS_CODES = {
 }
 KINDS = {"1": "topic", "2": "call-for-proposals", "8": "cascade"}
 STALE_DATASOURCE = "SEDIA_PRD_CENTRICITY"
+# Most search pages read in one crawl (100 calls each): a larger total is a broken answer.
+MAX_PAGES = 1_000
 
 SEARCH_QUERY = {
     "bool": {
@@ -58,6 +61,8 @@ class FtPortalSpider(scrapy.Spider):
         self.page_size = int(page_size)
         self.programmes: dict[str, str] = {}
         self.divisions: dict[str, str] = {}
+        # Programme or division codes the facet list gives no readable name for.
+        self.unnamed: set[str] = set()
         self.report = CrawlReport()
 
     async def start(self):
@@ -97,11 +102,14 @@ class FtPortalSpider(scrapy.Spider):
         document = self._load_json(response, "facet list")
         if document is None:
             return
-        for facet in document.get("facets") or []:
-            names = {
-                value.get("rawValue"): unquote(value.get("value") or "")
-                for value in facet.get("values") or []
-            }
+        for facet in _objects(document.get("facets")):
+            names = {}
+            for value in _objects(facet.get("values")):
+                code, name = text(value.get("rawValue")), value.get("value")
+                if isinstance(name, str) and name:
+                    names[code] = unquote(name)
+                else:  # a name that is no text: calls of it keep the name they have
+                    self.unnamed.add(code)
             if facet.get("name") == "frameworkProgramme":
                 self.programmes = names
             elif facet.get("name") == "programmeDivision":
@@ -129,14 +137,14 @@ class FtPortalSpider(scrapy.Spider):
         self.report.pages += 1
         self.report.changed()
         if page == 1:
-            yield from self._follow_pages(document)
+            yield from self._follow_pages(document, len(results))
         if not results:
             self._record_error(f"search page {page}: empty results page")
         for number, row in enumerate(results, start=1):
             try:
                 item = self._parse_row(row)
-            except (TypeError, ValueError, AttributeError, KeyError) as exc:
-                # One bad result costs only itself, never the rest of its page.
+            except Exception as exc:  # noqa: BLE001 - one bad result costs only itself
+                # Never the rest of its page: the result is counted invalid, with why.
                 self.report.items_seen += 1
                 self.report.invalid(f"search page {page}, result {number}: unreadable ({exc})")
                 continue
@@ -150,10 +158,23 @@ class FtPortalSpider(scrapy.Spider):
 
     # Parsing helpers -----------------------------------------------------------
 
-    def _follow_pages(self, document: dict) -> Iterator[scrapy.Request]:
-        """Schedule pages 2..N from the first page's totalResults."""
-        total = document.get("totalResults") or 0
-        self.report.pages_expected = max(1, math.ceil(int(total) / self.page_size))
+    def _follow_pages(self, document: dict, on_first_page: int) -> Iterator[scrapy.Request]:
+        """Schedule pages 2..N from the first page's totalResults.
+
+        A total that is no count, fewer than page 1 holds, or more than MAX_PAGES pages is
+        a broken answer: page 1 is kept, the listing counts as incomplete (an error, so
+        nothing is closed after it), and no further page is asked for.
+        """
+        given = document.get("totalResults")
+        total = count(given)
+        pages = max(1, math.ceil(total / self.page_size)) if total is not None else 0
+        if total is None or total < on_first_page or pages > MAX_PAGES:
+            self._record_error(
+                f"search page 1: totalResults {str(given)[:40]!r} cannot be the number of "
+                f"results (page 1 holds {on_first_page}; at most {MAX_PAGES} pages are read)"
+            )
+            return
+        self.report.pages_expected = pages
         for page in range(2, self.report.pages_expected + 1):
             yield self._search_request(page)
 
@@ -166,34 +187,38 @@ class FtPortalSpider(scrapy.Spider):
         if not isinstance(row, dict) or not isinstance(row.get("metadata") or {}, dict):
             raise ValueError("the result or its metadata is not an object")
         metadata = row.get("metadata") or {}
-        if STALE_DATASOURCE in _values(metadata, "DATASOURCE"):
+        if STALE_DATASOURCE in values(metadata, "DATASOURCE"):
             self._skip("stale index copy")
             return None
-        language = _first(metadata, "language") or row.get("language") or "en"
+        language = first(metadata, "language") or text(row.get("language")) or "en"
         if language != "en":
             self._skip(f"language {language}")
             return None
-        kind = KINDS.get(_first(metadata, "type"), _first(metadata, "type"))
-        identifier = _first(metadata, "identifier")
-        budget, grants = self._parse_budget(metadata, identifier)
+        kind = KINDS.get(first(metadata, "type"), first(metadata, "type"))
+        identifier = first(metadata, "identifier")
+        budget, grants, budget_read = self._parse_budget(metadata, identifier)
         title, call_title = self._parse_titles(row, metadata, kind)
         deadlines = self._parse_deadlines(metadata)
-        opening = parse_portal_date(_first(metadata, "startDate"))
-        unreadable = [name for name, value in (("deadlines", deadlines),) if value is None]
-        if _first(metadata, "startDate") and opening is None:
-            unreadable.append("opening_date")
+        starts = values(metadata, "startDate")
+        opening = portal_date(starts[0]) if starts else None
+        unreadable = ["deadlines"] if deadlines is None else []
+        unreadable += ["opening_date"] if starts and opening is None else []
+        unreadable += [] if budget_read else ["budget_eur", "expected_grants"]
+        codes = {first(metadata, "frameworkProgramme")}
+        codes.update(map(text, values(metadata, "programmeDivision")))
+        unreadable += ["programme", "programme_divisions"] if self.unnamed & codes else []
         call = Call(
             id="",
             source_id=self.source_id,
             identifier=identifier,
             kind=kind,
             title=title,
-            url=row.get("url") or _first(metadata, "url"),
-            call_identifier=_first(metadata, "callIdentifier"),
+            url=text(row.get("url")) or first(metadata, "url"),
+            call_identifier=first(metadata, "callIdentifier"),
             call_title=call_title,
             programme=self._parse_programme(metadata),
             programme_divisions=self._parse_divisions(metadata),
-            type_of_action="; ".join(map(str, _values(metadata, "typesOfAction"))),
+            type_of_action="; ".join(map(text, values(metadata, "typesOfAction"))),
             status=self._parse_status(metadata),
             opening_date=opening,
             deadlines=deadlines if deadlines is not None else [],
@@ -203,8 +228,8 @@ class FtPortalSpider(scrapy.Spider):
         )
         return CallItem(
             call,
-            reference=row.get("reference") or "",
-            description_html=_first(metadata, "descriptionByte"),
+            reference=text(row.get("reference")),
+            description_html=first(metadata, "descriptionByte"),
             raw=row,
             unreadable=tuple(unreadable),
         )
@@ -215,62 +240,73 @@ class FtPortalSpider(scrapy.Spider):
         A cascade-funding row carries its parent topic's title in ``title`` and its own
         name in ``callTitle``; staff need the cascade call's own name.
         """
-        topic_title = _first(metadata, "title") or row.get("summary") or ""
-        call_title = _first(metadata, "callTitle")
-        if kind == "cascade" and (call_title or row.get("summary")):
-            return call_title or row.get("summary"), topic_title
+        summary = text(row.get("summary"))
+        topic_title = first(metadata, "title") or summary
+        call_title = first(metadata, "callTitle")
+        if kind == "cascade" and (call_title or summary):
+            return call_title or summary, topic_title
         return topic_title, call_title
 
     def _parse_status(self, metadata: dict) -> str:
         """Parse the status code into forthcoming, open or closed."""
-        code = _first(metadata, "status")
+        code = first(metadata, "status")
         return STATUS_CODES.get(code, code)
 
     def _parse_deadlines(self, metadata: dict) -> list[datetime] | None:
         """Parse all deadlines as aware UTC datetimes, earliest first; None when any of them
         is no date (then none is taken: a partial list would misstate the next deadline)."""
-        values = _values(metadata, "deadlineDate")
-        parsed = [parse_portal_date(text) if isinstance(text, str) else None for text in values]
+        given = metadata.get("deadlineDate")
+        if given is None:
+            return []
+        if not isinstance(given, list):
+            return None
+        parsed = [portal_date(value) for value in given]
         if None in parsed:
             return None
         return sorted(set(parsed))
 
     def _parse_programme(self, metadata: dict) -> str:
         """Parse the framework programme id into its name (the id when unknown)."""
-        code = _first(metadata, "frameworkProgramme")
+        code = first(metadata, "frameworkProgramme")
         return self.programmes.get(code, code)
 
     def _parse_divisions(self, metadata: dict) -> list[str]:
         """Parse programme-division ids into names, without the programme itself."""
-        programme = _first(metadata, "frameworkProgramme")
-        codes = [str(c) for c in _values(metadata, "programmeDivision") if c != programme]
+        programme = first(metadata, "frameworkProgramme")
+        codes = [text(c) for c in values(metadata, "programmeDivision") if text(c) != programme]
         return list(dict.fromkeys(self.divisions.get(c, c) for c in codes))
 
-    def _parse_budget(self, metadata: dict, identifier: str) -> tuple[int | None, int | None]:
-        """Parse this topic's budget in EUR and expected grants from budgetOverview."""
-        text = _first(metadata, "budgetOverview")
-        if not text or not identifier:
-            return None, None
+    def _parse_budget(self, metadata: dict, identifier: str) -> tuple[int | None, int | None, bool]:
+        """Parse this topic's budget in EUR and expected grants from budgetOverview; and
+        whether it could be read (a truncated overview, or amounts that are no plausible
+        sums, cannot)."""
+        overview_text = first(metadata, "budgetOverview")
+        if not overview_text or not identifier:
+            return None, None, True
         try:
-            overview = json.loads(text)
+            overview = json.loads(overview_text)
             actions = [
                 action
                 for group in (overview.get("budgetTopicActionMap") or {}).values()
                 for action in group
                 if str(action.get("action", "")).split(" - ")[0].strip() == identifier
             ]
-            if not actions:
-                return None, None
-            budget = sum(
-                round(float(amount))
-                for action in actions
-                for amount in (action.get("budgetYearMap") or {}).values()
-            )
-            grants = [a["expectedGrants"] for a in actions if a.get("expectedGrants") is not None]
-            return budget or None, (sum(int(g) for g in grants) if grants else None)
+            amounts = [
+                a for action in actions for a in (action.get("budgetYearMap") or {}).values()
+            ]
+            grants = [
+                a.get("expectedGrants") for a in actions if a.get("expectedGrants") is not None
+            ]
         except (ValueError, TypeError, AttributeError, KeyError):
             self.report.note(f"{identifier}: budget overview unreadable")
-            return None, None
+            return None, None, False
+        if not actions:
+            return None, None, True
+        budget, counts = euros(amounts), [count(g) for g in grants]
+        if budget is None or None in counts:
+            self.report.note(f"{identifier}: budget overview holds amounts that are no sums")
+            return None, None, False
+        return budget or None, (sum(counts) if counts else None), True
 
     def _load_json(self, response: Response, what: str) -> dict | None:
         """Decode a JSON answer, recording a clear error when it is not JSON."""
@@ -299,17 +335,8 @@ class FtPortalSpider(scrapy.Spider):
         self.report.note(f"skipped: {reason}")
 
 
-def parse_portal_date(text: str | None) -> datetime | None:
-    """Parse a portal date ('2027-08-04T00:00:00.000+0000') as an aware UTC datetime."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("+0000", "+00:00").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+# The portal's dates, read as every other source value is (crawler/fields.py).
+parse_portal_date = portal_date
 
 
 def _api_request(
@@ -343,17 +370,9 @@ def multipart(parts: dict[str, Any]) -> tuple[bytes, str]:
     return "".join(chunks).encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def _values(metadata: dict, key: str) -> list:
-    """The values of a metadata key: a list as the portal gives them, or one value as a list."""
-    values = metadata.get(key)
-    if values is None or values == "":
-        return []
-    return values if isinstance(values, list) else [values]
-
-
-def _first(metadata: dict, key: str) -> str:
-    values = _values(metadata, key)
-    return str(values[0]) if values else ""
+def _objects(found: Any) -> list[dict]:
+    """The objects of a list from the source; anything else in it (or instead of it) is none."""
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
 def _describe(failure: Failure) -> str:

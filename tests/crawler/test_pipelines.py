@@ -10,6 +10,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import TextResponse
 
 from crawler.items import CallItem
+from crawler.report import CrawlReport
 from tests.support.offline_spider import (
     SEARCH_URL,
     answer,
@@ -50,3 +51,11 @@ def test_duplicate_row_in_one_page_dropped(snapshot_dir):
     run_pipelines(pipelines, items[0])
     with pytest.raises(DropItem, match="duplicate call ft_portal/HORIZON-CL5-2027-07-D3-16"):
         run_pipelines(pipelines, items[1])
+
+
+def test_a_crawl_whose_every_item_is_invalid_failed():
+    """Pages read but not one call usable is a failed crawl, not an ok one."""
+    report = CrawlReport(pages_expected=1, pages=1, items_seen=5, items_invalid=5)
+    assert report.status == "failed"
+    report.items_seen = 6
+    assert report.status == "ok"

@@ -120,6 +120,14 @@ def test_focus_area_quotes_come_from_the_strategy():
         ("eufunds.toml", "page_size = 100", "page_size = 0", "from 1 to 1000, got 0"),
         ("eufunds.toml", "download_delay = 1.0", "download_delay = nan", "got nan"),
         ("matching.toml", "factor = 0.5", "factor = 0", "'factor' must be a number from 0.01"),
+        (
+            "eufunds.toml",
+            "page_size = 100",
+            "page_size = 1" + "0" * 400,
+            "from 1 to 1000, got 10000000000000000000…",
+        ),
+        ("matching.toml", "'EU External Action',", "'',", "pattern '' matches any text"),
+        ("matching.toml", "'EU External Action',", "'x*',", "pattern 'x*' matches any text"),
     ],
 )
 def test_config_errors_name_file_entry_and_problem(config_copy, file, old, new, message):

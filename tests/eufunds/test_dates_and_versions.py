@@ -102,3 +102,30 @@ def test_two_first_runs_at_once_meet_the_job_lock(tmp_path, snapshot_dir):
     assert "locked" not in " ".join(error for _, error in outcomes)
     assert outcomes[0][0] == 0
     assert outcomes[1][0] == 0 or "another run is in progress" in outcomes[1][1]
+
+
+def test_empty_as_of_is_refused(db_path):
+    """--as-of "" is no date: refused, not taken as today."""
+    result = CliRunner().invoke(main, ["match", "--as-of", "", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "expected a date like 2026-09-30, got ''" in result.output
+
+
+def test_reading_commands_never_create_a_database(tmp_path):
+    """Listing, showing or explaining on a path with no database says so; nothing is made."""
+    db_path = tmp_path / "nowhere" / "eufunds.db"
+    for command in (["calls", "list"], ["runs"], ["lock"], ["calls", "show", "x"]):
+        result = CliRunner().invoke(main, [*command, "--db", str(db_path)])
+        assert result.exit_code == 1, command
+        assert (
+            result.output.strip()
+            == f"Error: no database at {db_path} (eufunds crawl or run-once makes one)"
+        )
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_absurd_limit_is_refused(db_path):
+    """A --limit larger than SQLite counts is refused with the allowed range."""
+    result = CliRunner().invoke(main, ["calls", "list", "--limit", "9" * 30, "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "is not in the range 1<=x<=1000000" in result.output
