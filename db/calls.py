@@ -30,6 +30,9 @@ TRACKED_FIELDS = (
     "kind",
     "language",
 )
+# Tracked too, but only when a call has them: calls stored before they existed (none of the
+# portal's calls has them) keep their content hash, so adding them changed no call.
+OPTIONAL_TRACKED_FIELDS = ("regions", "audience", "cofinancing")
 # What listings, the matcher and digests read: every column but the source's raw answer.
 WITHOUT_RAW = columns(Call, exclude=("raw",))
 
@@ -45,6 +48,9 @@ class UpsertOutcome(StrEnum):
 def content_hash(call: Call) -> str:
     """Hash the tracked fields of a call, so re-crawling identical content is a no-op."""
     payload = {name: _field_text(call, name) for name in TRACKED_FIELDS}
+    payload |= {
+        name: _field_text(call, name) for name in OPTIONAL_TRACKED_FIELDS if getattr(call, name)
+    }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
 
@@ -117,7 +123,7 @@ class CallTables(Tables):
         stamp = to_text(now)
         rows = [
             (new.id, name, _field_text(old, name), _field_text(new, name), stamp, crawl_run_id)
-            for name in TRACKED_FIELDS
+            for name in (*TRACKED_FIELDS, *OPTIONAL_TRACKED_FIELDS)
             if _field_text(old, name) != _field_text(new, name)
         ]
         self.conn.executemany(

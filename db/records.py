@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 # Swedish time: digest weeks and weekdays, cron times, --as-of dates and every date shown.
@@ -16,6 +17,7 @@ class SourceKind(StrEnum):
     """The kinds of source a spider exists for (`kind` in config/sources.toml)."""
 
     FT_PORTAL = "ft_portal"
+    JSON_API = "json_api"
 
 
 SOURCE_KINDS = tuple(SourceKind)
@@ -115,6 +117,8 @@ class Source:
     programme: str = ""
     facet_url: str = ""
     enabled: bool = True
+    # How a source of this kind is read (json_api: request, paging, field mapping...).
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,11 @@ class Call:
     budget_eur: int | None = None
     expected_grants: int | None = None
     language: str = "en"
+    # Where a call is for (NUTS codes or region names), who may apply, co-financing: as the
+    # source states them, when it does.
+    regions: list[str] = field(default_factory=list)
+    audience: str = ""
+    cofinancing: str = ""
     raw: str = ""
     content_hash: str = ""
     first_seen: datetime | None = None

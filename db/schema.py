@@ -250,3 +250,13 @@ def m006_one_record_per_table(db: Database) -> None:
 def m007_fields_dropped(db: Database) -> None:
     """Count the fields of crawled calls that could not be read (their stored values stay)."""
     db["crawl_runs"].add_column("fields_dropped", int, not_null_default=0)
+
+
+@migration
+def m008_sources_of_every_kind(db: Database) -> None:
+    """Keep how each source is read, and what calls of other sources state: the regions a
+    call is for, who may apply, and the co-financing."""
+    db["sources"].add_column("options", str, not_null_default="{}")
+    db["calls"].add_column("regions", str, not_null_default="[]")
+    db["calls"].add_column("audience", str, not_null_default="")
+    db["calls"].add_column("cofinancing", str, not_null_default="")

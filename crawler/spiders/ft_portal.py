@@ -14,6 +14,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.answers import load_json
 from crawler.fields import count, euros, first, portal_date, text, values
 from crawler.items import CallItem
 from crawler.report import CrawlReport
@@ -311,20 +312,7 @@ class FtPortalSpider(scrapy.Spider):
     def _load_json(self, response: Response, what: str) -> dict | None:
         """Decode a JSON answer, recording a clear error when it is not JSON."""
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        try:
-            document = json.loads(response.body)
-        except ValueError as exc:
-            start = response.body[:60].decode("utf-8", "replace").strip()
-            kind = "HTML" if start.lower().startswith(("<!doctype html", "<html")) else "no JSON"
-            self._record_error(
-                f"{what}: expected JSON, got {kind} ({content_type or 'no content type'}, "
-                f"{len(response.body)} bytes: {exc}; starts {start[:40]!r})"
-            )
-            return None
-        if not isinstance(document, dict):
-            self._record_error(f"{what}: expected a JSON object, got {type(document).__name__}")
-            return None
-        return document
+        return load_json(response.body, content_type, what, self.report)
 
     def _record_error(self, message: str) -> None:
         self.report.error(message)

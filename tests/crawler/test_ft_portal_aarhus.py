@@ -173,3 +173,26 @@ def test_page_error_names_the_page():
     failure.request = scrapy.Request(SEARCH_URL, meta={"page": 3})
     spider.on_page_error(failure)
     assert spider.report.errors[0].startswith("search page 3: DNSLookupError")
+
+
+def test_answer_with_invalid_escapes_is_read_and_the_repair_noted():
+    """A real damaged answer (invalid JSON escapes inside embedded HTML) is read, not lost:
+    its two results are seen (and skipped as Bulgarian), and the repair is noted."""
+    damaged = (
+        SHARED
+        / "research"
+        / "sources"
+        / "ft_search_api_page_bg_bad_escapes__levandow-grants-hello.json"
+    )
+    _, spider = make_crawler()
+    outputs = list(spider.parse(answer(damaged, SEARCH_URL, 1)))
+    # Its totalResults (563,270: a trimmed copy) is more than a crawl reads: noted, page kept.
+    assert spider.report.errors == [
+        "search page 1: totalResults '563270' cannot be the number of results (page 1 holds 2; "
+        "at most 1000 pages are read)"
+    ]
+    assert spider.report.items_skipped == 2
+    assert [o for o in outputs if isinstance(o, scrapy.Request)] == []
+    assert any(
+        "invalid JSON escapes read as the characters they escape" in n for n in spider.report.notes
+    )
