@@ -6,7 +6,7 @@ source gave something else; a value out of any plausible range counts as unreada
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 # Dates a funding call can have: as for dates given on the command line.
@@ -48,6 +48,25 @@ def portal_date(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("+0000", "+00:00").replace("Z", "+00:00"))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment if FIRST_YEAR <= moment.year <= LAST_YEAR else None
+
+
+def iso_date(value: Any, naive_zone: tzinfo) -> datetime | None:
+    """Parse an ISO 8601 date or time as an aware UTC datetime; a time without an offset is
+    in ``naive_zone``, a date alone is that date (midnight UTC, the date-only convention);
+    None for anything else or a date outside the years a call can have."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text_value = value.strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text_value)
+        if len(text_value) == 10:  # a date alone
+            moment = moment.replace(tzinfo=UTC)
+        elif moment.tzinfo is None:
+            moment = moment.replace(tzinfo=naive_zone)
         moment = moment.astimezone(UTC)
     except (ValueError, OverflowError):
         return None

@@ -11,6 +11,10 @@ from zoneinfo import ZoneInfo
 
 # Swedish time: digest weeks and weekdays, cron times, --as-of dates and every date shown.
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+# The months in Swedish: how digests write dates and Swedish sources give them.
+SWEDISH_MONTHS = (
+    "januari februari mars april maj juni juli augusti september oktober november december"
+).split()
 
 
 class SourceKind(StrEnum):
@@ -35,12 +39,14 @@ STATUSES = tuple(CallStatus)
 
 
 class RunStatus(StrEnum):
-    """How a crawl run ended: ok, partial (some pages or items lost) or failed (none read)."""
+    """How a crawl run ended: ok, partial (some pages or items lost), failed (none read), or
+    skipped (nothing to read: a source a replay does not hold)."""
 
     RUNNING = "running"
     OK = "ok"
     PARTIAL = "partial"
     FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class MatchMode(StrEnum):

@@ -68,6 +68,15 @@ class RunTables(Tables):
             )
         return True
 
+    def skip_crawl_run(self, run_id: int, reason: str, now: datetime) -> None:
+        """Record a run that read nothing on purpose (a source a replay does not hold)."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE crawl_runs SET status = ?, finished = ?, pages_expected = 0, notes = ? "
+                "WHERE id = ?",
+                [RunStatus.SKIPPED, to_text(now), to_json([reason]), run_id],
+            )
+
     def fail_running_crawl_runs(self, message: str, now: datetime) -> int:
         """Mark every run still 'running' as failed with this message; how many there were."""
         ids = [

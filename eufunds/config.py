@@ -11,7 +11,6 @@ from apscheduler.triggers.cron import CronTrigger
 
 from db.records import (
     LOCAL_TZ,
-    SOURCE_KINDS,
     Department,
     EligibilityRule,
     FocusArea,
@@ -27,6 +26,7 @@ from eufunds.config_checks import (
     entries,
     read_toml,
 )
+from eufunds.config_sources import parse_sources
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -111,7 +111,7 @@ def load_config(directory: str | Path | None = None) -> Config:
         raise ConfigError(folder, "", "configuration folder not found")
     settings = read_toml(folder / "eufunds.toml")
     organisation, crawl, schedule = _parse_settings(folder / "eufunds.toml", settings)
-    sources = _parse_sources(folder / "sources.toml", read_toml(folder / "sources.toml"))
+    sources = parse_sources(folder / "sources.toml", read_toml(folder / "sources.toml"))
     departments = _parse_departments(
         folder / "departments.toml", read_toml(folder / "departments.toml")
     )
@@ -205,39 +205,6 @@ def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
                 path, "schedule", f"'{key}' is not a cron expression: {exc}"
             ) from None
     return ScheduleSettings(**schedule)
-
-
-def _parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
-    sources = []
-    for label, entry in entries(path, document, "source"):
-        table = check_table(
-            path,
-            label,
-            entry,
-            {
-                "id": ((str,), REQUIRED),
-                "kind": ((str,), REQUIRED),
-                "name": ((str,), REQUIRED),
-                "url": ((str,), REQUIRED),
-                "facet_url": ((str,), ""),
-                "language": ((str,), "en"),
-                "programme": ((str,), ""),
-                "enabled": ((bool,), True),
-            },
-        )
-        if table["kind"] not in SOURCE_KINDS:
-            raise ConfigError(
-                path, label, f"unknown kind '{table['kind']}' (known: {', '.join(SOURCE_KINDS)})"
-            )
-        for key in ("url", "facet_url"):
-            if table[key] and not re.match(r"^https?://", table[key]):
-                raise ConfigError(path, label, f"'{key}' must be an http(s) URL")
-        if table["kind"] == "ft_portal" and not table["facet_url"]:
-            raise ConfigError(path, label, "an ft_portal source needs 'facet_url'")
-        if table["language"] not in ("sv", "en"):
-            raise ConfigError(path, label, "'language' must be 'sv' or 'en'")
-        sources.append(Source(**table))
-    return tuple(sources)
 
 
 def _parse_departments(path: Path, document: dict) -> tuple[Department, ...]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from crawler.runner import child_main
 from crawler.settings import scrapy_settings
+from crawler.spiders import SPIDERS
 from db import CrawlCounts, CrawlRun, Source, Store
 from eufunds import __version__
 from eufunds.config import Config
@@ -45,9 +46,18 @@ def user_agent(config: Config) -> str:
 def crawl_source(
     config: Config, source: Source, options: CrawlOptions, progress: ProgressCallback | None = None
 ) -> CrawlRun:
-    """Crawl one source in a child process and return its recorded run."""
+    """Crawl one source in a child process and return its recorded run.
+
+    Replaying, a source with no folder of saved answers is recorded as skipped ("not in
+    replay"), not failed: a replay holds the sources it was made for.
+    """
     with Store(options.db_path) as store:
         run_id = store.start_crawl_run(source.id, datetime.now(UTC))
+        if options.replay and not (Path(options.replay) / source.id).is_dir():
+            store.skip_crawl_run(
+                run_id, f"not in replay: no folder {source.id}/", datetime.now(UTC)
+            )
+            return store.crawl_run(run_id)
     # Absolute: the child's working directory is the fork server's, not necessarily ours.
     settings = scrapy_settings(
         source_id=source.id,
@@ -63,12 +73,7 @@ def crawl_source(
         replay=Path(options.replay).resolve() if options.replay else None,
         now=options.now.isoformat() if options.now else None,
     )
-    spider_args = {
-        "source_id": source.id,
-        "search_url": source.url,
-        "facet_url": source.facet_url,
-        "page_size": config.crawl.page_size,
-    }
+    spider_args = SPIDERS[source.kind].arguments(source, config.crawl.page_size)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(CHILD_PRELOAD)
     updates = context.Queue()

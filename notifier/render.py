@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from db.records import (
     LOCAL_TZ,
+    SWEDISH_MONTHS,
     Department,
     DigestItem,
     DigestReason,
@@ -24,9 +25,6 @@ from db.text import without_bidi_controls
 from notifier.calendar import build_calendar, safe_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-MONTHS = (
-    "januari februari mars april maj juni juli augusti september oktober november december"
-).split()
 STATUS = {"open": "öppen för ansökan", "forthcoming": "kommande", "closed": "stängd"}
 FIELDS = {
     "deadlines": "sista ansökningsdag",
@@ -77,9 +75,9 @@ def swedish_date(moment: datetime, with_time: bool = True) -> str:
     """'1 december 2027 kl. 17.00' in Swedish time; a date-only deadline is just its date."""
     if is_date_only(moment):
         day = moment.astimezone(UTC).date()
-        return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+        return f"{day.day} {SWEDISH_MONTHS[day.month - 1]} {day.year}"
     local = moment.astimezone(LOCAL_TZ)
-    text = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+    text = f"{local.day} {SWEDISH_MONTHS[local.month - 1]} {local.year}"
     return f"{text} kl. {local:%H.%M}" if with_time else text
 
 

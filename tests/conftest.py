@@ -50,7 +50,7 @@ def crawled_snapshot(tmp_path_factory, snapshot_dir: Path) -> Iterator[Path]:
     """A database holding one replayed crawl of the snapshot as of SNAPSHOT_NOW (read only:
     tests that write copy it)."""
     db_path = tmp_path_factory.mktemp("snapshot") / "crawled.db"
-    runs = crawl(load_config(), [], CrawlOptions(db_path, snapshot_dir, SNAPSHOT_NOW))
+    runs = crawl(load_config(), ["ft_portal"], CrawlOptions(db_path, snapshot_dir, SNAPSHOT_NOW))
     assert [(run.status, run.items_new) for run in runs] == [("ok", SNAPSHOT_CALLS)]
     yield from _unchanged(db_path)
 

@@ -3,8 +3,12 @@
 import scrapy
 
 from crawler.spiders.ft_portal import FtPortalSpider
+from crawler.spiders.json_api import JsonApiSpider
 from db.records import SourceKind
 
-SPIDERS: dict[SourceKind, type[scrapy.Spider]] = {SourceKind.FT_PORTAL: FtPortalSpider}
+SPIDERS: dict[SourceKind, type[scrapy.Spider]] = {
+    SourceKind.FT_PORTAL: FtPortalSpider,
+    SourceKind.JSON_API: JsonApiSpider,
+}
 
-__all__ = ["SPIDERS", "FtPortalSpider"]
+__all__ = ["SPIDERS", "FtPortalSpider", "JsonApiSpider"]

@@ -66,6 +66,16 @@ class FtPortalSpider(scrapy.Spider):
         self.unnamed: set[str] = set()
         self.report = CrawlReport()
 
+    @classmethod
+    def arguments(cls, source: Any, page_size: int) -> dict[str, Any]:
+        """The spider's arguments for a configured source."""
+        return {
+            "source_id": source.id,
+            "search_url": source.url,
+            "facet_url": source.facet_url,
+            "page_size": page_size,
+        }
+
     async def start(self):
         """Resolve programme names first, then walk the search pages."""
         yield self._facet_request()

@@ -49,7 +49,7 @@ def test_child_that_cannot_start_records_why(db_path, snapshot_dir, monkeypatch)
     """A crawl whose Scrapy cannot start reads no page and says so in the run."""
     # An unknown reactor makes Scrapy fail while the crawl starts, before any request.
     monkeypatch.setenv("EUFUNDS_SCRAPY_TWISTED_REACTOR", "no.such.Reactor")
-    runs = crawl(load_config(), [], CrawlOptions(db_path, snapshot_dir, NOW))
+    runs = crawl(load_config(), ["ft_portal"], CrawlOptions(db_path, snapshot_dir, NOW))
     assert runs[0].status == "failed"
     assert runs[0].error_count >= 1
     assert "without reading any page" in " ".join(runs[0].errors)
@@ -63,7 +63,7 @@ def test_crawl_process_that_cannot_be_started_fails_its_run(db_path, snapshot_di
         raise OSError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(multiprocessing.context.ForkServerProcess, "start", refuse)
-    [run] = crawl(load_config(), [], CrawlOptions(db_path, snapshot_dir, NOW))
+    [run] = crawl(load_config(), ["ft_portal"], CrawlOptions(db_path, snapshot_dir, NOW))
     assert run.status == "failed"
     assert run.errors == [
         "crawl process of ft_portal could not start: [Errno 11] Resource temporarily unavailable"
