@@ -197,8 +197,11 @@ class StorePipeline(_ReportingPipeline):
         if self.pending:
             self._flush()
         report = self.report
+        source_id = self.crawler.spider.source_id
         if report.listing_complete:
             report.closed_marked = self.store.mark_unseen_closed(
-                self.crawler.spider.source_id, report.seen_ids, self.now, self.run_id
+                source_id, report.seen_ids, self.now, self.run_id
             )
+            if report.validators is not None:
+                self.store.save_source_validators(source_id, *report.validators)
         self.store.close()

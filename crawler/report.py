@@ -20,6 +20,10 @@ class CrawlReport(CrawlCounts):
     seen_ids: set[str] = field(default_factory=set)
     # Per call id: fields the source gave in a form that could not be read; stored values stay.
     kept_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The source answered "not modified" (HTTP 304): nothing new to read, nothing wrong.
+    not_modified: bool = False
+    # ETag and Last-Modified of the answer, kept once the crawl stored it whole.
+    validators: tuple[str, str] | None = None
     listener: Callable[[CrawlReport], None] | None = field(default=None, repr=False)
 
     def invalid(self, message: str) -> None:
@@ -60,7 +64,9 @@ class CrawlReport(CrawlCounts):
     def status(self) -> RunStatus:
         """ok, partial (some pages or items lost) or failed (no call read, or none of those
         read could be used)."""
-        nothing_read = self.pages == 0 or self.items_seen <= self.items_invalid
+        nothing_read = self.pages == 0 or (
+            self.items_seen <= self.items_invalid and not self.not_modified
+        )
         if nothing_read:
             return RunStatus.FAILED
         return RunStatus.OK if self.listing_complete else RunStatus.PARTIAL

@@ -56,6 +56,21 @@ class ConfigurationTables(Tables):
             list(row.values()),
         )
 
+    def source_validators(self, source_id: str) -> tuple[str, str]:
+        """The ETag and Last-Modified of a source's last complete answer (empty when none)."""
+        row = self.conn.execute(
+            "SELECT etag, last_modified FROM sources WHERE id = ?", [source_id]
+        ).fetchone()
+        return (row[0] or "", row[1] or "") if row else ("", "")
+
+    def save_source_validators(self, source_id: str, etag: str, last_modified: str) -> None:
+        """Remember a source's ETag and Last-Modified, once its answer was stored whole."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE sources SET etag = ?, last_modified = ? WHERE id = ?",
+                [etag, last_modified, source_id],
+            )
+
     def matched_versions(self) -> dict[str, str | None]:
         """The profile version each active department was last matched with."""
         rows = self.conn.execute("SELECT id, matched_version FROM departments WHERE active = 1")

@@ -22,6 +22,7 @@ class SourceKind(StrEnum):
 
     FT_PORTAL = "ft_portal"
     JSON_API = "json_api"
+    FEED = "feed"
 
 
 SOURCE_KINDS = tuple(SourceKind)

@@ -260,3 +260,11 @@ def m008_sources_of_every_kind(db: Database) -> None:
     db["calls"].add_column("regions", str, not_null_default="[]")
     db["calls"].add_column("audience", str, not_null_default="")
     db["calls"].add_column("cofinancing", str, not_null_default="")
+
+
+@migration
+def m009_source_validators(db: Database) -> None:
+    """Keep what a source said about its last answer (ETag, Last-Modified), so that asking
+    again for an unchanged feed costs one 304."""
+    db["sources"].add_column("etag", str, not_null_default="")
+    db["sources"].add_column("last_modified", str, not_null_default="")

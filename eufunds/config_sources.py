@@ -18,6 +18,14 @@ its facet_url. A json_api source says what to ask and how to read the answer:
     local_times        true: times without an offset are Swedish time (else UTC)
 
 Paths are keys joined by dots, with [N] or [key=value] to pick from a list (crawler/paths.py).
+
+A feed source (RSS 2.0 or Atom) may say which items are calls and how to read their pages:
+
+    include, exclude   words: an item is kept when its title or text holds an included word
+                       (when any are given) and no excluded one
+    follow             true: read each item's page too
+    [source.detail]    CSS selectors on that page: deadline, audience, cofinancing, summary,
+                       status
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+
+import cssselect
 
 from crawler.paths import check_path
 from db.records import SOURCE_KINDS, STATUSES, Source, SourceKind
@@ -51,7 +61,14 @@ KIND_KEYS = {
         "base_url": ((str,), ""),
         "local_times": ((bool,), False),
     },
+    SourceKind.FEED: {
+        "include": ((list,), []),
+        "exclude": ((list,), []),
+        "follow": ((bool,), False),
+        "detail": ((dict,), {}),
+    },
 }
+DETAIL_KEYS = ("deadline", "audience", "cofinancing", "summary", "status")
 FIELDS = (
     "id title summary url opens closes status programme regions audience cofinancing "
     "announced_year announced_period"
@@ -78,6 +95,8 @@ def parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
         facet_url = table.pop("facet_url", "")
         if kind == SourceKind.JSON_API:
             _check_json_api(path, label, table)
+        elif kind == SourceKind.FEED:
+            _check_words_and_detail(path, label, table)
         sources.append(Source(**common, facet_url=facet_url, options=table))
     return tuple(sources)
 
@@ -128,3 +147,21 @@ def _check_json_api(path: Path, label: str, options: dict[str, Any]) -> None:
             raise ConfigError(
                 path, label, f"status {given!r} must map to one of {', '.join(STATUSES)}"
             )
+
+
+def _check_words_and_detail(path: Path, label: str, options: dict[str, Any]) -> None:
+    """Include and exclude words, and the CSS selectors of the detail page."""
+    for key in ("include", "exclude"):
+        if not all(isinstance(word, str) and word.strip() for word in options[key]):
+            raise ConfigError(path, label, f"'{key}' must be a list of words")
+    for name, selector in options["detail"].items():
+        if name not in DETAIL_KEYS:
+            raise ConfigError(
+                path, label, f"unknown detail '{name}' (known: {', '.join(DETAIL_KEYS)})"
+            )
+        try:
+            cssselect.GenericTranslator().css_to_xpath(selector)
+        except (cssselect.SelectorError, TypeError) as exc:
+            raise ConfigError(path, label, f"detail '{name}': bad CSS selector ({exc})") from None
+    if options["detail"] and not options["follow"]:
+        raise ConfigError(path, label, "'detail' selectors need 'follow = true'")

@@ -2,6 +2,7 @@
 
 import scrapy
 
+from crawler.spiders.feed import FeedSpider
 from crawler.spiders.ft_portal import FtPortalSpider
 from crawler.spiders.json_api import JsonApiSpider
 from db.records import SourceKind
@@ -9,6 +10,7 @@ from db.records import SourceKind
 SPIDERS: dict[SourceKind, type[scrapy.Spider]] = {
     SourceKind.FT_PORTAL: FtPortalSpider,
     SourceKind.JSON_API: JsonApiSpider,
+    SourceKind.FEED: FeedSpider,
 }
 
-__all__ = ["SPIDERS", "FtPortalSpider", "JsonApiSpider"]
+__all__ = ["SPIDERS", "FeedSpider", "FtPortalSpider", "JsonApiSpider"]
