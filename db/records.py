@@ -23,6 +23,7 @@ class SourceKind(StrEnum):
     FT_PORTAL = "ft_portal"
     JSON_API = "json_api"
     FEED = "feed"
+    HTML_LISTING = "html_listing"
 
 
 SOURCE_KINDS = tuple(SourceKind)

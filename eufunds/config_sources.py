@@ -19,7 +19,10 @@ its facet_url. A json_api source says what to ask and how to read the answer:
 
 Paths are keys joined by dots, with [N] or [key=value] to pick from a list (crawler/paths.py).
 
-A feed source (RSS 2.0 or Atom) may say which items are calls and how to read their pages:
+An html_listing source names CSS selectors: item (each call on the listing, required),
+title, link, deadline, status, summary (within an item) and next_page; follow and detail as
+for a feed. A feed source (RSS 2.0 or Atom) may say which items are calls and how to read
+their pages:
 
     include, exclude   words: an item is kept when its title or text holds an included word
                        (when any are given) and no excluded one
@@ -67,7 +70,19 @@ KIND_KEYS = {
         "follow": ((bool,), False),
         "detail": ((dict,), {}),
     },
+    SourceKind.HTML_LISTING: {
+        "item": ((str,), REQUIRED),
+        "title": ((str,), ""),
+        "link": ((str,), ""),
+        "deadline": ((str,), ""),
+        "status": ((str,), ""),
+        "summary": ((str,), ""),
+        "next_page": ((str,), ""),
+        "follow": ((bool,), False),
+        "detail": ((dict,), {}),
+    },
 }
+LISTING_SELECTORS = ("item", "title", "link", "deadline", "status", "summary", "next_page")
 DETAIL_KEYS = ("deadline", "audience", "cofinancing", "summary", "status")
 FIELDS = (
     "id title summary url opens closes status programme regions audience cofinancing "
@@ -96,7 +111,13 @@ def parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
         if kind == SourceKind.JSON_API:
             _check_json_api(path, label, table)
         elif kind == SourceKind.FEED:
-            _check_words_and_detail(path, label, table)
+            _check_words(path, label, table)
+            _check_detail(path, label, table)
+        elif kind == SourceKind.HTML_LISTING:
+            for name in LISTING_SELECTORS:
+                if table[name]:
+                    _check_css(path, label, name, table[name])
+            _check_detail(path, label, table)
         sources.append(Source(**common, facet_url=facet_url, options=table))
     return tuple(sources)
 
@@ -149,19 +170,29 @@ def _check_json_api(path: Path, label: str, options: dict[str, Any]) -> None:
             )
 
 
-def _check_words_and_detail(path: Path, label: str, options: dict[str, Any]) -> None:
-    """Include and exclude words, and the CSS selectors of the detail page."""
+def _check_words(path: Path, label: str, options: dict[str, Any]) -> None:
+    """The include and exclude words of a feed."""
     for key in ("include", "exclude"):
         if not all(isinstance(word, str) and word.strip() for word in options[key]):
             raise ConfigError(path, label, f"'{key}' must be a list of words")
+
+
+def _check_detail(path: Path, label: str, options: dict[str, Any]) -> None:
+    """The CSS selectors of the pages a source's items link to."""
     for name, selector in options["detail"].items():
         if name not in DETAIL_KEYS:
-            raise ConfigError(
-                path, label, f"unknown detail '{name}' (known: {', '.join(DETAIL_KEYS)})"
-            )
-        try:
-            cssselect.GenericTranslator().css_to_xpath(selector)
-        except (cssselect.SelectorError, TypeError) as exc:
-            raise ConfigError(path, label, f"detail '{name}': bad CSS selector ({exc})") from None
+            known = ", ".join(DETAIL_KEYS)
+            raise ConfigError(path, label, f"unknown detail '{name}' (known: {known})")
+        _check_css(path, label, f"detail '{name}'", selector)
     if options["detail"] and not options["follow"]:
         raise ConfigError(path, label, "'detail' selectors need 'follow = true'")
+
+
+def _check_css(path: Path, label: str, name: str, selector: Any) -> None:
+    """A CSS selector the crawler can use (scrapy's ::text and ::attr() allowed)."""
+    if not isinstance(selector, str) or not selector.strip():
+        raise ConfigError(path, label, f"{name}: a CSS selector must be text")
+    try:
+        cssselect.GenericTranslator().css_to_xpath(re.sub(r"::(text|attr\([^)]*\))$", "", selector))
+    except cssselect.SelectorError as exc:
+        raise ConfigError(path, label, f"{name}: bad CSS selector {selector!r} ({exc})") from None

@@ -11,7 +11,6 @@ costs one 304.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,24 +21,20 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.dates import deadline_in, written_date, written_status
+from crawler.dates import deadline_in
 from crawler.fields import text
 from crawler.items import CallItem
 from crawler.pipelines import crawl_now
 from crawler.report import CrawlReport
+from crawler.spiders.detail import DetailPages, by_deadline
 from crawler.text import html_to_text
 from db import Store
-from db.records import Call, CallStatus, SourceKind, deadline_end
+from db.records import Call, CallStatus, SourceKind
 
 FEED_FILE = "feed.xml"
 
 
-def detail_file(url: str) -> str:
-    """The replay file of an item's page."""
-    return f"detail-{hashlib.sha1(url.encode()).hexdigest()[:12]}.html"
-
-
-class FeedSpider(scrapy.Spider):
+class FeedSpider(DetailPages, scrapy.Spider):
     """Reads a feed's items into calls, and each item's page when the options say so."""
 
     name = SourceKind.FEED
@@ -116,48 +111,7 @@ class FeedSpider(scrapy.Spider):
                 continue
             if item is None:
                 continue
-            if self.options.get("follow") and item.call.url:
-                yield scrapy.Request(
-                    item.call.url,
-                    callback=self.parse_detail,
-                    errback=self.on_detail_error,
-                    cb_kwargs={"item": item},
-                    meta={"replay_file": detail_file(item.call.url)},
-                )
-            else:
-                yield item
-
-    def parse_detail(self, response: Response, item: CallItem) -> Iterator[CallItem]:
-        """Complete an item from its page with the configured selectors."""
-        detail = self.options.get("detail", {})
-        now = crawl_now(self.crawler)
-
-        def found(name: str) -> str:
-            selector = detail.get(name)
-            texts = response.css(selector).xpath("string()").getall() if selector else []
-            return " ".join(" ".join(t.split()) for t in texts).strip()
-
-        call = item.call
-        deadline_text = found("deadline")
-        deadline = written_date(deadline_text, now) if deadline_text else None
-        if deadline_text and deadline is None:
-            item.unreadable += ("deadlines",)
-        if deadline is not None:
-            call.deadlines = [deadline]
-            call.status = _by_deadline(call.status, deadline, now)
-        call.audience = found("audience") or call.audience
-        call.cofinancing = found("cofinancing") or call.cofinancing
-        call.status = written_status(found("status")) or call.status
-        summary = found("summary")
-        if summary:
-            item.description_html = summary
-        yield item
-
-    def on_detail_error(self, failure: Failure) -> Iterator[CallItem]:
-        """An item whose page cannot be read is kept as the feed gave it (noted)."""
-        item = failure.request.cb_kwargs["item"]
-        self.report.note(f"{item.call.url}: page not read ({failure.getErrorMessage()})")
-        yield item
+            yield self.followed(item)
 
     def on_error(self, failure: Failure) -> None:
         """Record a feed that could not be downloaded."""
@@ -187,14 +141,9 @@ class FeedSpider(scrapy.Spider):
             url=text(entry.get("link")),
             programme=self.programme,
             kind="call-for-proposals",
-            status=_by_deadline(CallStatus.OPEN, deadline, now),
+            status=by_deadline(CallStatus.OPEN, deadline, now),
             deadlines=[deadline] if deadline else [],
             language=self.language,
         )
         raw = json.loads(json.dumps(entry, default=str))  # feedparser's dates as their text
         return CallItem(call, description_html=summary_html, raw=raw)
-
-
-def _by_deadline(status: str, deadline: datetime | None, now: datetime) -> str:
-    """Closed once its deadline has passed; else as given."""
-    return CallStatus.CLOSED if deadline and deadline_end(deadline) < now else status
