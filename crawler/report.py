@@ -20,8 +20,6 @@ class CrawlReport(CrawlCounts):
     seen_ids: set[str] = field(default_factory=set)
     # Per call id: fields the source gave in a form that could not be read; stored values stay.
     kept_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # The source answered "not modified" (HTTP 304): nothing new to read, nothing wrong.
-    not_modified: bool = False
     # ETag and Last-Modified of the answer, kept once the crawl stored it whole.
     validators: tuple[str, str] | None = None
     listener: Callable[[CrawlReport], None] | None = field(default=None, repr=False)

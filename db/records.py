@@ -225,6 +225,8 @@ class CrawlCounts:
     closed_marked: int = 0
     error_count: int = 0
     fields_dropped: int = 0
+    # The source answered "not modified": nothing new to read, nothing wrong.
+    not_modified: bool = False
 
     def counts(self) -> CrawlCounts:
         """A copy of just the counts (for progress messages between processes)."""
@@ -296,6 +298,19 @@ class Match:
     focus_areas: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     profile_version: str = ""
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """How a source's recent crawls went, and the problem with it, if there is one."""
+
+    source_id: str
+    name: str
+    last_success: datetime | None
+    recent_items: tuple[int, ...]
+    last_error: str
+    failures_in_a_row: int
+    problem: str = ""
 
 
 @dataclass(frozen=True)

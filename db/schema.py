@@ -268,3 +268,9 @@ def m009_source_validators(db: Database) -> None:
     again for an unchanged feed costs one 304."""
     db["sources"].add_column("etag", str, not_null_default="")
     db["sources"].add_column("last_modified", str, not_null_default="")
+
+
+@migration
+def m010_not_modified_runs(db: Database) -> None:
+    """Mark the crawl runs whose source answered "not modified" (no items, nothing wrong)."""
+    db["crawl_runs"].add_column("not_modified", int, not_null_default=0)

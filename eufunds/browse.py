@@ -14,6 +14,7 @@ from db import Call
 from db.records import STATUSES
 from eufunds import views
 from eufunds.config import Config
+from eufunds.health import sources_health
 from eufunds.options import local_date, open_store, with_config, with_db
 
 # The most rows a listing shows (a larger limit would only overflow SQLite's integers).
@@ -117,6 +118,34 @@ def runs_command(source: str | None, limit: int, db_path: Path):
             click.echo(f"run {run.id}: {message}")
         for message in run.notes[:3]:
             click.echo(f"run {run.id}: dropped: {message}")
+
+
+@click.command("sources")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@with_db
+@with_config
+def sources_command(output_format: str, db_path: Path, config: Config):
+    """Show each source's health: last success, calls per recent crawl, last error, problem.
+
+    A source is flagged when its last 3 crawls failed, its last complete crawl found no
+    calls, or fewer than half its usual number.
+
+    Example: eufunds sources --format json
+    """
+    with open_store(db_path, create=False) as store:
+        health = sources_health(store, config.sources)
+    if output_format == "json":
+        click.echo(
+            json.dumps([views.health_summary(h) for h in health], ensure_ascii=False, indent=2)
+        )
+    else:
+        views.console().print(views.health_table(health))
 
 
 @click.group("config")

@@ -12,7 +12,7 @@ import click
 
 from db.records import DELIVERED, DIGEST_PROBLEMS, DigestStatus, RunStatus
 from eufunds import views
-from eufunds.browse import calls_group, config_group, runs_command
+from eufunds.browse import calls_group, config_group, runs_command, sources_command
 from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl
 from eufunds.digests import send_digests
@@ -65,8 +65,12 @@ def crawl_command(sources: tuple[str, ...], replay: Path | None, db_path: Path, 
         if run.status != RunStatus.OK:
             for message in run.errors[:5]:
                 click.echo(f"{run.source_id}: {message}", err=True)
-    if any(run.status == RunStatus.FAILED for run in runs):
+    crawled = [run for run in runs if run.status != RunStatus.SKIPPED]
+    failed = [run.source_id for run in crawled if run.status == RunStatus.FAILED]
+    if crawled and len(failed) == len(crawled):
         sys.exit(1)
+    if failed:
+        click.echo(f"warning: {', '.join(failed)} failed; the other sources were read", err=True)
 
 
 @main.command("match")
@@ -348,5 +352,6 @@ def lock_command(clear: bool, force: bool, db_path: Path):
 
 
 main.add_command(calls_group)
+main.add_command(sources_command)
 main.add_command(runs_command)
 main.add_command(config_group)

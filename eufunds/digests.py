@@ -8,8 +8,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from db import Store, StoreError
-from db.records import LOCAL_TZ, Department, DigestItem, DigestStatus
+from db.records import LOCAL_TZ, Department, DigestItem, DigestStatus, SourceHealth
 from eufunds.config import WEEKDAYS, Config
+from eufunds.health import sources_health
 from notifier.render import DigestContext, build_digest, digest_message_id, iso_week
 from notifier.selection import select_items
 from notifier.send import (
@@ -33,6 +34,8 @@ class _Run:
     context: DigestContext
     sender: SmtpSender | None
     dry_run: bool
+    # Sources that need a look: shown in the digests the EU coordinator receives.
+    source_problems: tuple[SourceHealth, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,9 @@ def send_digests(
     """
     today = now.astimezone(LOCAL_TZ).weekday()
     sender = SmtpSender(smtp) if smtp and not dry_run else None
-    run = _Run(store, now, iso_week(now), outbox, digest_context(config, smtp), sender, dry_run)
+    problems = tuple(h for h in sources_health(store, config.sources) if h.problem)
+    context = digest_context(config, smtp)
+    run = _Run(store, now, iso_week(now), outbox, context, sender, dry_run, problems)
     outcomes = []
     try:
         for department in config.departments:
@@ -203,6 +208,8 @@ def _prepare(
     calls = store.calls_by_id([m.call_id for m in matches])
     changes = store.changes_since(list(calls), history.last_sent_at) if history.last_sent_at else {}
     items = select_items(matches, calls, history, changes, now, department.lead_time_days)
-    if not build or (not items and not department.send_empty_digest):
+    coordinator = run.context.coordinator_email in department.recipients
+    problems = run.source_problems if coordinator else ()
+    if not build or (not items and not problems and not department.send_empty_digest):
         return items, None
-    return items, build_digest(department, items, now, run.context)
+    return items, build_digest(department, items, now, run.context, problems)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from db import Call, CallChange, CrawlCounts, CrawlRun, Department, Match
-from db.records import LOCAL_TZ, MatchFlag
+from db.records import LOCAL_TZ, MatchFlag, SourceHealth
 from db.text import without_bidi_controls
 from eufunds.digests import DigestOutcome
 from matcher.evaluation import DepartmentQuality, mean
@@ -255,4 +255,33 @@ def change_history(changes: Sequence[CallChange]) -> Table:
         table.add_column(column, overflow="fold")
     for change in changes:
         table.add_row(local(change.changed_at), change.field, change.old[:200], change.new[:200])
+    return table
+
+
+def health_summary(health: SourceHealth) -> dict:
+    """A source's health as `eufunds sources --format json` writes it."""
+    return {
+        "source": health.source_id,
+        "name": health.name,
+        "last_success": health.last_success.isoformat() if health.last_success else None,
+        "recent_items": list(health.recent_items),
+        "last_error": health.last_error,
+        "failures_in_a_row": health.failures_in_a_row,
+        "problem": health.problem,
+    }
+
+
+def health_table(healths: Sequence[SourceHealth]) -> Table:
+    """Each source's last success, calls found per recent crawl (newest first), problem."""
+    table = Table(title="Sources")
+    for column in ("source", "last success", "calls per crawl", "problem", "last error"):
+        table.add_column(column, overflow="fold")
+    for health in healths:
+        table.add_row(
+            health.source_id,
+            local(health.last_success),
+            " ".join(map(str, health.recent_items)),
+            health.problem or "ok",
+            health.last_error[:120],
+        )
     return table

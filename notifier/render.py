@@ -17,6 +17,7 @@ from db.records import (
     Department,
     DigestItem,
     DigestReason,
+    SourceHealth,
     flag_rule,
     is_date_only,
     upcoming_deadlines,
@@ -164,8 +165,11 @@ def build_digest(
     items: Sequence[DigestItem],
     now: datetime,
     context: DigestContext,
+    source_problems: Sequence[SourceHealth] = (),
 ) -> EmailMessage:
-    """The digest e-mail: Swedish text and HTML parts and an .ics of every deadline in it."""
+    """The digest e-mail: Swedish text and HTML parts and an .ics of every deadline in it;
+    with ``source_problems`` (the EU coordinator's digest), a section on the sources that
+    need a look."""
     week = iso_week(now)
     sections = []
     placed: set[str] = set()
@@ -183,6 +187,15 @@ def build_digest(
         "today": swedish_date(now, with_time=False),
         "coordinator_name": context.coordinator_name,
         "coordinator_email": context.coordinator_email,
+        "source_problems": [
+            {
+                "name": health.name,
+                "problem": health.problem,
+                "last_success": swedish_date(health.last_success) if health.last_success else "",
+                "last_error": health.last_error[:200],
+            }
+            for health in source_problems
+        ],
     }
     subject = " ".join(_environment.get_template("digest/subject.txt").render(values).split())
     values["subject"] = subject
