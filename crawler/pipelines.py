@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler.items import CallItem
+from crawler.regions import regions_named
 from crawler.report import CrawlReport
 from crawler.text import clean_inline, html_to_text
 from db import Call, Store, StoreError, UpsertOutcome
@@ -76,20 +77,30 @@ class NormalisePipeline(_ReportingPipeline):
         def line(name: str, text: str) -> str:
             return self._fit(call_id, name, clean_inline(text), MAX_LINE)
 
+        summary = self._fit(call_id, "summary", self._summary(call_id, item), MAX_SUMMARY)
+        title = line("title", call.title)
+        regions = [line("regions", region) for region in call.regions]
+        if not regions and call.language == "sv":
+            regions = regions_named(f"{title}\n{summary}")
         return replace(
             call,
             id=call_id,
             identifier=identifier,
-            title=line("title", call.title),
+            title=title,
             url=self._fit(call_id, "url", without_bidi_controls(call.url.strip()), MAX_URL),
             call_identifier=line("call_identifier", call.call_identifier),
             call_title=line("call_title", call.call_title),
-            summary=self._fit(call_id, "summary", self._summary(call_id, item), MAX_SUMMARY),
+            summary=summary,
             programme=line("programme", call.programme),
             programme_divisions=[line("programme_divisions", d) for d in call.programme_divisions],
             type_of_action=line("type_of_action", call.type_of_action),
             deadlines=sorted(call.deadlines),
             next_deadline=listed_next_deadline(call.deadlines, self.now),
+            regions=regions,
+            audience=self._fit(call_id, "audience", clean_inline(call.audience), MAX_SUMMARY),
+            cofinancing=self._fit(
+                call_id, "cofinancing", clean_inline(call.cofinancing), MAX_SUMMARY
+            ),
             raw=json.dumps(item.raw, ensure_ascii=False, sort_keys=True),
         )
 

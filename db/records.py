@@ -63,10 +63,17 @@ class MatchFlag(StrEnum):
 
     CLOSING_SOON = "closing-soon"
     PREFERRED_PROGRAMME = "preferred-programme"
+    OUT_OF_AREA = "out-of-area"
 
 
 RULE_FLAG = "rule:"
 NEGATIVE_FLAG = "negative:"
+
+
+def is_out_of_area(regions: Sequence[str], home: str) -> bool:
+    """A call that names the regions it is for, none of them ours (a NUTS code of ours or of
+    a larger area holding it: SE211 is in SE21, SE2 and SE)."""
+    return bool(regions) and not any(home.startswith(region.upper()) for region in regions)
 
 
 def rule_flag(rule_id: str) -> str:
@@ -283,6 +290,9 @@ class MatchingSettings:
     focus_threshold: float = 0.05
     terms: tuple[tuple[str, str], ...] = ()
     eligibility_rules: tuple[EligibilityRule, ...] = ()
+    # Where we are (a NUTS code), and the factor for a call whose regions leave us out.
+    home_region: str = "SE211"
+    out_of_area_factor: float = 0.2
 
 
 @dataclass(frozen=True)

@@ -293,9 +293,23 @@ def _parse_matching(path: Path, document: dict) -> MatchingSettings:
             "weights": ((dict,), {}),
             "rule": ((list,), []),
             "terms": ((dict,), {}),
+            "area": ((dict,), {}),
         },
     )
     number = (int, float)
+    area = check_table(
+        path,
+        "area",
+        top["area"],
+        {
+            "home": ((str,), defaults.home_region),
+            "factor": (number, defaults.out_of_area_factor, (0, 1)),
+        },
+    )
+    if not re.fullmatch(r"[A-Z]{2}[0-9A-Z]{0,3}", area["home"]):
+        raise ConfigError(
+            path, "area", f"'home' must be a NUTS code like SE211, got {area['home']!r}"
+        )
     weights = check_table(
         path,
         "weights",
@@ -351,4 +365,6 @@ def _parse_matching(path: Path, document: dict) -> MatchingSettings:
         **{key: float(value) for key, value in weights.items()},
         terms=tuple(terms),
         eligibility_rules=tuple(rules),
+        home_region=area["home"],
+        out_of_area_factor=float(area["factor"]),
     )

@@ -1,4 +1,5 @@
-"""Score factors beyond the text: preferred programmes, negative keywords, who-may-apply rules.
+"""Score factors beyond the text: preferred programmes, negative keywords, who-may-apply rules,
+and calls for other regions than ours.
 
 Each factor multiplies a call's score for a department, and each one found is named in the
 match's flags and in its explanation.
@@ -12,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from db.records import Call, MatchFlag, MatchingSettings, negative_flag, rule_flag
+from db.records import (
+    Call,
+    MatchFlag,
+    MatchingSettings,
+    is_out_of_area,
+    negative_flag,
+    rule_flag,
+)
 from matcher.analysis import CallAnalysis, feature_index
 from matcher.profiles import PreparedProfile
 
@@ -29,8 +37,10 @@ class Factors:
     negative_hits: np.ndarray
     negative_by_profile: dict[int, list[tuple[int, str]]]
     rules: list[tuple[str, ...]]
+    out_of_area: np.ndarray
     preferred_factor: float
     negative_factor: float
+    out_of_area_factor: float
     rule_factors: Mapping[str, float]
 
     @classmethod
@@ -64,10 +74,13 @@ class Factors:
         preferred_factor = 1 + settings.preferred_programme_boost
         rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
         rule_factor = np.array([_product(rule_factors, a.rules) for a in analyses])
+        elsewhere = np.array(
+            [is_out_of_area(call.regions, settings.home_region) for call in calls], dtype=bool
+        )
         product = (
             np.where(preferred, preferred_factor, 1.0)
             * np.where(negative, settings.negative_keyword_penalty, 1.0)
-            * rule_factor[:, None]
+            * (rule_factor * np.where(elsewhere, settings.out_of_area_factor, 1.0))[:, None]
         )
         return cls(
             product=product,
@@ -75,8 +88,10 @@ class Factors:
             negative_hits=hits,
             negative_by_profile=_group_negatives(negative_words),
             rules=[a.rules for a in analyses],
+            out_of_area=elsewhere,
             preferred_factor=preferred_factor,
             negative_factor=settings.negative_keyword_penalty,
+            out_of_area_factor=settings.out_of_area_factor,
             rule_factors=rule_factors,
         )
 
@@ -96,6 +111,8 @@ class Factors:
         if hit:
             found.append((negative_flag(hit), self.negative_factor))
         found += [(rule_flag(rule), self.rule_factors[rule]) for rule in self.rules[row]]
+        if self.out_of_area[row]:
+            found.append((MatchFlag.OUT_OF_AREA, self.out_of_area_factor))
         return found
 
 

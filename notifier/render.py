@@ -17,6 +17,7 @@ from db.records import (
     Department,
     DigestItem,
     DigestReason,
+    MatchFlag,
     SourceHealth,
     flag_rule,
     is_date_only,
@@ -135,6 +136,8 @@ def _item_view(item: DigestItem, department: Department, now: datetime, context)
         reasons += f"; fokusområde: {match.focus_areas[0]}"
     rules = [rule for rule in map(flag_rule, match.flags) if rule is not None]
     notes = [context.rule_labels.get(rule, rule) for rule in rules]
+    if MatchFlag.OUT_OF_AREA in match.flags:
+        notes.append("gäller enligt utlysningen andra regioner än vår")
     summary = " ".join(call.summary.split())
     if len(summary) > SUMMARY_CHARACTERS:
         summary = summary[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0] + " …"

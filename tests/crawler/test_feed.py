@@ -199,3 +199,12 @@ def test_an_answer_that_is_no_feed_fails_and_keeps_the_calls(tillvaxtverket, con
     assert run.status == "failed"
     assert run.errors[0].startswith("feed: not an RSS or Atom feed")
     assert len(_calls(db_path)) == 3
+
+
+def test_swedish_calls_keep_the_regions_they_are_for(tillvaxtverket):
+    """The län a Swedish call states it is for are kept as NUTS codes."""
+    calls = tillvaxtverket[3]
+    smaland = calls["tillvaxtverket/https://tillvaxtverket.se/utlysningar/smaland-2026"]
+    norrland = calls["tillvaxtverket/https://tillvaxtverket.se/utlysningar/norrland-2026"]
+    assert smaland.regions == ["SE211", "SE212", "SE213", "SE21"]
+    assert norrland.regions == ["SE33"]

@@ -152,3 +152,29 @@ def test_eligibility_rule_spares_other_calls(rule_tables, rule_id):
     """A real call whose text does not say so is not flagged by the rule."""
     scored, _ = rule_tables
     assert f"rule:{rule_id}" not in scored.match(RULE_CALLS[rule_id][1], "broad").flags
+
+
+# Calls for other regions ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("regions", "elsewhere"),
+    [
+        (["ES", "FR", "PT"], True),  # an Interreg programme of south-west Europe
+        (["SE33"], True),  # Övre Norrland
+        (["SE21", "SE22"], False),  # Småland med öarna holds Jönköpings län
+        (["SE"], False),  # all of Sweden
+        ([], False),  # a call that names no region is for anyone
+    ],
+)
+def test_a_call_for_other_regions_is_lowered_and_flagged(calls, settings, regions, elsewhere):
+    """A call whose regions leave out Jönköpings län (SE211) scores lower by the area factor,
+    flagged out of area; one for a region holding ours, or naming none, does not."""
+    call = next(c for c in calls if c.id == CLIMATE_ADAPTATION)
+    placed = replace(call, id=f"{call.id}-placed", regions=regions)
+    matcher = Matcher([BROAD], [], settings).fit(calls)
+    table = matcher.score([call, placed])
+    plain, there = table.match(call.id, "broad"), table.match(placed.id, "broad")
+    factor = settings.out_of_area_factor if elsewhere else 1.0
+    assert there.score == pytest.approx(plain.score * factor, rel=0.01)
+    assert ("out-of-area" in there.flags) is elsewhere
