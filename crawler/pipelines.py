@@ -198,6 +198,10 @@ class StorePipeline(_ReportingPipeline):
                     self.report.invalid(f"invalid item (not stored: {exc}): {call.id}")
         # Listed by the source, stored or not: never closed as gone.
         self.report.seen_ids.update(call.id for call in self.pending)
+        elsewhere = outcomes.count(UpsertOutcome.LISTED_ELSEWHERE)
+        if elsewhere:
+            self.report.items_skipped += elsewhere
+            self.report.note(f"{elsewhere} calls already stored from another source (noted there)")
         self.report.items_new += outcomes.count(UpsertOutcome.NEW)
         self.report.items_changed += outcomes.count(UpsertOutcome.CHANGED)
         self.pending = []

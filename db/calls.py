@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from db.records import Call, CallChange, CallStatus, listed_next_deadline, still_open
 from db.rows import columns, from_row, to_row, to_text
+from db.same_calls import note_listing, same_call
 from db.tables import Tables, insert_sql
 
 # Fields whose change is news to a department; the content hash covers exactly these.
@@ -43,6 +44,8 @@ class UpsertOutcome(StrEnum):
     NEW = "new"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+    # The same call as one another source listed first: noted with that call, not stored.
+    LISTED_ELSEWHERE = "listed-elsewhere"
 
 
 def content_hash(call: Call) -> str:
@@ -98,6 +101,10 @@ class CallTables(Tables):
             call.next_deadline = listed_next_deadline(call.deadlines, now)
         call.content_hash = content_hash(call)
         if old_row is None:
+            stored = same_call(self.conn, call)
+            if stored is not None:
+                note_listing(self.conn, stored, call.source_id, call.id, now)
+                return UpsertOutcome.LISTED_ELSEWHERE
             call.first_seen = call.last_seen = call.last_changed = now
             row = to_row(call)
             self.conn.execute(insert_sql("calls", row), list(row.values()))
@@ -175,6 +182,14 @@ class CallTables(Tables):
         one_of, ids = self._id_list(call_ids)
         rows = self.conn.execute(f"SELECT {WITHOUT_RAW} FROM calls WHERE id IN {one_of}", [ids])
         return {row["id"]: from_row(Call, row) for row in rows}
+
+    def call_sources(self, call_id: str) -> list[tuple[str, str]]:
+        """The other sources that list a call, with the id each gives it, in first-seen order."""
+        rows = self.conn.execute(
+            "SELECT source_id, listed_as FROM call_sources WHERE call_id = ? ORDER BY first_seen",
+            [call_id],
+        )
+        return [(row[0], row[1]) for row in rows]
 
     def call_changes(self, call_id: str) -> list[CallChange]:
         """The change history of one call, oldest first."""

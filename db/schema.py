@@ -274,3 +274,16 @@ def m009_source_validators(db: Database) -> None:
 def m010_not_modified_runs(db: Database) -> None:
     """Mark the crawl runs whose source answered "not modified" (no items, nothing wrong)."""
     db["crawl_runs"].add_column("not_modified", int, not_null_default=0)
+
+
+@migration
+def m011_call_sources(db: Database) -> None:
+    """Note every other source that lists a stored call (the same call stored once)."""
+    db["call_sources"].create(
+        {"call_id": str, "source_id": str, "listed_as": str, "first_seen": str, "last_seen": str},
+        pk=("call_id", "source_id"),
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    # Finding a stored call by identifier or link, for every new call of a crawl.
+    db["calls"].create_index(["identifier"])
+    db["calls"].create_index(["url"])

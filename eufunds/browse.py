@@ -93,8 +93,9 @@ def calls_show(call_id: str, db_path: Path):
         if call is None:
             raise click.ClickException(f"no call with id {call_id!r} (try: eufunds calls list)")
         changes = store.call_changes(call_id)
+        listings = store.call_sources(call_id)
     out = views.console()
-    out.print(views.call_details(call))
+    out.print(views.call_details(call, listings))
     if changes:
         out.print(views.change_history(changes))
     else:

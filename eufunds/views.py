@@ -216,8 +216,8 @@ def call_summary(call: Call) -> dict:
     }
 
 
-def call_details(call: Call) -> Table:
-    """Every field of one call, deadlines in Swedish time."""
+def call_details(call: Call, listings: Sequence[tuple[str, str]] = ()) -> Table:
+    """Every field of one call, deadlines in Swedish time, and the other sources listing it."""
     table = Table(show_header=False, title=call.id)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
@@ -241,6 +241,10 @@ def call_details(call: Call) -> Table:
         ("first seen", local(call.first_seen)),
         ("last seen", local(call.last_seen)),
         ("last changed", local(call.last_changed)),
+        ("regions", ", ".join(call.regions)),
+        ("who may apply", call.audience),
+        ("co-financing", call.cofinancing),
+        ("also listed by", "\n".join(f"{source} ({listed_as})" for source, listed_as in listings)),
         ("summary", call.summary),
     ]
     for name, value in rows:
