@@ -403,6 +403,16 @@ def listed_next_deadline(deadlines: Sequence[datetime], now: datetime) -> dateti
     return next_deadline(deadlines, now) or max(deadlines, default=None)
 
 
+def status_by_dates(opening: datetime | None, deadlines: Sequence[datetime], now: datetime) -> str:
+    """A call's status judged by its dates alone: closed once every deadline has passed,
+    forthcoming until it opens, else open."""
+    if deadlines and not upcoming_deadlines(deadlines, now):
+        return CallStatus.CLOSED
+    if opening is not None and opening > now:
+        return CallStatus.FORTHCOMING
+    return CallStatus.OPEN
+
+
 def still_open(call: Call, now: datetime | None) -> bool:
     """A call can still be applied for: not closed, and a deadline ahead (or none known)."""
     if call.status == CallStatus.CLOSED:

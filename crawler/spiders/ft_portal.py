@@ -17,8 +17,9 @@ from twisted.python.failure import Failure
 from crawler.answers import load_json
 from crawler.fields import count, euros, first, portal_date, text, values
 from crawler.items import CallItem
+from crawler.pipelines import crawl_now
 from crawler.report import CrawlReport
-from db.records import Call, CallStatus, SourceKind
+from db.records import Call, CallStatus, SourceKind, status_by_dates
 
 STATUS_CODES = {
     "31094501": CallStatus.FORTHCOMING,
@@ -29,6 +30,10 @@ KINDS = {"1": "topic", "2": "call-for-proposals", "8": "cascade"}
 STALE_DATASOURCE = "SEDIA_PRD_CENTRICITY"
 # Most search pages read in one crawl (100 calls each): a larger total is a broken answer.
 MAX_PAGES = 1_000
+# Most walks over the search pages: the API re-runs its query per page and its replicas may
+# disagree on order, so one walk can serve a result twice and miss another; the pages are
+# walked again while results are missing and the last walk still found new ones.
+MAX_WALKS = 3
 
 SEARCH_QUERY = {
     "bool": {
@@ -65,6 +70,13 @@ class FtPortalSpider(scrapy.Spider):
         # Programme or division codes the facet list gives no readable name for.
         self.unnamed: set[str] = set()
         self.report = CrawlReport()
+        # Completeness: the count the search gives, the different results seen (reference,
+        # else identifier), the walk over the pages under way and its pages not yet answered.
+        self.total: int | None = None
+        self.seen_results: set[str] = set()
+        self.walk = 1
+        self.new_in_walk = 0
+        self.outstanding: set[int] = set()
 
     @classmethod
     def arguments(cls, source: Any, page_size: int) -> dict[str, Any]:
@@ -93,13 +105,14 @@ class FtPortalSpider(scrapy.Spider):
         )
 
     def _search_request(self, page: int) -> scrapy.Request:
+        self.outstanding.add(page)
         return _api_request(
             self.search_url,
             {"pageSize": self.page_size, "pageNumber": page},
             {"query": SEARCH_QUERY, "languages": ["en"], "sort": SORT},
             callback=self.parse,
             errback=self.on_page_error,
-            meta={"replay_file": f"search-page-{page}.json", "page": page},
+            meta={"replay_file": f"search-page-{page}.json", "page": page, "walk": self.walk},
         )
 
     # Callbacks -----------------------------------------------------------------
@@ -136,8 +149,22 @@ class FtPortalSpider(scrapy.Spider):
         yield from ()
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[CallItem | scrapy.Request]:
-        """Parse one search page into calls; the first page also schedules the rest."""
+        """Parse one search page into calls; the first page also schedules the rest, and the
+        last page of a walk checks that every result was seen."""
         page = response.meta.get("page", 1)
+        yield from self._read_page(response, page, response.meta.get("walk", 1))
+        yield from self._page_done(page)
+
+    def on_page_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """Record a search page that could not be downloaded."""
+        page = failure.request.meta.get("page") if hasattr(failure, "request") else None
+        self._record_error(f"search page {page}: {_describe(failure)}")
+        yield from self._page_done(page)
+
+    def _read_page(
+        self, response: Response, page: int, walk: int
+    ) -> Iterator[CallItem | scrapy.Request]:
+        """The calls of one search page (on a later walk only results not seen before)."""
         document = self._load_json(response, f"search page {page}")
         if document is None:
             return
@@ -147,11 +174,17 @@ class FtPortalSpider(scrapy.Spider):
             return
         self.report.pages += 1
         self.report.changed()
-        if page == 1:
+        if page == 1 and walk == 1:
             yield from self._follow_pages(document, len(results))
         if not results:
             self._record_error(f"search page {page}: empty results page")
         for number, row in enumerate(results, start=1):
+            key = _result_key(row)
+            if key in self.seen_results and walk > 1:
+                continue
+            if key not in self.seen_results:
+                self.seen_results.add(key)
+                self.new_in_walk += 1
             try:
                 item = self._parse_row(row)
             except Exception as exc:  # noqa: BLE001 - one bad result costs only itself
@@ -162,10 +195,36 @@ class FtPortalSpider(scrapy.Spider):
             if item is not None:
                 yield item
 
-    def on_page_error(self, failure: Failure) -> None:
-        """Record a search page that could not be downloaded."""
-        page = failure.request.meta.get("page") if hasattr(failure, "request") else None
-        self._record_error(f"search page {page}: {_describe(failure)}")
+    def _page_done(self, page: int | None) -> Iterator[scrapy.Request]:
+        """Once every page of a walk has answered, compare the different results seen with
+        the count the search gave: walk the pages again while some are missing and the
+        last walk found new ones (at most MAX_WALKS walks), else record the shortfall.
+
+        A walk that lost a page already failed the listing (its error says why); walking
+        again would not make the run complete.
+        """
+        self.outstanding.discard(page)
+        if self.outstanding or self.total is None or self.report.error_count:
+            return
+        seen = len(self.seen_results)
+        if seen >= self.total:
+            return
+        if self.walk < MAX_WALKS and self.new_in_walk:
+            self.report.note(
+                f"listing: {seen} different results of the {self.total} the search counted "
+                f"after walk {self.walk}; the pages are walked again"
+            )
+            self.walk, self.new_in_walk = self.walk + 1, 0
+            pages = self._page_count(self.total)
+            self.report.pages_expected += pages
+            for number in range(1, pages + 1):
+                yield self._search_request(number)
+            return
+        self._record_error(
+            f"listing shortfall: {seen} different results of the {self.total} the search "
+            f"counted, after {self.walk} walks over its pages; calls not seen keep what was "
+            "stored"
+        )
 
     # Parsing helpers -----------------------------------------------------------
 
@@ -178,16 +237,20 @@ class FtPortalSpider(scrapy.Spider):
         """
         given = document.get("totalResults")
         total = count(given)
-        pages = max(1, math.ceil(total / self.page_size)) if total is not None else 0
+        pages = self._page_count(total) if total is not None else 0
         if total is None or total < on_first_page or pages > MAX_PAGES:
             self._record_error(
                 f"search page 1: totalResults {str(given)[:40]!r} cannot be the number of "
                 f"results (page 1 holds {on_first_page}; at most {MAX_PAGES} pages are read)"
             )
             return
-        self.report.pages_expected = pages
-        for page in range(2, self.report.pages_expected + 1):
+        self.total, self.report.pages_expected = total, pages
+        for page in range(2, pages + 1):
             yield self._search_request(page)
+
+    def _page_count(self, total: int) -> int:
+        """The number of search pages that hold `total` results."""
+        return max(1, math.ceil(total / self.page_size))
 
     def _parse_row(self, row: dict) -> CallItem | None:
         """Turn one search result into a CallItem, or skip it as stale or foreign-language.
@@ -230,7 +293,7 @@ class FtPortalSpider(scrapy.Spider):
             programme=self._parse_programme(metadata),
             programme_divisions=self._parse_divisions(metadata),
             type_of_action="; ".join(map(text, values(metadata, "typesOfAction"))),
-            status=self._parse_status(metadata),
+            status=self._parse_status(metadata, kind, opening, deadlines),
             opening_date=opening,
             deadlines=deadlines if deadlines is not None else [],
             budget_eur=budget,
@@ -258,8 +321,21 @@ class FtPortalSpider(scrapy.Spider):
             return call_title or summary, topic_title
         return topic_title, call_title
 
-    def _parse_status(self, metadata: dict) -> str:
-        """Parse the status code into forthcoming, open or closed."""
+    def _parse_status(
+        self,
+        metadata: dict,
+        kind: str,
+        opening: datetime | None,
+        deadlines: list[datetime] | None,
+    ) -> str:
+        """Parse the status code into forthcoming, open or closed.
+
+        Cascade-funding rows keep the status they were indexed with long after it changed
+        (open after their last deadline): they are judged by their dates when those could be
+        read.
+        """
+        if kind == "cascade" and deadlines is not None:
+            return status_by_dates(opening, deadlines, crawl_now(self.crawler))
         code = first(metadata, "status")
         return STATUS_CODES.get(code, code)
 
@@ -366,6 +442,14 @@ def multipart(parts: dict[str, Any]) -> tuple[bytes, str]:
         )
     chunks.append(f"--{boundary}--\r\n")
     return "".join(chunks).encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def _result_key(row: Any) -> str:
+    """What tells one search result from another: its reference, else its identifier."""
+    if not isinstance(row, dict):
+        return repr(row)
+    metadata = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
+    return text(row.get("reference")) or first(metadata, "identifier") or repr(row)[:200]
 
 
 def _objects(found: Any) -> list[dict]:

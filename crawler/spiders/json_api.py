@@ -25,7 +25,7 @@ from crawler.items import CallItem
 from crawler.paths import lookup
 from crawler.pipelines import crawl_now
 from crawler.report import CrawlReport
-from db.records import LOCAL_TZ, SWEDISH_MONTHS, Call, CallStatus, SourceKind
+from db.records import LOCAL_TZ, SWEDISH_MONTHS, Call, CallStatus, SourceKind, status_by_dates
 
 # Most pages read in one crawl: an API that pages on past this is broken.
 MAX_PAGES = 1_000
@@ -243,11 +243,7 @@ class JsonApiSpider(scrapy.Spider):
         statuses = self.options.get("statuses", {})
         if given:
             return statuses.get(given, given.lower())
-        if closes and closes < now:
-            return CallStatus.CLOSED
-        if opens and opens > now:
-            return CallStatus.FORTHCOMING
-        return CallStatus.OPEN
+        return status_by_dates(opens, [closes] if closes else [], now)
 
     def _announced(self, record: dict) -> datetime | None:
         """For a record with no dates yet: the first day of the month it is announced for

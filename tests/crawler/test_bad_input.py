@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from db import CrawlRun, Store
+from db.records import upcoming_deadlines
 from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl, user_agent
 from tests.conftest import SNAPSHOT_CALLS, SNAPSHOT_NOW
@@ -23,6 +24,7 @@ from tests.support.portal import JSON_HEADERS, Answer, Portal
 
 SOURCE_ID = "ft_portal"
 TOTAL_CALLS = SNAPSHOT_CALLS
+CASCADE_CALLS = 83
 # After every deadline in the snapshot: a faulty listing wrongly taken as complete at this
 # moment would close every call it missed.
 FAR_FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -83,11 +85,17 @@ def stored_before(crawled_db: Path) -> dict[str, tuple]:
 
 
 def assert_calls_untouched(db_path: Path, before: dict[str, tuple]) -> None:
-    """Every call stored before is still there, unchanged, and none is closed."""
+    """Every call stored before is still there and unchanged; the only calls closed are
+    cascade-funding calls, judged by their own deadlines (all passed at FAR_FUTURE)."""
     with Store(db_path) as store:
         assert store.count_calls(SOURCE_ID) == TOTAL_CALLS
-        assert store.list_calls(status=["closed"]) == []
-        assert stored_state(store) == before
+        closed = {call.id: call for call in store.list_calls(status=["closed"])}
+        after = stored_state(store)
+    assert {call.kind for call in closed.values()} <= {"cascade"}
+    assert all(not upcoming_deadlines(call.deadlines, FAR_FUTURE) for call in closed.values())
+    assert {key: state for key, state in after.items() if key not in closed} == {
+        key: state for key, state in before.items() if key not in closed
+    }
 
 
 def test_crawl_names_itself_and_reads_robots_txt(config, portal, db_path):
@@ -153,7 +161,8 @@ def test_server_error_then_success_is_retried(config, portal, crawled_db, stored
     run = crawl_portal(config, crawled_db, FAR_FUTURE)
 
     assert (run.status, run.pages, run.error_count, run.errors) == ("ok", 8, 0, [])
-    assert (run.items_seen, run.items_new, run.items_changed) == (TOTAL_CALLS, 0, 0)
+    # Changed: only the 83 cascade-funding calls, closed by their deadlines at FAR_FUTURE.
+    assert (run.items_seen, run.items_new, run.items_changed) == (TOTAL_CALLS, 0, CASCADE_CALLS)
     first, retry = portal.page_requests(2)
     assert retry.at - first.at >= RETRY_BACKOFF * 0.9
     assert_calls_untouched(crawled_db, stored_before)
@@ -218,3 +227,50 @@ def test_server_error_forever(config, portal, crawled_db, stored_before):
     assert "pageNumber=4" in run.errors[0]
     assert len(portal.page_requests(4)) == 1 + RETRY_TIMES
     assert_calls_untouched(crawled_db, stored_before)
+
+
+def reserving_page(snapshot_dir: Path) -> tuple[Answer, str]:
+    """Page 2 as a replica in another order would serve it: its last result lost and a
+    result of page 1 served again in its place. Returns the answer and the lost identifier."""
+    page = saved_page(snapshot_dir, 2)
+    lost = page["results"].pop()
+    page["results"].append(saved_page(snapshot_dir, 1)["results"][0])
+    return json_answer(page), lost["metadata"]["identifier"][0]
+
+
+def test_result_lost_by_one_walk_is_found_by_the_next(config, portal, db_path, snapshot_dir):
+    """A walk over the pages that serves one result twice and loses another is followed by a
+    second walk that finds it: every call is stored and the run is complete."""
+    lossy, lost = reserving_page(snapshot_dir)
+    portal.faults[2] = [lossy]
+
+    run = crawl_portal(config, db_path, SNAPSHOT_NOW)
+
+    assert (run.status, run.pages, run.pages_expected, run.error_count) == ("ok", 16, 16, 0)
+    assert sorted(r.page for r in portal.requests if r.page) == sorted(list(range(1, 9)) * 2)
+    assert any(
+        note.startswith(f"listing: {TOTAL_CALLS - 1} different results") for note in run.notes
+    )
+    with Store(db_path) as store:
+        assert store.count_calls(SOURCE_ID) == TOTAL_CALLS
+        assert store.get_call(f"{SOURCE_ID}/{lost}") is not None
+
+
+def test_result_lost_by_every_walk_is_a_recorded_shortfall(
+    config, portal, crawled_db, stored_before, snapshot_dir
+):
+    """A result no walk finds makes the run partial with the shortfall named; the lost call
+    is not closed (its deadlines passed at FAR_FUTURE) and nothing stored changes."""
+    lossy, lost = reserving_page(snapshot_dir)
+    portal.faults[2] = [lossy, lossy]
+
+    run = crawl_portal(config, crawled_db, FAR_FUTURE)
+
+    assert (run.status, run.pages, run.closed_marked) == ("partial", 16, 0)
+    assert run.errors == [
+        f"listing shortfall: {TOTAL_CALLS - 1} different results of the {TOTAL_CALLS} the "
+        "search counted, after 2 walks over its pages; calls not seen keep what was stored"
+    ]
+    assert_calls_untouched(crawled_db, stored_before)
+    with Store(crawled_db) as store:
+        assert store.get_call(f"{SOURCE_ID}/{lost}").status != "closed"

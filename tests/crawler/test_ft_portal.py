@@ -7,6 +7,7 @@ EUFUNDS_NOW setting.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC
 
@@ -14,6 +15,7 @@ import pytest
 
 from crawler.spiders.ft_portal import parse_portal_date
 from tests.support.offline_spider import (
+    make_crawler,
     utc,
 )
 
@@ -85,8 +87,35 @@ def test_crawl_status_ok(snapshot):
 
 
 def test_status_counts(snapshot):
-    """454 calls are open and 269 forthcoming."""
-    assert Counter(c.status for c in snapshot.calls.values()) == {"open": 454, "forthcoming": 269}
+    """455 calls are open and 268 forthcoming: the portal lists 269 as forthcoming, but one
+    of them is a cascade-funding call that opened on 17 August, before the crawl."""
+    assert Counter(c.status for c in snapshot.calls.values()) == {"open": 455, "forthcoming": 268}
+
+
+def test_cascade_calls_are_judged_by_their_dates(snapshot):
+    """Every cascade call's status follows its dates: forthcoming exactly when it opens after
+    the crawl (the listed status is not used for them)."""
+    cascade = [c for c in snapshot.calls.values() if c.kind == "cascade"]
+    assert len(cascade) == 83
+    for call in cascade:
+        opens_later = call.opening_date is not None and call.opening_date > utc(2026, 8, 22, 6)
+        assert call.status == ("forthcoming" if opens_later else "open"), call.id
+
+
+def test_cascade_call_past_its_deadlines_is_closed(snapshot_dir):
+    """A real cascade row listed as open, its deadline moved into the past (the stale status
+    the portal keeps): it is read as closed; a topic row listed as open stays open."""
+    rows = json.loads((snapshot_dir / "ft_portal" / "search-page-3.json").read_text("utf-8"))
+    cascade = next(r for r in rows["results"] if r["metadata"]["type"] == ["8"])
+    topic = next(r for r in rows["results"] if r["metadata"]["type"] == ["1"])
+    _, spider = make_crawler()
+    for row in (cascade, topic):
+        row["metadata"]["status"] = ["31094502"]
+        row["metadata"]["deadlineDate"] = ["2026-03-01T17:00:00.000+0000"]
+
+    statuses = [spider._parse_row(row).call.status for row in (cascade, topic)]
+
+    assert statuses == ["closed", "open"]
 
 
 def test_kind_counts(snapshot):

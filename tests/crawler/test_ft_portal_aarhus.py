@@ -7,10 +7,11 @@ import scrapy
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
-from tests.conftest import SHARED
+from tests.conftest import AARHUS_PAGE, SHARED
 from tests.support.offline_spider import (
     SEARCH_URL,
     answer,
+    crawl,
     make_crawler,
     open_pipelines,
     run_pipelines,
@@ -50,14 +51,37 @@ def test_aarhus_each_identifier_once(aarhus):
     ]
 
 
-def test_aarhus_single_page_schedules_nothing(aarhus):
-    """totalResults 9 fits one page: no further page is scheduled."""
-    assert aarhus.page_requests[1] == []
+def test_aarhus_page_served_a_result_twice_so_it_is_asked_for_again(aarhus):
+    """totalResults 9 fits one page, but the page holds 8 different results (one served
+    twice): the single page is walked once more, and nothing else is asked for."""
+    [again] = aarhus.page_requests[1]
+    assert (again.meta["page"], again.meta["walk"]) == (1, 2)
+    assert aarhus.report.pages_expected == 2
+    assert "listing: 8 different results of the 9 the search counted after walk 1; " in " ".join(
+        aarhus.report.notes
+    )
 
 
 def test_aarhus_no_errors(aarhus):
     """Truncated fields are notes, not crawl errors."""
     assert aarhus.report.error_count == 0
+
+
+def test_aarhus_second_walk_finding_nothing_new_records_the_shortfall(snapshot_dir):
+    """The same page again brings no new result: the shortfall is an error on the run (the
+    listing is incomplete), and the second walk yields no call a second time."""
+    first = crawl([(1, AARHUS_PAGE)], snapshot_dir / "ft_portal" / "facet.json")
+    [again] = first.page_requests[1]
+    response = answer(AARHUS_PAGE, again.url, 1).replace(request=again)
+
+    outputs = list(first.spider.parse(response))
+
+    assert outputs == []
+    assert first.report.errors == [
+        "listing shortfall: 8 different results of the 9 the search counted, after 2 walks "
+        "over its pages; calls not seen keep what was stored"
+    ]
+    assert (first.report.pages, first.report.listing_complete) == (2, False)
 
 
 def test_two_stage_deadlines_both_kept(aarhus):
@@ -171,7 +195,7 @@ def test_page_error_names_the_page():
     _, spider = make_crawler()
     failure = Failure(DNSLookupError("api.example.invalid"))
     failure.request = scrapy.Request(SEARCH_URL, meta={"page": 3})
-    spider.on_page_error(failure)
+    assert list(spider.on_page_error(failure)) == []
     assert spider.report.errors[0].startswith("search page 3: DNSLookupError")
 
 
