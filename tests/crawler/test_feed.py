@@ -208,3 +208,24 @@ def test_swedish_calls_keep_the_regions_they_are_for(tillvaxtverket):
     norrland = calls["tillvaxtverket/https://tillvaxtverket.se/utlysningar/norrland-2026"]
     assert smaland.regions == ["SE211", "SE212", "SE213", "SE21"]
     assert norrland.regions == ["SE33"]
+
+
+def test_calls_missing_from_the_next_feed_are_not_closed(tillvaxtverket, config, db_path):
+    """The feed changes and leaves out the call with a deadline ahead and the one with no
+    readable deadline: the run is ok and neither is closed for vanishing."""
+    before = tillvaxtverket[3]
+    with site_running({}) as site:
+        rss = TILLVAXTVERKET_RSS.format(site=site.url)
+        head, *items = rss.split("<item>")
+        kept = [item for item in items if "smaland-2026" not in item and "innovation" not in item]
+        changed = "<item>".join([head, *kept]).encode()
+        site.answers["/rss"] = [Answer(200, RSS_HEADERS | {"ETag": '"v2"'}, changed)]
+        run = _crawl(
+            _config(config, "tillvaxtverket", f"{site.url}/rss", exclude=["nyhet"]), db_path
+        )
+    after = _calls(db_path)
+    assert (len(kept), run.status, run.items_seen, run.closed_marked) == (2, "ok", 1, 0)
+    for gone in ("smaland-2026", "innovation"):
+        call_id = f"tillvaxtverket/https://tillvaxtverket.se/utlysningar/{gone}"
+        assert after[call_id].status == "open"
+        assert after[call_id] == before[call_id]

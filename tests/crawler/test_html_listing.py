@@ -111,3 +111,22 @@ def test_changed_markup_finds_nothing_fails_and_keeps_the_calls(listed, config, 
     assert run.errors[0].startswith("listing page 1: no calls at")
     assert {call.status for call in _calls(db_path).values()} == {"open", "forthcoming", "closed"}
     assert len(_calls(db_path)) == 5
+
+
+def test_calls_missing_from_the_next_listing_are_not_closed(listed, config, db_path):
+    """The listing again without the open call (deadline ahead) and the one with no readable
+    deadline: the run is ok and neither is closed for vanishing."""
+    _, before, _ = listed
+    shorter = FIRST_PAGE.replace('<a rel="next" href="/utlysningar?sida=2">Nästa</a>', "")
+    for gone in ("inkludering-2026", "oklar"):
+        start = shorter.index(f'<article class="call"><h2><a href="/utlysningar/{gone}">')
+        shorter = shorter[:start] + shorter[shorter.index("</article>", start) + 10 :]
+    with site_running({"/utlysningar/": [Answer(200, HTML, shorter.encode())]}) as site:
+        [run] = crawl(
+            _config(config, f"{site.url}/utlysningar/"), [], CrawlOptions(db_path, None, NOW)
+        )
+    after = _calls(db_path)
+    assert (run.status, run.items_seen, run.closed_marked) == ("ok", 2, 0)
+    assert (after["inkludering-2026"].status, after["oklar"].status) == ("open", "open")
+    assert after["inkludering-2026"] == before["inkludering-2026"]
+    assert after["oklar"] == before["oklar"]

@@ -223,3 +223,23 @@ def test_every_way_of_paging_reads_every_record(config, db_path, paging, pages, 
         run = _crawl(source_config, db_path, OCTOBER_2025)
     assert (run.status, run.pages, run.items_new) == ("ok", pages, 3)
     assert site.requests[-1].query == second_query
+
+
+def test_round_missing_from_the_next_answer_is_not_closed(vinnova, config, db_path, tmp_path):
+    """The real records again without the open round (hand-cut from the real answer): the
+    run is ok and the round, its deadline ahead, is not closed for vanishing; only a
+    deadline or a stated status closes a call."""
+    _, before = vinnova
+    records = json.loads(VINNOVA_RECORDS.read_text("utf-8"))
+    replay = tmp_path / "without" / "vinnova"
+    replay.mkdir(parents=True)
+    kept = [r for r in records if r.get("Diarienummer") != "2025-01768"]
+    (replay / "page-1.json").write_text(json.dumps(kept), "utf-8")
+
+    run = _crawl(_source_config(config, "vinnova"), db_path, OCTOBER_2025, replay.parent)
+
+    assert (len(kept), run.status, run.items_seen, run.closed_marked) == (2, "ok", 1, 0)
+    with Store(db_path) as store:
+        after = store.get_call("vinnova/2025-01768")
+    assert after.status == "open"
+    assert after == before["vinnova/2025-01768"]
