@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from crawler.regions import regions_named
 from db import Call, Match, MatchRun, Store
 from db.records import MatchMode
 from eufunds.config import Config
-from matcher.analysis import CallAnalysis
+from matcher.analysis import CallAnalysis, detect_language
 from matcher.evaluation import DepartmentQuality, evaluate_department
 from matcher.rank import Explanation, Matcher, ScoreTable
 
@@ -147,15 +148,17 @@ def read_labelled_calls(path: Path) -> tuple[list[Call], dict[str, dict[str, int
                 continue
             try:
                 row = json.loads(line)
+                title, summary = row["title"], row.get("description") or ""
                 call = Call(
                     id=row["id"],
                     source_id="labelled",
                     identifier=row["id"],
-                    title=row["title"],
-                    summary=row.get("description") or "",
+                    title=title,
+                    summary=summary,
                     programme=row.get("programme") or "",
                     url=row.get("url") or "",
                     language="",
+                    regions=_regions(title, summary),
                 )
                 grades = {str(k): int(v) for k, v in (row.get("labels") or {}).items()}
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -165,6 +168,13 @@ def read_labelled_calls(path: Path) -> tuple[list[Call], dict[str, dict[str, int
     if not calls:
         raise ValueError(f"{path}: no labelled calls")
     return calls, labels
+
+
+def _regions(title: str, summary: str) -> list[str]:
+    """The regions a labelled call states it is for, read as the crawl reads a Swedish
+    source's calls (the labelled set gives no regions of its own)."""
+    text = f"{title}\n{summary}"
+    return regions_named(text) if detect_language(text) == "sv" else []
 
 
 def evaluate(config: Config, calls: list[Call], labels: dict[str, dict[str, int]]) -> Evaluation:

@@ -85,12 +85,15 @@ def tiny_labels(tmp_path_factory, tiny_rows) -> Path:
 
 
 def test_read_labelled_calls(tiny_labels, tiny_rows):
-    """Each line becomes a call (language left to detect) and its grades per department."""
+    """Each line becomes a call (language left to detect, regions read from Swedish text)
+    and its grades per department."""
     calls, labels = read_labelled_calls(tiny_labels)
     assert [c.id for c in calls] == list(TINY.values())
     assert calls[0].title == tiny_rows["c1"]["title"]
     assert calls[0].summary == tiny_rows["c1"]["description"]
     assert {c.language for c in calls} == {""}
+    # Regions as the crawl reads them from a Swedish call's text; English calls get none.
+    assert [c.regions for c in calls] == [[], [], [], [], ["SE21"]]
     assert labels[TINY["c3"]] == {"hand-a": 1, "hand-b": 0}
     assert labels[TINY["c2"]] == {}
 
