@@ -38,6 +38,7 @@ _DEADLINE = re.compile(
 STATUS_WORDS = {
     "öppen": CallStatus.OPEN,
     "öppna": CallStatus.OPEN,
+    "pågående": CallStatus.OPEN,  # Tillväxtverket's word for a call open now
     "open": CallStatus.OPEN,
     "kommande": CallStatus.FORTHCOMING,
     "forthcoming": CallStatus.FORTHCOMING,
