@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from db import Call, CallChange, CrawlCounts, CrawlRun, Department, Match
-from db.records import LOCAL_TZ, MatchFlag, SourceHealth
+from db.records import LOCAL_TZ, MatchFlag, RunStatus, SourceHealth
 from db.text import without_bidi_controls
 from eufunds.digests import DigestOutcome
 from matcher.evaluation import DepartmentQuality, mean
@@ -84,6 +84,12 @@ def runs_table(title: str, runs: Sequence[CrawlRun], history: bool) -> Table:
             *map(str, counts),
             str(run.error_count),
             f"{seconds:.1f}",
+        )
+    skipped = [run for run in runs if run.status == RunStatus.SKIPPED]
+    if skipped and not history:
+        reasons = sorted({run.notes[0].split(":")[0] for run in skipped if run.notes})
+        table.caption = f"skipped ({'; '.join(reasons) or 'not crawled'}): " + ", ".join(
+            run.source_id for run in skipped
         )
     return table
 

@@ -85,6 +85,11 @@ def test_crawl_command_prints_its_table(snapshot_dir, tmp_path):
     [row] = [line for line in result.output.splitlines() if "ft_portal" in line]
     assert [cell.strip() for cell in row.split("│")[1:5]] == ["ft_portal", "ok", "8", "723"]
     assert len(_json_list(db_path)) == 723
+    # The snapshot holds the portal only: every other enabled source is named as skipped.
+    [caption] = [line.strip() for line in result.output.splitlines() if "skipped (" in line]
+    assert caption == (
+        "skipped (not in replay): vinnova, interreg, tillvaxtverket, interreg_bsr, cinea, eic"
+    )
 
 
 def test_filter_by_status(crawled_db, snapshot_dir):
