@@ -72,6 +72,17 @@ def deadline_in(text: str, now: datetime) -> datetime | None:
     return None
 
 
+def deadline_unreadable(text: str, now: datetime) -> bool:
+    """The text states a deadline in the form of a date that is no date ("Sista
+    ansökningsdag: 31 februari 2026"), and no other deadline that is one."""
+    if deadline_in(text, now) is not None:
+        return False
+    return any(
+        _first_match(text[match.end() : match.end() + 60]) is not None
+        for match in _DEADLINE.finditer(text)
+    )
+
+
 def written_status(text: str) -> str | None:
     """The status a word states (Öppen, Kommande, Stängd, Open...), or None."""
     return STATUS_WORDS.get(text.strip().lower().rstrip(".:"))

@@ -67,8 +67,9 @@ class DetailPages:
         deadline = written_date(deadline_text, now) if deadline_text else None
         if deadline_text and deadline is None:
             item.unreadable += ("deadlines",)
-        if deadline is not None:
+        if deadline is not None:  # the page's deadline replaces one the list could not read
             call.deadlines = [deadline]
+            item.unreadable = tuple(name for name in item.unreadable if name != "deadlines")
             call.status = by_deadline(call.status, deadline, now)
         call.audience = found("audience") or call.audience
         call.cofinancing = found("cofinancing") or call.cofinancing

@@ -21,7 +21,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.dates import deadline_in
+from crawler.dates import deadline_in, deadline_unreadable
 from crawler.fields import text
 from crawler.items import CallItem
 from crawler.pipelines import crawl_now
@@ -146,4 +146,5 @@ class FeedSpider(DetailPages, scrapy.Spider):
             language=self.language,
         )
         raw = json.loads(json.dumps(entry, default=str))  # feedparser's dates as their text
-        return CallItem(call, description_html=summary_html, raw=raw)
+        unreadable = ("deadlines",) if deadline_unreadable(words, now) else ()
+        return CallItem(call, description_html=summary_html, raw=raw, unreadable=unreadable)

@@ -140,10 +140,13 @@ def test_swedish_deadline_in_the_text_is_read(tillvaxtverket):
 
 
 def test_a_deadline_that_is_no_date_leaves_the_call_without_one(tillvaxtverket):
-    """'31 februari 2026' is no date: the call is kept, with no deadline."""
-    calls = tillvaxtverket[3]
+    """'31 februari 2026' is no date: the call is kept, with no deadline, and the field that
+    could not be read is counted and named in the run's notes."""
+    _, first, _, calls = tillvaxtverket
     innovation = calls["tillvaxtverket/https://tillvaxtverket.se/utlysningar/innovation"]
     assert (innovation.status, innovation.deadlines) == ("open", [])
+    assert first.fields_dropped == 1
+    assert f"{innovation.id}: deadlines could not be read; the stored value stays" in first.notes
 
 
 def test_unchanged_feed_costs_one_304(tillvaxtverket):
