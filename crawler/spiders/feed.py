@@ -25,7 +25,7 @@ from crawler.dates import deadline_in, deadline_unreadable
 from crawler.fields import text
 from crawler.items import CallItem
 from crawler.pipelines import crawl_now
-from crawler.report import CrawlReport
+from crawler.spiders.configured import ConfiguredSpider
 from crawler.spiders.detail import DetailPages, by_deadline
 from crawler.text import html_to_text
 from db import Store
@@ -34,38 +34,10 @@ from db.records import Call, CallStatus, SourceKind
 FEED_FILE = "feed.xml"
 
 
-class FeedSpider(DetailPages, scrapy.Spider):
+class FeedSpider(DetailPages, ConfiguredSpider):
     """Reads a feed's items into calls, and each item's page when the options say so."""
 
     name = SourceKind.FEED
-
-    def __init__(
-        self,
-        source_id: str = "",
-        url: str = "",
-        options: dict | None = None,
-        language: str = "en",
-        programme: str = "",
-        **kwargs: Any,
-    ):
-        super().__init__(**kwargs)
-        self.source_id = source_id
-        self.url = url
-        self.options = options or {}
-        self.language = language
-        self.programme = programme
-        self.report = CrawlReport()
-
-    @classmethod
-    def arguments(cls, source: Any, page_size: int) -> dict[str, Any]:
-        """The spider's arguments for a configured source."""
-        return {
-            "source_id": source.id,
-            "url": source.url,
-            "options": source.options,
-            "language": source.language,
-            "programme": source.programme,
-        }
 
     async def start(self):
         """Ask for the feed, conditionally on its last complete answer."""

@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from crawler.dates import written_date, written_status
 from crawler.items import CallItem
 from crawler.pipelines import crawl_now
-from crawler.report import CrawlReport
+from crawler.spiders.configured import ConfiguredSpider
 from crawler.spiders.detail import DetailPages, by_deadline
 from db.records import Call, CallStatus, SourceKind
 
@@ -31,38 +31,10 @@ from db.records import Call, CallStatus, SourceKind
 MAX_PAGES = 200
 
 
-class HtmlListingSpider(DetailPages, scrapy.Spider):
+class HtmlListingSpider(DetailPages, ConfiguredSpider):
     """Reads the calls of a listing page (and the pages after it) with CSS selectors."""
 
     name = SourceKind.HTML_LISTING
-
-    def __init__(
-        self,
-        source_id: str = "",
-        url: str = "",
-        options: dict | None = None,
-        language: str = "en",
-        programme: str = "",
-        **kwargs: Any,
-    ):
-        super().__init__(**kwargs)
-        self.source_id = source_id
-        self.url = url
-        self.options = options or {}
-        self.language = language
-        self.programme = programme
-        self.report = CrawlReport()
-
-    @classmethod
-    def arguments(cls, source: Any, page_size: int) -> dict[str, Any]:
-        """The spider's arguments for a configured source."""
-        return {
-            "source_id": source.id,
-            "url": source.url,
-            "options": source.options,
-            "language": source.language,
-            "programme": source.programme,
-        }
 
     async def start(self):
         """Ask for the first listing page."""

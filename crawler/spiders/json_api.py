@@ -24,45 +24,17 @@ from crawler.fields import MAX_EUR, iso_date, text
 from crawler.items import CallItem
 from crawler.paths import lookup
 from crawler.pipelines import crawl_now
-from crawler.report import CrawlReport
+from crawler.spiders.configured import ConfiguredSpider
 from db.records import LOCAL_TZ, SWEDISH_MONTHS, Call, CallStatus, SourceKind, status_by_dates
 
 # Most pages read in one crawl: an API that pages on past this is broken.
 MAX_PAGES = 1_000
 
 
-class JsonApiSpider(scrapy.Spider):
+class JsonApiSpider(ConfiguredSpider):
     """Reads the records of a JSON API into calls, page by page as the options say."""
 
     name = SourceKind.JSON_API
-
-    def __init__(
-        self,
-        source_id: str = "",
-        url: str = "",
-        options: dict | None = None,
-        language: str = "en",
-        programme: str = "",
-        **kwargs: Any,
-    ):
-        super().__init__(**kwargs)
-        self.source_id = source_id
-        self.url = url
-        self.options = options or {}
-        self.language = language
-        self.programme = programme
-        self.report = CrawlReport()
-
-    @classmethod
-    def arguments(cls, source: Any, page_size: int) -> dict[str, Any]:
-        """The spider's arguments for a configured source."""
-        return {
-            "source_id": source.id,
-            "url": source.url,
-            "options": source.options,
-            "language": source.language,
-            "programme": source.programme,
-        }
 
     async def start(self):
         """Ask for the first page."""

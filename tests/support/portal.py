@@ -12,21 +12,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.site import Answer, LocalServer, send, serving
+
 ROBOTS_TXT = b"User-agent: *\nDisallow:\n"
 JSON_HEADERS = {"Content-Type": "application/json"}
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One HTTP answer of the local portal: status, headers and body."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
 
 
 @dataclass(frozen=True)
@@ -104,7 +97,7 @@ def search_page(target: str) -> int | None:
 class PortalHandler(BaseHTTPRequestHandler):
     """Answers GET /robots.txt, POST /facet and POST /search?...pageNumber=N."""
 
-    server: PortalServer
+    server: LocalServer
 
     def do_GET(self) -> None:
         self._serve()
@@ -114,7 +107,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
-        portal = self.server.portal
+        portal = self.server.state
         portal.started(
             SeenRequest(
                 self.command,
@@ -126,13 +119,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         )
         try:
             time.sleep(portal.answer_delay)
-            answer = portal.answer(self.command, self.path)
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
+            send(self, portal.answer(self.command, self.path))
         finally:
             portal.finished()
 
@@ -140,27 +127,10 @@ class PortalHandler(BaseHTTPRequestHandler):
         """Keep the test output free of access logs."""
 
 
-class PortalServer(ThreadingHTTPServer):
-    """A threading HTTP server on a free local port that serves one Portal."""
-
-    daemon_threads = True
-
-    def __init__(self, portal: Portal):
-        super().__init__(("127.0.0.1", 0), PortalHandler)
-        self.portal = portal
-
-
 @contextmanager
 def portal_running(folder: Path) -> Iterator[Portal]:
     """Serve the saved answers in ``folder`` on a free local port until the block ends."""
     served = Portal(folder)
-    server = PortalServer(served)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        served.url = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(PortalHandler, served) as url:
+        served.url = url
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -1,5 +1,7 @@
 """A small real HTTP server on 127.0.0.1 for crawls of any source: it answers each path from a
-list of answers (the last one repeats) and keeps every request it got, body included."""
+list of answers (the last one repeats) and keeps every request it got, body included. The
+serving machinery (a threading server on a free port, writing an answer) is shared with the
+local portal (tests/support/portal.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from tests.support.portal import Answer
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer: status, headers and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
 
 NOT_FOUND = Answer(404, {"Content-Type": "text/plain"}, b"not found")
 
@@ -46,7 +56,7 @@ class Site:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LocalServer
 
     def do_GET(self) -> None:
         self._serve(b"")
@@ -57,37 +67,50 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, body: bytes) -> None:
         target = urlsplit(self.path)
         request = Request(self.command, target.path, target.query, body, dict(self.headers))
-        answer = self.server.site.answer(request)
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
+        send(self, self.server.state.answer(request))
 
     def log_message(self, format: str, *args) -> None:
         """Keep the test output free of access logs."""
 
 
-class _Server(ThreadingHTTPServer):
+def send(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+    """Write an answer to the request a handler serves."""
+    handler.send_response(answer.status)
+    for name, value in answer.headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(answer.body)))
+    handler.end_headers()
+    handler.wfile.write(answer.body)
+
+
+class LocalServer(ThreadingHTTPServer):
+    """A threading HTTP server on a free local port; its handlers answer from ``state``."""
+
     daemon_threads = True
 
-    def __init__(self, site: Site):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.site = site
+    def __init__(self, handler: type[BaseHTTPRequestHandler], state: object):
+        super().__init__(("127.0.0.1", 0), handler)
+        self.state = state
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler], state: object) -> Iterator[str]:
+    """Serve on a free local port until the block ends; yields the server's base URL."""
+    server = LocalServer(handler, state)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @contextmanager
 def site_running(answers: dict[str, list[Answer]]) -> Iterator[Site]:
     """Serve these answers on a free local port until the block ends."""
     site = Site(answers)
-    server = _Server(site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        site.url = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(_Handler, site) as url:
+        site.url = url
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
