@@ -291,7 +291,7 @@ def health_table(healths: Sequence[SourceHealth]) -> Table:
             health.source_id,
             local(health.last_success),
             " ".join(map(str, health.recent_items)),
-            health.problem or "ok",
+            health.problem or ("ok" if health.recent_items else "ännu inte hämtad"),
             health.last_error[:120],
         )
     return table

@@ -110,3 +110,16 @@ def test_crawl_exits_1_only_when_every_source_failed(tmp_path, snapshot_dir):
     assert "warning: vinnova failed; the other sources were read" in both.output
     alone = CliRunner().invoke(main, ["crawl", "vinnova", "--replay", str(replay), "--db", db])
     assert alone.exit_code == 1
+
+
+def test_sources_table_tells_a_source_never_crawled_from_a_healthy_one(db_path):
+    """In the table, a source with crawls and no problem is 'ok'; one never crawled (only
+    skipped by replays) says so instead."""
+    with Store(db_path) as store:
+        _runs(store, "ft_portal", [(RunStatus.OK, 100), (RunStatus.OK, 90)])
+        _runs(store, "vinnova", [(RunStatus.SKIPPED, 0)])
+    result = CliRunner().invoke(main, ["sources", "--db", str(db_path)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if "│" in line}
+    assert [cell.strip() for cell in rows["ft_portal"].split("│")[3:5]] == ["90 100", "ok"]
+    assert rows["vinnova"].split("│")[4].strip() == "ännu inte hämtad"
