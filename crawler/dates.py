@@ -62,6 +62,26 @@ def written_date(text: str, now: datetime) -> datetime | None:
     return _moment(year, month, day, hour, minute)
 
 
+def formatted_date(text: str, date_format: str, now: datetime) -> datetime | None:
+    """A date written in a source's own format (strptime, e.g. "%d/%m/%Y %H:%M"), read as
+    the other written dates are (a time of day is Swedish time); else as pages write dates."""
+    if date_format:
+        try:
+            found = datetime.strptime(text.strip(), date_format)
+        except ValueError:
+            found = None
+        if found is not None:
+            timed = any(code in date_format for code in ("%H", "%I", "%M"))
+            return _moment(
+                found.year,
+                found.month,
+                found.day,
+                found.hour if timed else None,
+                found.minute if timed else None,
+            )
+    return written_date(text, now)
+
+
 def deadline_in(text: str, now: datetime) -> datetime | None:
     """The deadline a text states ("Sista ansökningsdag: 13 augusti 2026", "Deadline 15
     October 2026"): the first date after a deadline word; None when it states none."""

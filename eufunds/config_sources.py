@@ -19,9 +19,11 @@ its facet_url. A json_api source says what to ask and how to read the answer:
 
 Paths are keys joined by dots, with [N] or [key=value] to pick from a list (crawler/paths.py).
 
-An html_listing source names CSS selectors: item (each call on the listing, required),
-title, link, deadline, status, summary (within an item) and next_page; follow and detail as
-for a feed. A feed source (RSS 2.0 or Atom) may say which items are calls and how to read
+An html_listing source names selectors, CSS or XPath (starting with "/", "./" or "("): item
+(each call on the listing, required), title, link, deadline, status, summary (within an item)
+and next_page; date_format, a strptime format such as "%d/%m/%Y" for deadlines the site writes
+in a form of its own (else dates are read as pages write them, crawler/dates.py); follow and
+detail as for a feed. A feed source (RSS 2.0 or Atom) may say which items are calls and how to read
 their pages:
 
     include, exclude   words: an item is kept when its title or text holds an included word
@@ -37,9 +39,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import cssselect
-
 from crawler.paths import check_path
+from crawler.selectors import selector_problem
 from db.records import SOURCE_KINDS, STATUSES, Source, SourceKind
 from eufunds.config_checks import REQUIRED, ConfigError, check_table, entries
 
@@ -78,6 +79,7 @@ KIND_KEYS = {
         "status": ((str,), ""),
         "summary": ((str,), ""),
         "next_page": ((str,), ""),
+        "date_format": ((str,), ""),
         "follow": ((bool,), False),
         "detail": ((dict,), {}),
     },
@@ -118,6 +120,7 @@ def parse_sources(path: Path, document: dict) -> tuple[Source, ...]:
                 if table[name]:
                     _check_css(path, label, name, table[name])
             _check_detail(path, label, table)
+            _check_date_format(path, label, table["date_format"])
         sources.append(Source(**common, facet_url=facet_url, options=table))
     return tuple(sources)
 
@@ -188,11 +191,16 @@ def _check_detail(path: Path, label: str, options: dict[str, Any]) -> None:
         raise ConfigError(path, label, "'detail' selectors need 'follow = true'")
 
 
+def _check_date_format(path: Path, label: str, date_format: str) -> None:
+    """A strptime format with a day, a month and a year."""
+    if date_format and not all(code in date_format for code in ("%d", "%Y")):
+        raise ConfigError(path, label, f"'date_format' {date_format!r} needs %d and %Y")
+    if date_format and not any(code in date_format for code in ("%m", "%B", "%b")):
+        raise ConfigError(path, label, f"'date_format' {date_format!r} needs a month (%m, %B)")
+
+
 def _check_css(path: Path, label: str, name: str, selector: Any) -> None:
-    """A CSS selector the crawler can use (scrapy's ::text and ::attr() allowed)."""
-    if not isinstance(selector, str) or not selector.strip():
-        raise ConfigError(path, label, f"{name}: a CSS selector must be text")
-    try:
-        cssselect.GenericTranslator().css_to_xpath(re.sub(r"::(text|attr\([^)]*\))$", "", selector))
-    except cssselect.SelectorError as exc:
-        raise ConfigError(path, label, f"{name}: bad CSS selector {selector!r} ({exc})") from None
+    """A CSS or XPath selector the crawler can use (scrapy's ::text and ::attr() allowed)."""
+    problem = selector_problem(selector)
+    if problem:
+        raise ConfigError(path, label, f"{name}: {problem}")

@@ -16,10 +16,11 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.dates import written_date, written_status
+from crawler.dates import formatted_date, written_status
 from crawler.items import CallItem
 from crawler.pipelines import crawl_now
 from crawler.report import CrawlReport
+from crawler.selectors import select
 from db.records import CallStatus, deadline_end
 
 
@@ -59,12 +60,13 @@ class DetailPages:
 
         def found(name: str) -> str:
             selector = detail.get(name)
-            texts = response.css(selector).xpath("string()").getall() if selector else []
+            texts = select(response, selector).xpath("string()").getall() if selector else []
             return " ".join(" ".join(t.split()) for t in texts).strip()
 
         call = item.call
         deadline_text = found("deadline")
-        deadline = written_date(deadline_text, now) if deadline_text else None
+        date_format = self.options.get("date_format", "")
+        deadline = formatted_date(deadline_text, date_format, now) if deadline_text else None
         if deadline_text and deadline is None:
             item.unreadable += ("deadlines",)
         if deadline is not None:  # the page's deadline replaces one the list could not read

@@ -20,9 +20,10 @@ from scrapy import Selector
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.dates import written_date, written_status
+from crawler.dates import formatted_date, written_status
 from crawler.items import CallItem
 from crawler.pipelines import crawl_now
+from crawler.selectors import select
 from crawler.spiders.configured import ConfiguredSpider
 from crawler.spiders.detail import DetailPages, by_deadline
 from db.records import Call, CallStatus, SourceKind
@@ -52,7 +53,7 @@ class HtmlListingSpider(DetailPages, ConfiguredSpider):
     def parse(self, response: Response, **kwargs: Any) -> Iterator[CallItem | scrapy.Request]:
         """Read the calls of one listing page, then go on to the next page if there is one."""
         number = response.meta.get("page", 1)
-        items = response.css(self.options["item"])
+        items = select(response, self.options["item"])
         self.report.pages += 1
         self.report.pages_expected = max(self.report.pages_expected, number)
         self.report.changed()
@@ -92,7 +93,8 @@ class HtmlListingSpider(DetailPages, ConfiguredSpider):
             else ""
         )
         deadline_text = self._first(item, "deadline", "text")
-        deadline = written_date(deadline_text, now) if deadline_text else None
+        date_format = self.options.get("date_format", "")
+        deadline = formatted_date(deadline_text, date_format, now) if deadline_text else None
         status = written_status(self._first(item, "status", "text")) or CallStatus.OPEN
         call = Call(
             id="",
@@ -117,7 +119,7 @@ class HtmlListingSpider(DetailPages, ConfiguredSpider):
         selector = self.options.get(name)
         if not selector:
             return ""
-        found = where.css(selector)
+        found = select(where, selector)
         if take == "text":
             return " ".join((found.xpath("string()").get() or "").split())
         return (found.css(f"::{take}").get() or "").strip()

@@ -130,3 +130,39 @@ def test_calls_missing_from_the_next_listing_are_not_closed(listed, config, db_p
     assert (after["inkludering-2026"].status, after["oklar"].status) == ("open", "open")
     assert after["inkludering-2026"] == before["inkludering-2026"]
     assert after["oklar"] == before["oklar"]
+
+
+# Hand-written: a listing that writes its deadlines in a form of its own (day/month/year).
+XPATH_PAGE = """<html><body><table id="calls">
+<tr><td class="name"><a href="/calls/cities-2026">Cities for climate 2026</a></td>
+    <td class="closes">15/10/2026</td></tr>
+<tr><td class="name"><a href="/calls/youth-2026">Youth exchanges 2026</a></td>
+    <td class="closes">31/02/2026</td></tr>
+</table></body></html>"""
+
+
+def test_xpath_selectors_and_a_date_format_of_the_sites_own(config, db_path):
+    """Selectors written as XPath, and deadlines as 15/10/2026 read with date_format; a date
+    in that form that is no date (31/02) is left out and counted."""
+    source = dataclasses.replace(
+        config.source("esf"),
+        enabled=True,
+        options={
+            "item": "//table[@id='calls']//tr",
+            "title": "./td[@class='name']",
+            "link": "./td[@class='name']/a",
+            "deadline": "./td[@class='closes']",
+            "date_format": "%d/%m/%Y",
+        },
+    )
+    quick = dataclasses.replace(config.crawl, retry_times=0, download_delay=0)
+    with site_running({"/calls": [Answer(200, HTML, XPATH_PAGE.encode())]}) as site:
+        configured = dataclasses.replace(
+            config, sources=(dataclasses.replace(source, url=f"{site.url}/calls"),), crawl=quick
+        )
+        [run] = crawl(configured, [], CrawlOptions(db_path, None, NOW))
+    calls = _calls(db_path)
+    assert (run.status, run.items_new, run.fields_dropped) == ("ok", 2, 1)
+    assert calls["cities-2026"].title == "Cities for climate 2026"
+    assert calls["cities-2026"].deadlines == [datetime(2026, 10, 15, tzinfo=UTC)]
+    assert calls["youth-2026"].deadlines == []

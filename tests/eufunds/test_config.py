@@ -128,6 +128,15 @@ def test_focus_area_quotes_come_from_the_strategy():
         ),
         ("matching.toml", "'EU External Action',", "'',", "pattern '' matches any text"),
         ("matching.toml", "'EU External Action',", "'x*',", "pattern 'x*' matches any text"),
+        # Listing selectors, CSS or XPath, and a listing's own date format.
+        ("sources.toml", 'title = "h2, h3"', 'title = "h2[["', "title: bad CSS selector 'h2[['"),
+        ("sources.toml", 'title = "h2, h3"', 'title = "//h2[@"', "title: bad XPath '//h2[@'"),
+        (
+            "sources.toml",
+            'next_page = "a[rel=next]"\n\n# URBACT',
+            'next_page = "a[rel=next]"\ndate_format = "%m/%Y"\n\n# URBACT',
+            "'date_format' '%m/%Y' needs %d and %Y",
+        ),
     ],
 )
 def test_config_errors_name_file_entry_and_problem(config_copy, file, old, new, message):
