@@ -232,3 +232,14 @@ def test_calls_missing_from_the_next_feed_are_not_closed(tillvaxtverket, config,
         call_id = f"tillvaxtverket/https://tillvaxtverket.se/utlysningar/{gone}"
         assert after[call_id].status == "open"
         assert after[call_id] == before[call_id]
+
+
+def test_server_error_then_the_feed(config, db_path):
+    """An HTTP 500 is retried; the feed that follows is read and the run is ok."""
+    failure = Answer(500, {"Content-Type": "text/plain"}, b"busy")
+    with site_running({}) as site:
+        rss = TILLVAXTVERKET_RSS.format(site=site.url).encode()
+        site.answers["/rss"] = [failure, Answer(200, RSS_HEADERS, rss)]
+        run = _crawl(_config(config, "tillvaxtverket", f"{site.url}/rss"), db_path)
+    assert [r.path for r in site.requests] == ["/robots.txt", "/rss", "/rss"]
+    assert (run.status, run.error_count, run.items_new) == ("ok", 0, 4)
