@@ -113,7 +113,9 @@ class MatchTables(Tables):
                 row["content_hash"],
                 {
                     "language": row["language"],
-                    "indices": row["indices"],
+                    # The feature keys; the column keeps the name it had when they were indices
+                    # (rows of an older analysis version are never read as keys).
+                    "keys": row["indices"],
                     "counts": row["counts"],
                     "rules": tuple(json.loads(row["rules"])),
                     "swedish_words": tuple(json.loads(row["swedish_words"])),
@@ -134,7 +136,7 @@ class MatchTables(Tables):
                         content,
                         version,
                         fields["language"],
-                        fields["indices"],
+                        fields["keys"],
                         fields["counts"],
                         json.dumps(list(fields["rules"])),
                         json.dumps(list(fields["swedish_words"]), ensure_ascii=False),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,32 +122,34 @@ def phrase_terms(phrase: str, language: str) -> list[str]:
     return terms(phrase, language)
 
 
-# Features live in a hashed space of fixed size, so a call is analysed once and its
-# analysis stays valid whatever else is in the corpus or the profiles.
-HASH_SIZE = 1 << 20
+# A feature is named by a 64-bit hash of its text, so a call is analysed once and its analysis
+# stays valid whatever else is in the corpus or the profiles; each fit gives the keys it meets
+# columns of their own (rank.py), so the matrices are as wide as the vocabulary, no wider.
+# Two of n distinct features share a key with probability below n^2 / 2^65: under 3e-6 for ten
+# million features (a 20-bit hash, as before, made dozens of profile words share a column with
+# unrelated bigrams). Tests check that the features of the real calls and profiles all differ.
+_KEYS: dict[str, int] = {}
 
 
-_COLUMNS: dict[str, int] = {}
+def feature_key(feature: str) -> int:
+    """The stable 64-bit key of a feature."""
+    key = _KEYS.get(feature)
+    if key is None:
+        if len(_KEYS) > MAX_CACHED_WORDS:
+            _KEYS.clear()
+        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+        key = _KEYS[feature] = int.from_bytes(digest, "little", signed=True)
+    return key
 
 
-def feature_index(feature: str) -> int:
-    """The stable column of a feature in the hashed feature space."""
-    column = _COLUMNS.get(feature)
-    if column is None:
-        if len(_COLUMNS) > MAX_CACHED_WORDS:
-            _COLUMNS.clear()
-        column = _COLUMNS[feature] = zlib.crc32(feature.encode()) & (HASH_SIZE - 1)
-    return column
-
-
-def feature_indices(features: list[str]) -> np.ndarray:
-    """Columns of many features at once."""
-    return np.fromiter((feature_index(f) for f in features), dtype=np.int32, count=len(features))
+def feature_keys(features: Sequence[str]) -> np.ndarray:
+    """Keys of many features at once."""
+    return np.fromiter((feature_key(f) for f in features), dtype=np.int64, count=len(features))
 
 
 @dataclass(frozen=True)
 class CallAnalysis:
-    """A call's text analysed once: feature columns and counts, and who-may-apply rule hits.
+    """A call's text analysed once: feature keys and counts, and who-may-apply rule hits.
 
     Counts are already weighted (title words count ``title_weight`` times).
     ``swedish_words`` keeps a Swedish call's longer words for compound splitting, which
@@ -156,7 +157,7 @@ class CallAnalysis:
     """
 
     language: str
-    indices: np.ndarray
+    keys: np.ndarray
     counts: np.ndarray
     rules: tuple[str, ...] = ()
     swedish_words: tuple[str, ...] = ()
@@ -165,7 +166,7 @@ class CallAnalysis:
         """Plain fields (arrays as little-endian bytes) for storage."""
         return {
             "language": self.language,
-            "indices": self.indices.astype("<i4").tobytes(),
+            "keys": self.keys.astype("<i8").tobytes(),
             "counts": self.counts.astype("<f4").tobytes(),
             "rules": self.rules,
             "swedish_words": self.swedish_words,
@@ -176,14 +177,14 @@ class CallAnalysis:
         """Rebuild an analysis from its stored fields."""
         return cls(
             language=fields["language"],
-            indices=np.frombuffer(fields["indices"], dtype="<i4").astype(np.int32),
+            keys=np.frombuffer(fields["keys"], dtype="<i8").astype(np.int64),
             counts=np.frombuffer(fields["counts"], dtype="<f4").astype(np.float32),
             rules=tuple(fields["rules"]),
             swedish_words=tuple(fields["swedish_words"]),
         )
 
 
-ANALYSIS_VERSION = "1"
+ANALYSIS_VERSION = "2"
 
 
 # Escapes that stand for a class of characters or a position, never for one character.
@@ -316,10 +317,7 @@ class Analyser:
         weighted = Counter(_features(body_stems, language))
         for feature, count in Counter(_features(title_stems, language)).items():
             weighted[feature] += count * self.title_repeats
-        counts: dict[int, float] = {}
-        for feature, count in weighted.items():
-            column = feature_index(feature)
-            counts[column] = counts.get(column, 0.0) + count
+        counts = {feature_key(feature): float(count) for feature, count in weighted.items()}
         rule_text = f"{title}\n{summary}\n{programme}"
         lowered = rule_text.lower()
         hits = tuple(
@@ -332,7 +330,7 @@ class Analyser:
             long_words = tuple(
                 sorted({w for w in title_stems + body_stems if len(w) >= MIN_COMPOUND})
             )
-        columns = np.fromiter(counts, dtype=np.int32, count=len(counts))
+        keys = np.fromiter(counts, dtype=np.int64, count=len(counts))
         values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        order = np.argsort(columns)
-        return CallAnalysis(language, columns[order], values[order], hits, long_words)
+        order = np.argsort(keys)
+        return CallAnalysis(language, keys[order], values[order], hits, long_words)

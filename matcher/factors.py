@@ -7,7 +7,7 @@ match's flags and in its explanation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,7 @@ from db.records import (
     negative_flag,
     rule_flag,
 )
-from matcher.analysis import CallAnalysis, feature_index
+from matcher.analysis import CallAnalysis
 from matcher.profiles import PreparedProfile
 
 
@@ -51,23 +51,23 @@ class Factors:
         calls: Sequence[Call],
         analyses: Sequence[CallAnalysis],
         matrix: sparse.csr_matrix,
+        column: Callable[[str], int],
     ) -> Factors:
-        """The factors of every call (rows of ``matrix``, in order) for every profile."""
+        """The factors of every call (rows of ``matrix``, in order) for every profile;
+        ``column`` gives a feature's column in ``matrix`` (-1 when no call has it)."""
         preferred = _preferred_programmes(profiles, calls)
         # A negative keyword is found when the call has its last feature: the word itself,
         # or for a phrase its last word pair.
         negative_words = [
-            (j, word, feature_index(features[-1]))
+            (j, word, column(features[-1]))
             for j, profile in enumerate(profiles)
             for word, features in profile.negative
         ]
-        present = matrix.copy()
-        present.data[:] = 1
-        if negative_words:
-            columns = np.array([column for _, _, column in negative_words])
-            hits = present[:, columns].toarray() > 0
-        else:
-            hits = np.zeros((len(calls), 0), dtype=bool)
+        hits = np.zeros((len(calls), len(negative_words)), dtype=bool)
+        found = [(k, c) for k, (_, _, c) in enumerate(negative_words) if c >= 0]
+        if found:
+            present = matrix[:, [c for _, c in found]].toarray() > 0
+            hits[:, [k for k, _ in found]] = present
         negative = np.zeros((len(calls), len(profiles)), dtype=bool)
         for k, (j, _, _) in enumerate(negative_words):
             negative[:, j] |= hits[:, k]

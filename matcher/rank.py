@@ -15,16 +15,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing import normalize
+from sklearn.feature_extraction.text import TfidfTransformer
 
 from db.records import Call, Department, FocusArea, MatchingSettings
 from matcher.analysis import (
-    HASH_SIZE,
     SWEDISH_TAG,
     Analyser,
     CallAnalysis,
     detect_language,
-    feature_index,
+    feature_key,
 )
 from matcher.factors import Factors
 from matcher.profiles import (
@@ -76,11 +75,6 @@ def analyse_call(call: Call, analyser: Analyser) -> CallAnalysis:
     return analyser.analyse(call_language(call), call.title, context, call.summary, call.programme)
 
 
-def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    """The rows scaled to length 1, so a row times a unit profile vector is a cosine."""
-    return normalize(matrix, norm="l2", axis=1, copy=False)
-
-
 class Matcher:
     """Scores calls against department profiles and the strategy's focus areas."""
 
@@ -99,8 +93,10 @@ class Matcher:
         self._areas = [prepare_focus_area(a, settings.terms) for a in self.focus_areas]
         self._lexicon = swedish_lexicon([*self._profiles, *self._areas])
         self._analyses: dict[str, CallAnalysis] = {}
-        self._last_counts: tuple[tuple[int, ...], sparse.csr_matrix] | None = None
-        self._idf: np.ndarray | None = None
+        self._last_rows: tuple[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]] | None = None
+        # The keys of the fitted corpus, sorted: key vocabulary[c] has column c.
+        self._vocabulary = np.zeros(0, dtype=np.int64)
+        self._tfidf: TfidfTransformer | None = None
 
     # Analysis --------------------------------------------------------------------
 
@@ -119,38 +115,57 @@ class Matcher:
             result.append(analysis)
         return result
 
-    def _counts_matrix(self, analyses: Sequence[CallAnalysis]) -> sparse.csr_matrix:
-        """Weighted feature counts, one row per call, Swedish compounds split.
+    def _rows(self, analyses: Sequence[CallAnalysis]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each call's feature keys and weighted counts, Swedish compounds split.
 
-        The last matrix is kept: fit() and score() over the same calls build it once.
+        The last rows are kept: fit() and score() over the same calls build them once.
         """
         key = tuple(map(id, analyses))
-        if self._last_counts is not None and self._last_counts[0] == key:
-            return self._last_counts[1].copy()
+        if self._last_rows is not None and self._last_rows[0] == key:
+            return self._last_rows[1]
         rows = [self._with_compound_parts(a) for a in analyses]
-        lengths = np.fromiter((len(columns) for columns, _ in rows), dtype=np.int64)
-        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        self._last_rows = (key, rows)
+        return rows
+
+    def column(self, feature: str) -> int:
+        """The column of a feature in the fitted vocabulary; -1 when no fitted call has it."""
+        return self._column_of_key(feature_key(feature))
+
+    def _column_of_key(self, key: int) -> int:
+        position = int(np.searchsorted(self._vocabulary, key))
+        found = position < len(self._vocabulary) and self._vocabulary[position] == key
+        return position if found else -1
+
+    def _counts_matrix(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+        """Weighted feature counts, one row per call, one column per key of the vocabulary
+        (keys the fitted corpus does not have are left out: they have no term weight)."""
+        lengths = np.fromiter((len(keys) for keys, _ in rows), dtype=np.int64, count=len(rows))
         if rows:
-            indices = np.concatenate([columns for columns, _ in rows])
-            data = np.concatenate([values for _, values in rows])
+            keys = np.concatenate([keys for keys, _ in rows])
+            data = np.concatenate([values for _, values in rows]).astype(np.float64)
         else:
-            indices, data = np.zeros(0, np.int32), np.zeros(0, np.float32)
-        counts = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), HASH_SIZE))
-        self._last_counts = (key, counts)
-        return counts.copy()
+            keys, data = np.zeros(0, np.int64), np.zeros(0, np.float64)
+        columns = np.searchsorted(self._vocabulary, keys)
+        known = columns < len(self._vocabulary)
+        known[known] = self._vocabulary[columns[known]] == keys[known]
+        row_of = np.repeat(np.arange(len(rows)), lengths)
+        shape = (len(rows), len(self._vocabulary))
+        return sparse.csr_matrix(
+            (data[known], (row_of[known], columns[known])), shape=shape, dtype=np.float64
+        )
 
     def _with_compound_parts(self, analysis: CallAnalysis) -> tuple[np.ndarray, np.ndarray]:
-        """A call's columns and counts, with the profile words found inside its compounds."""
+        """A call's keys and counts, with the profile words found inside its compounds."""
         if not analysis.swedish_words:
-            return analysis.indices, analysis.counts
+            return analysis.keys, analysis.counts
         parts = compound_parts(analysis.swedish_words, self._lexicon)
         if not parts:
-            return analysis.indices, analysis.counts
-        extra = np.array([feature_index(SWEDISH_TAG + part) for part in parts], dtype=np.int32)
-        columns, inverse = np.unique(np.concatenate([analysis.indices, extra]), return_inverse=True)
-        values = np.zeros(len(columns), dtype=np.float32)
+            return analysis.keys, analysis.counts
+        extra = np.array([feature_key(SWEDISH_TAG + part) for part in parts], dtype=np.int64)
+        keys, inverse = np.unique(np.concatenate([analysis.keys, extra]), return_inverse=True)
+        values = np.zeros(len(keys), dtype=np.float32)
         np.add.at(values, inverse, np.concatenate([analysis.counts, np.ones(len(extra))]))
-        return columns, values
+        return keys, values
 
     # Fitting -------------------------------------------------------------------
 
@@ -158,11 +173,14 @@ class Matcher:
         self, corpus: Sequence[Call], known: Mapping[str, CallAnalysis] | None = None
     ) -> Matcher:
         """Learn term weights (IDF) from a corpus of calls; profiles become vectors."""
-        counts = self._counts_matrix(self.analyses(corpus, known))
-        document_frequency = np.bincount(counts.indices, minlength=HASH_SIZE)
-        idf = np.log((1 + len(corpus)) / (1 + document_frequency)) + 1
-        # Profile words no call uses weigh nothing: they would only lengthen profile vectors.
-        self._idf = np.where(document_frequency > 0, idf, 0).astype(np.float32)
+        rows = self._rows(self.analyses(corpus, known))
+        keys = [row_keys for row_keys, _ in rows]
+        self._vocabulary = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+        # Sublinear term frequency times smoothed inverse document frequency, rows of length
+        # 1 (so that a call row times a unit profile vector is a cosine). Profile words no
+        # call uses have no column: they would only lengthen the profile vectors.
+        self._tfidf = TfidfTransformer(sublinear_tf=True).fit(self._counts_matrix(rows))
+        self._idf = self._tfidf.idf_
         self._department_matrix = self._profile_matrix(self._profiles)
         self._area_matrix = self._profile_matrix(self._areas)
         self._fitted = FittedProfiles(
@@ -180,14 +198,16 @@ class Matcher:
         keywords: dict[int, float] = {}
         for keyword in profile.keywords:
             for feature, share in keyword.features:
-                column = feature_index(feature)
-                keywords[column] = keywords.get(column, 0.0) + (
-                    keyword.weight * share * float(self._idf[column])
-                )
+                column = self.column(feature)
+                if column >= 0:
+                    keywords[column] = keywords.get(column, 0.0) + (
+                        keyword.weight * share * float(self._idf[column])
+                    )
         description: dict[int, float] = {}
         for feature in profile.description:
-            column = feature_index(feature)
-            description[column] = description.get(column, 0.0) + float(self._idf[column])
+            column = self.column(feature)
+            if column >= 0:
+                description[column] = description.get(column, 0.0) + float(self._idf[column])
         blend = self.settings.description_weight
         vector: dict[int, float] = {}
         for part, share in ((keywords, 1 - blend), (description, blend)):
@@ -205,7 +225,7 @@ class Matcher:
                 rows.append(row)
                 columns.append(column)
                 values.append(value)
-        shape = (len(profiles), HASH_SIZE)
+        shape = (len(profiles), len(self._vocabulary))
         return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
 
     def _keyword_matrix(self, profile: PreparedProfile) -> sparse.csr_matrix:
@@ -213,11 +233,12 @@ class Matcher:
         rows, columns, values = [], [], []
         for row, keyword in enumerate(profile.keywords):
             for feature, share in keyword.features:
-                column = feature_index(feature)
-                rows.append(row)
-                columns.append(column)
-                values.append(keyword.weight * share * self._idf[column])
-        shape = (len(profile.keywords), HASH_SIZE)
+                column = self.column(feature)
+                if column >= 0:
+                    rows.append(row)
+                    columns.append(column)
+                    values.append(keyword.weight * share * self._idf[column])
+        shape = (len(profile.keywords), len(self._vocabulary))
         return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
 
     # Ranking -------------------------------------------------------------------
@@ -226,12 +247,10 @@ class Matcher:
         self, calls: Sequence[Call], known: Mapping[str, CallAnalysis] | None = None
     ) -> ScoreTable:
         """Score every call for every department (no deadline filtering)."""
-        if self._idf is None:
+        if self._tfidf is None:
             raise RuntimeError("Matcher.fit() must run before score()")
         analyses = self.analyses(calls, known)
-        counts = self._counts_matrix(analyses)
-        counts.data = (1 + np.log(counts.data)) * self._idf[counts.indices]
-        matrix = _unit_rows(counts)
+        matrix = self._tfidf.transform(self._counts_matrix(self._rows(analyses)))
         text = (matrix @ self._department_matrix.T).toarray()
         if self._areas:
             area_scores = (matrix @ self._area_matrix.T).toarray()
@@ -240,7 +259,9 @@ class Matcher:
         else:
             area_scores = np.zeros((len(calls), 0))
             focus = np.zeros(len(calls))
-        factors = Factors.compute(self._profiles, self.settings, calls, analyses, matrix)
+        factors = Factors.compute(
+            self._profiles, self.settings, calls, analyses, matrix, self.column
+        )
         final = text * (1 + self.settings.focus_weight * focus[:, None]) * factors.product
         return ScoreTable(self._fitted, calls, matrix, text, area_scores, focus, final, factors)
 

@@ -1,0 +1,70 @@
+"""Feature keys: every feature of the real calls and of the default profiles has its own key,
+and a profile word never picks up an unrelated feature of a call.
+
+The calls are the 1,394 real calls of ../shared/research/calls.jsonl and the 502 of
+../shared/eval/dev.jsonl, read where they lie.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from eufunds.config import load_config
+from matcher.analysis import feature_key, terms
+from matcher.profiles import prepare_department
+from matcher.rank import Matcher, call_language
+from tests.conftest import REPO, SHARED
+from tests.matcher.support import hand_written_department, research_call
+
+# With the 20-bit hash used before, this Swedish housing keyword shared its column with the
+# English bigram "eu nation" ("EU national ..."), so English calls scored for it.
+HOUSING = "bostadsförsörjning"
+OLD_HASH_PARTNER = "eu nation"
+
+
+def _rows(path):
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def test_every_real_feature_has_a_key_of_its_own(settings):
+    """All distinct features of 1,896 real calls and of the 13 default profiles have
+    distinct keys (tens of thousands of features)."""
+    features: set[str] = set()
+    for row in _rows(SHARED / "research" / "calls.jsonl") + _rows(SHARED / "eval" / "dev.jsonl"):
+        call = research_call(row | {"status": "Open for submission", "deadline": None})
+        language = call_language(call)
+        features.update(terms(f"{call.title} {call.programme} {call.summary}", language))
+    config = load_config(REPO / "config")
+    for department in config.departments:
+        profile = prepare_department(department, config.matching.terms)
+        features.update(f for keyword in profile.keywords for f, _ in keyword.features)
+    assert len(features) > 20_000
+    assert len({feature_key(feature) for feature in features}) == len(features)
+
+
+def test_a_profile_word_does_not_score_an_unrelated_feature(settings):
+    """An English call about EU national authorities has no text score for a profile whose
+    only keyword is the Swedish word for housing supply (the pair collided before)."""
+
+    def old_column(feature: str) -> int:
+        return zlib.crc32(feature.encode()) & 0xFFFFF
+
+    [housing_feature] = terms(HOUSING, "sv")
+    assert old_column(housing_feature) == old_column(OLD_HASH_PARTNER)
+    call = research_call(
+        {
+            "id": "hand-written",
+            "title": "Support to EU national authorities",
+            "description": "Cooperation between EU national authorities on reporting.",
+            "programme": "Hand-written",
+            "url": "",
+            "status": "Open for submission",
+            "deadline": None,
+        }
+    )
+    housing = hand_written_department("housing", sv={HOUSING: 3.0})
+    matcher = Matcher([housing], [], settings).fit([call])
+    assert OLD_HASH_PARTNER in terms(call.title, "en")
+    assert matcher.score([call]).text[0, 0] == 0.0
