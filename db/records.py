@@ -290,6 +290,9 @@ class MatchingSettings:
     focus_threshold: float = 0.05
     terms: tuple[tuple[str, str], ...] = ()
     eligibility_rules: tuple[EligibilityRule, ...] = ()
+    # Programmes departments may prefer: code -> the programme names its calls carry
+    # ("Name*": that name, or that name followed by more words).
+    programmes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Where we are (a NUTS code), and the factor for a call whose regions leave us out.
     home_region: str = "SE211"
     out_of_area_factor: float = 0.2

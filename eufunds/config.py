@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from apscheduler.triggers.cron import CronTrigger
 from db.records import (
     LOCAL_TZ,
     Department,
-    EligibilityRule,
     FocusArea,
     MatchingSettings,
     Source,
@@ -26,6 +24,7 @@ from eufunds.config_checks import (
     entries,
     read_toml,
 )
+from eufunds.config_matching import check_preferred_programmes, parse_matching
 from eufunds.config_sources import parse_sources
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -118,7 +117,8 @@ def load_config(directory: str | Path | None = None) -> Config:
     focus_areas = _parse_focus_areas(
         folder / "focus_areas.toml", read_toml(folder / "focus_areas.toml")
     )
-    matching = _parse_matching(folder / "matching.toml", read_toml(folder / "matching.toml"))
+    matching = parse_matching(folder / "matching.toml", read_toml(folder / "matching.toml"))
+    check_preferred_programmes(folder / "departments.toml", departments, matching)
     return Config(
         folder, organisation, crawl, sources, departments, focus_areas, matching, schedule
     )
@@ -281,90 +281,3 @@ def _parse_focus_areas(path: Path, document: dict) -> tuple[FocusArea, ...]:
         table["weight"] = float(table["weight"])
         areas.append(FocusArea(**table, keywords_sv=keywords_sv, keywords_en=keywords_en))
     return tuple(areas)
-
-
-def _parse_matching(path: Path, document: dict) -> MatchingSettings:
-    defaults = MatchingSettings()
-    top = check_table(
-        path,
-        "",
-        document,
-        {
-            "weights": ((dict,), {}),
-            "rule": ((list,), []),
-            "terms": ((dict,), {}),
-            "area": ((dict,), {}),
-        },
-    )
-    number = (int, float)
-    area = check_table(
-        path,
-        "area",
-        top["area"],
-        {
-            "home": ((str,), defaults.home_region),
-            "factor": (number, defaults.out_of_area_factor, (0, 1)),
-        },
-    )
-    if not re.fullmatch(r"[A-Z]{2}[0-9A-Z]{0,3}", area["home"]):
-        raise ConfigError(
-            path, "area", f"'home' must be a NUTS code like SE211, got {area['home']!r}"
-        )
-    weights = check_table(
-        path,
-        "weights",
-        top["weights"],
-        {
-            "focus_weight": (number, defaults.focus_weight, (0, 10)),
-            "title_weight": (number, defaults.title_weight, (0, 10)),
-            "description_weight": (number, defaults.description_weight, (0, 1)),
-            "preferred_programme_boost": (number, defaults.preferred_programme_boost, (0, 10)),
-            # A factor below 1: a negative keyword lowers a score, never raises it.
-            "negative_keyword_penalty": (number, defaults.negative_keyword_penalty, (0, 1)),
-            "focus_threshold": (number, defaults.focus_threshold, (0, 1)),
-        },
-    )
-    rules = []
-    for label, entry in entries(path, {"rule": top["rule"]}, "rule") if top["rule"] else []:
-        table = check_table(
-            path,
-            label,
-            entry,
-            {
-                "id": ((str,), REQUIRED),
-                "label": ((str,), REQUIRED),
-                "factor": (number, REQUIRED, (0.01, 10)),
-                "patterns": ((list,), REQUIRED),
-            },
-        )
-        for pattern in table["patterns"]:
-            if not isinstance(pattern, str):
-                raise ConfigError(path, label, "'patterns' must be a list of strings")
-            try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(path, label, f"bad pattern {pattern!r}: {exc}") from None
-            if compiled.search("") is not None:
-                raise ConfigError(
-                    path, label, f"pattern {pattern!r} matches any text (even none at all)"
-                )
-        rules.append(
-            EligibilityRule(
-                id=table["id"],
-                label=table["label"],
-                patterns=tuple(table["patterns"]),
-                factor=float(table["factor"]),
-            )
-        )
-    terms = []
-    for swedish, english in top["terms"].items():
-        if not isinstance(english, str) or not english.strip():
-            raise ConfigError(path, f"terms '{swedish}'", "the English term must be a string")
-        terms.append((swedish.strip().lower(), english.strip().lower()))
-    return MatchingSettings(
-        **{key: float(value) for key, value in weights.items()},
-        terms=tuple(terms),
-        eligibility_rules=tuple(rules),
-        home_region=area["home"],
-        out_of_area_factor=float(area["factor"]),
-    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 import numpy as np
 from scipy import sparse
@@ -55,7 +56,7 @@ class Factors:
     ) -> Factors:
         """The factors of every call (rows of ``matrix``, in order) for every profile;
         ``column`` gives a feature's column in ``matrix`` (-1 when no call has it)."""
-        preferred = _preferred_programmes(profiles, calls)
+        preferred = _preferred_programmes(profiles, settings, calls)
         # A negative keyword is found when the call has its last feature: the word itself,
         # or for a phrase its last word pair.
         negative_words = [
@@ -116,15 +117,19 @@ class Factors:
         return found
 
 
-def _preferred_programmes(profiles: Sequence[PreparedProfile], calls: Sequence[Call]) -> np.ndarray:
+def _preferred_programmes(
+    profiles: Sequence[PreparedProfile], settings: MatchingSettings, calls: Sequence[Call]
+) -> np.ndarray:
     """Whether each call's programme is one each profile prefers (calls x profiles)."""
+    names = dict(settings.programmes)
     preferred = np.zeros((len(calls), len(profiles)), dtype=bool)
     by_programme: dict[str, np.ndarray] = {}
     for i, call in enumerate(calls):
         if call.programme not in by_programme:
+            programme = plain_programme(call.programme)
             by_programme[call.programme] = np.array(
                 [
-                    any(_programme_matches(call.programme, p) for p in profile.preferred)
+                    any(programme_is(programme, names.get(code, ())) for code in profile.preferred)
                     for profile in profiles
                 ],
                 dtype=bool,
@@ -133,10 +138,21 @@ def _preferred_programmes(profiles: Sequence[PreparedProfile], calls: Sequence[C
     return preferred
 
 
-def _programme_matches(programme: str, preferred: str) -> bool:
-    """True when a programme name carries the preferred abbreviation, e.g. '(LIFE)'."""
-    words = {w.strip("()+").upper() for w in programme.replace("(", " ").split()}
-    return preferred.upper() in words
+def plain_programme(name: str) -> str:
+    """A programme name compared as text: decoded ("%26" is "&", "+" a space), lower case,
+    spaces collapsed, none just inside brackets ("Erasmus+ (ERASMUS+)" is "erasmus (erasmus)")."""
+    text = " ".join(unquote_plus(name).lower().split())
+    return text.replace("( ", "(").replace(" )", ")")
+
+
+def programme_is(programme: str, names: Sequence[str]) -> bool:
+    """Whether a plain programme name is one of the names ("Name*": or starts with it, then
+    a space)."""
+    for name in names:
+        wanted = plain_programme(name.rstrip("*"))
+        if programme == wanted or (name.endswith("*") and programme.startswith(wanted + " ")):
+            return True
+    return False
 
 
 def _product(factors: Mapping[str, float], names: Sequence[str]) -> float:

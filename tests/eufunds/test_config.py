@@ -128,6 +128,13 @@ def test_focus_area_quotes_come_from_the_strategy():
         ),
         ("matching.toml", "'EU External Action',", "'',", "pattern '' matches any text"),
         ("matching.toml", "'EU External Action',", "'x*',", "pattern 'x*' matches any text"),
+        (
+            "departments.toml",
+            '"ERUF", "INTERREG", "SMP"',
+            '"ERDF", "INTERREG", "SMP"',
+            "preferred programme 'ERDF' is no programme of matching.toml (known: AGRIP, CEF,",
+        ),
+        ("matching.toml", 'JUST = "Justice', 'just = "Justice', "a code is upper-case"),
         # Listing selectors, CSS or XPath, and a listing's own date format.
         ("sources.toml", 'title = "h2, h3"', 'title = "h2[["', "title: bad CSS selector 'h2[['"),
         ("sources.toml", 'title = "h2, h3"', 'title = "//h2[@"', "title: bad XPath '//h2[@'"),

@@ -20,8 +20,9 @@ def config() -> Config:
 
 @pytest.fixture(scope="session")
 def settings(config: Config) -> MatchingSettings:
-    """Default weights with the real Swedish–English term list, and no eligibility rules."""
-    return MatchingSettings(terms=config.matching.terms)
+    """Default weights with the real Swedish–English term list and programmes, and no
+    eligibility rules."""
+    return MatchingSettings(terms=config.matching.terms, programmes=config.matching.programmes)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from matcher.factors import plain_programme, programme_is
 from matcher.rank import Matcher
 from tests.matcher.support import (
     BROAD,
@@ -96,9 +97,35 @@ def test_preferred_programme_lifts_the_score(table, settings):
 
 
 def test_preferred_programme_needs_its_whole_abbreviation(table):
-    """Calls of other programmes, or a part of the abbreviation, get no boost."""
+    """Calls of other programmes, or a code that names no programme, get no boost."""
     assert "preferred-programme" not in table.match(DISASTER_RISK, "climate-preferred").flags
     assert "preferred-programme" not in table.match(LIFE_ADAPTATION, "climate-preferred-part").flags
+
+
+@pytest.mark.parametrize(
+    ("programme", "code", "preferred"),
+    [
+        # Programme names as the real calls of ../shared carry them.
+        ("Justice Programme (JUST)", "JUST", True),
+        ("Just Transition Mechanism (JTM)", "JUST", False),
+        ("Erasmus  (ERASMUS )", "ERASMUS", True),
+        ("European Social Fund   (ESF) ", "ESF", True),
+        ("Tillväxtverket (EU funding, regionalfondsprogram)", "ERUF", True),
+        ("Pilot Projects %26 Preparation Actions (PPPA)", "PPPA", True),
+        # Programme names the other configured sources give their calls.
+        ("Interreg Baltic Sea Region", "INTERREG", True),
+        ("Interreg", "INTERREG", True),
+        ("Interregional Innovation Investments Instrument (I3)", "INTERREG", False),
+        ("Europeiska socialfonden+ (ESF+)", "ESF", True),
+        ("Vinnova", "ERUF", False),
+    ],
+)
+def test_preferred_programme_codes_name_the_programmes_calls_carry(
+    settings, programme, code, preferred
+):
+    """A code of matching.toml's [programmes] covers exactly its programmes' names."""
+    names = dict(settings.programmes)[code]
+    assert programme_is(plain_programme(programme), names) is preferred
 
 
 # Eligibility rules ---------------------------------------------------------------------
