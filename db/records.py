@@ -64,6 +64,7 @@ class MatchFlag(StrEnum):
     CLOSING_SOON = "closing-soon"
     PREFERRED_PROGRAMME = "preferred-programme"
     OUT_OF_AREA = "out-of-area"
+    OWN_AREA = "own-area"
 
 
 RULE_FLAG = "rule:"
@@ -74,6 +75,17 @@ def is_out_of_area(regions: Sequence[str], home: str) -> bool:
     """A call that names the regions it is for, none of them ours (a NUTS code of ours or of
     a larger area holding it: SE211 is in SE21, SE2 and SE)."""
     return bool(regions) and not any(home.startswith(region.upper()) for region in regions)
+
+
+def is_own_area(regions: Sequence[str], home: str) -> bool:
+    """A Swedish call for our own part of Sweden: it names only Swedish regions, one of them
+    ours or the region holding it (SE211, SE21: not the whole country, SE2 or SE)."""
+    codes = [region.upper() for region in regions]
+    return (
+        bool(codes)
+        and all(code.startswith("SE") for code in codes)
+        and any(len(code) >= 4 and home.startswith(code) for code in codes)
+    )
 
 
 def rule_flag(rule_id: str) -> str:
@@ -296,6 +308,8 @@ class MatchingSettings:
     # Where we are (a NUTS code), and the factor for a call whose regions leave us out.
     home_region: str = "SE211"
     out_of_area_factor: float = 0.2
+    # The factor for a Swedish call for our own region (Jönköpings län or Småland med öarna).
+    own_area_factor: float = 1.5
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def parse_matching(path: Path, document: dict) -> MatchingSettings:
         {
             "home": ((str,), defaults.home_region),
             "factor": (number, defaults.out_of_area_factor, (0, 1)),
+            "own_factor": (number, defaults.own_area_factor, (1, 10)),
         },
     )
     if not re.fullmatch(r"[A-Z]{2}[0-9A-Z]{0,3}", area["home"]):
@@ -97,6 +98,7 @@ def parse_matching(path: Path, document: dict) -> MatchingSettings:
         programmes=_parse_programmes(path, top["programmes"]),
         home_region=area["home"],
         out_of_area_factor=float(area["factor"]),
+        own_area_factor=float(area["own_factor"]),
     )
 
 

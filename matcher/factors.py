@@ -1,5 +1,5 @@
 """Score factors beyond the text: preferred programmes, negative keywords, who-may-apply rules,
-and calls for other regions than ours.
+and calls for other regions than ours or for our own.
 
 Each factor multiplies a call's score for a department, and each one found is named in the
 match's flags and in its explanation.
@@ -19,6 +19,7 @@ from db.records import (
     MatchFlag,
     MatchingSettings,
     is_out_of_area,
+    is_own_area,
     negative_flag,
     rule_flag,
 )
@@ -39,9 +40,11 @@ class Factors:
     negative_by_profile: dict[int, list[tuple[int, str]]]
     rules: list[tuple[str, ...]]
     out_of_area: np.ndarray
+    own_area: np.ndarray
     preferred_factor: float
     negative_factor: float
     out_of_area_factor: float
+    own_area_factor: float
     rule_factors: Mapping[str, float]
 
     @classmethod
@@ -75,13 +78,16 @@ class Factors:
         preferred_factor = 1 + settings.preferred_programme_boost
         rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
         rule_factor = np.array([_product(rule_factors, a.rules) for a in analyses])
-        elsewhere = np.array(
-            [is_out_of_area(call.regions, settings.home_region) for call in calls], dtype=bool
+        home = settings.home_region
+        elsewhere = np.array([is_out_of_area(call.regions, home) for call in calls], dtype=bool)
+        own = np.array([is_own_area(call.regions, home) for call in calls], dtype=bool)
+        area_factor = np.where(elsewhere, settings.out_of_area_factor, 1.0) * np.where(
+            own, settings.own_area_factor, 1.0
         )
         product = (
             np.where(preferred, preferred_factor, 1.0)
             * np.where(negative, settings.negative_keyword_penalty, 1.0)
-            * (rule_factor * np.where(elsewhere, settings.out_of_area_factor, 1.0))[:, None]
+            * (rule_factor * area_factor)[:, None]
         )
         return cls(
             product=product,
@@ -90,9 +96,11 @@ class Factors:
             negative_by_profile=_group_negatives(negative_words),
             rules=[a.rules for a in analyses],
             out_of_area=elsewhere,
+            own_area=own,
             preferred_factor=preferred_factor,
             negative_factor=settings.negative_keyword_penalty,
             out_of_area_factor=settings.out_of_area_factor,
+            own_area_factor=settings.own_area_factor,
             rule_factors=rule_factors,
         )
 
@@ -114,6 +122,8 @@ class Factors:
         found += [(rule_flag(rule), self.rule_factors[rule]) for rule in self.rules[row]]
         if self.out_of_area[row]:
             found.append((MatchFlag.OUT_OF_AREA, self.out_of_area_factor))
+        if self.own_area[row]:
+            found.append((MatchFlag.OWN_AREA, self.own_area_factor))
         return found
 
 

@@ -138,6 +138,8 @@ def _item_view(item: DigestItem, department: Department, now: datetime, context)
     notes = [context.rule_labels.get(rule, rule) for rule in rules]
     if MatchFlag.OUT_OF_AREA in match.flags:
         notes.append("gäller enligt utlysningen andra regioner än vår")
+    if MatchFlag.OWN_AREA in match.flags:
+        notes.append("för vår region")
     summary = " ".join(call.summary.split())
     if len(summary) > SUMMARY_CHARACTERS:
         summary = summary[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0] + " …"

@@ -250,7 +250,10 @@ def labelled_rows() -> list[dict]:
 
 def test_required_text_is_in_every_real_match(rules, labelled_rows):
     """Wherever a configured pattern matches a real call, its required text is there too."""
-    texts = [f"{row['title']}\n{row.get('description') or ''}" for row in labelled_rows]
+    texts = [
+        f"{row['title']}\n{row.get('description') or ''}\n{row['programme']}"
+        for row in labelled_rows
+    ]
     matched = 0
     for pattern in (pattern for _, patterns in rules for pattern in patterns):
         required = required_text(pattern)

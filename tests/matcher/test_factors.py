@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from crawler.regions import regions_named
 from matcher.factors import plain_programme, programme_is
 from matcher.rank import Matcher
 from tests.matcher.support import (
@@ -139,10 +140,6 @@ RULE_CALLS = {
     "companies-only": ("HORIZON-EIT-2025-KIC-IBA-CC#15343COMPETITIVE_CALLen", CLIMATE_ADAPTATION),
     # "...on the basis of designations by Member States..." (EFSA scientific assistance).
     "national-authorities": ("EUBA-EFSA-2026-PLANTS-01", CLIMATE_ADAPTATION),
-    # Tillväxtverket: "Bygg robust bredband i Övre Norrland".
-    "other-swedish-region": (NORRLAND_BROADBAND, SMALAND_ENERGY),
-    # Tillväxtverket: "Främja energieffektivitet i Småland och Öarna".
-    "own-region": (SMALAND_ENERGY, NORRLAND_BROADBAND),
 }
 
 
@@ -185,23 +182,40 @@ def test_eligibility_rule_spares_other_calls(rule_tables, rule_id):
 
 
 @pytest.mark.parametrize(
-    ("regions", "elsewhere"),
+    ("regions", "flag", "factor"),
     [
-        (["ES", "FR", "PT"], True),  # an Interreg programme of south-west Europe
-        (["SE33"], True),  # Övre Norrland
-        (["SE21", "SE22"], False),  # Småland med öarna holds Jönköpings län
-        (["SE"], False),  # all of Sweden
-        ([], False),  # a call that names no region is for anyone
+        (["ES", "FR", "PT"], "out-of-area", "out_of_area_factor"),  # Interreg, south-west Europe
+        (["SE33"], "out-of-area", "out_of_area_factor"),  # Övre Norrland
+        (["SE21", "SE22"], "own-area", "own_area_factor"),  # Småland med öarna holds SE211
+        (["SE211", "SE212", "SE213"], "own-area", "own_area_factor"),  # Jönköpings, Kronobergs...
+        (["SE211", "FI", "DK"], None, None),  # an Interreg area that holds ours among others
+        (["SE"], None, None),  # all of Sweden
+        ([], None, None),  # a call that names no region is for anyone
     ],
 )
-def test_a_call_for_other_regions_is_lowered_and_flagged(calls, settings, regions, elsewhere):
+def test_a_calls_regions_lower_or_lift_it(calls, settings, regions, flag, factor):
     """A call whose regions leave out Jönköpings län (SE211) scores lower by the area factor,
-    flagged out of area; one for a region holding ours, or naming none, does not."""
+    flagged out of area; a Swedish call for our region scores higher, flagged own area; one
+    for a wider area holding ours, or naming none, is neither."""
     call = next(c for c in calls if c.id == CLIMATE_ADAPTATION)
     placed = replace(call, id=f"{call.id}-placed", regions=regions)
     matcher = Matcher([BROAD], [], settings).fit(calls)
     table = matcher.score([call, placed])
     plain, there = table.match(call.id, "broad"), table.match(placed.id, "broad")
-    factor = settings.out_of_area_factor if elsewhere else 1.0
-    assert there.score == pytest.approx(plain.score * factor, rel=0.01)
-    assert ("out-of-area" in there.flags) is elsewhere
+    expected = getattr(settings, factor) if factor else 1.0
+    assert there.score == pytest.approx(plain.score * expected, rel=0.01)
+    area_flags = {"out-of-area", "own-area"} & set(there.flags)
+    assert area_flags == ({flag} if flag else set())
+
+
+@pytest.mark.parametrize(
+    ("call_id", "flag"),
+    [(NORRLAND_BROADBAND, "out-of-area"), (SMALAND_ENERGY, "own-area")],
+)
+def test_swedish_calls_are_placed_by_the_regions_their_text_names(calls, settings, call_id, flag):
+    """Real Tillväxtverket calls, their regions read from their text as the crawl does
+    ("i Övre Norrland", "i Småland och Öarna"): flagged by where they are for."""
+    call = next(c for c in calls if c.id == call_id)
+    placed = replace(call, regions=regions_named(f"{call.title}\n{call.summary}"))
+    table = Matcher([BROAD], [], settings).fit(calls).score([placed])
+    assert flag in table.match(call_id, "broad").flags

@@ -347,3 +347,18 @@ def test_date_only_deadline_is_shown_as_its_date():
     """A deadline at midnight UTC (the portal gave a date) reads as that date, no time."""
     assert swedish_date(datetime(2027, 12, 1, tzinfo=UTC)) == "1 december 2027"
     assert swedish_date(datetime(2027, 12, 1, 16, tzinfo=UTC)) == "1 december 2027 kl. 17.00"
+
+
+@pytest.mark.parametrize(
+    ("flag", "note"),
+    [
+        ("out-of-area", "Obs: gäller enligt utlysningen andra regioner än vår"),
+        ("own-area", "Obs: för vår region"),
+    ],
+)
+def test_where_a_call_is_for_is_noted(flag, note):
+    """A call flagged as for other regions, or for our own, says so in both parts."""
+    message = build_digest(DEPARTMENT, [make_item(FRESH, flags=(flag,))], NOW, CONTEXT)
+    text, html = text_and_html(message)
+    assert note in text
+    assert note in html
