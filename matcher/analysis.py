@@ -57,10 +57,71 @@ _CONTENT_STEMS: dict[str, dict[str, str]] = {"en": {}, "sv": {}}
 MAX_CACHED_WORDS = 500_000
 
 
+# Where Snowball's stems go wrong for funding calls: words it conflates with others of another
+# meaning are kept apart ("parking" is not "park", "training" not "train", "cycling" not
+# "cycle" as in life cycle, "mobility" not "mobile"), and words of one family it splits are
+# joined ("entrepreneurship" and "entrepreneurs", "environment" and "environmental",
+# "children" and "child"; "städer" and "stad", "miljön" and "miljö"). A word here is stemmed
+# as its entry says; its entry is a stem of the family, so inflected forms meet it.
+STEM_EXCEPTIONS = {
+    "en": {
+        "parking": "parking",
+        "cycling": "cycling",
+        "cyclist": "cycling",
+        "cyclists": "cycling",
+        "bicycle": "cycling",
+        "bicycles": "cycling",
+        "bike": "cycling",
+        "bikes": "cycling",
+        "training": "training",
+        "trainings": "training",
+        "trainee": "training",
+        "trainees": "training",
+        "mobility": "mobility",
+        "entrepreneurship": "entrepreneur",
+        "entrepreneurial": "entrepreneur",
+        "environment": "environment",
+        "environments": "environment",
+        "children": "child",
+        "women": "woman",
+        "men": "man",
+    },
+    "sv": {
+        "städer": "stad",
+        "städerna": "stad",
+        "miljön": "miljö",
+        "miljöns": "miljö",
+        "män": "man",
+        "männen": "man",
+        "cyklar": "cykel",
+        "cyklarna": "cykel",
+        "cykling": "cykel",
+        "cyklister": "cykel",
+        "cyklist": "cykel",
+    },
+}
+# American spellings read as British ones, which the EU writes ("organization" is
+# "organisation", "labor" "labour", "center" "centre", "defense" "defence").
+_AMERICAN = (
+    (re.compile(r"^(\w{4,})iz(e|es|ed|ing|ation|ations|ational|er|ers)$"), r"\1is\2"),
+    (re.compile(r"^(\w{3,})yz(e|es|ed|ing)$"), r"\1ys\2"),
+    (re.compile(r"^(lab|behavi|neighb|col|fav|harb|hon)or(s|ed|ing|al|hood|hoods)?$"), r"\1our\2"),
+    (re.compile(r"^(cent|theat|fib)er(s)?$"), r"\1re\2"),
+    (re.compile(r"^(defen|offen|licen)se(s)?$"), r"\1ce\2"),
+    (re.compile(r"^program(s)?$"), r"programme\1"),
+)
+
+
 def stem(word: str, language: str) -> str:
-    """The Snowball stem of one lower-case word; hyphenated words stem their last part."""
+    """The stem of one lower-case word: Snowball's, except where STEM_EXCEPTIONS says, and
+    English in its British spelling; hyphenated words stem their last part."""
     head, _, tail = word.rpartition("-")
-    stemmed = _stemmer(language).stemWord(tail)
+    stemmed = STEM_EXCEPTIONS[language].get(tail)
+    if stemmed is None:
+        if language == "en":
+            for pattern, british in _AMERICAN:
+                tail = pattern.sub(british, tail)
+        stemmed = _stemmer(language).stemWord(tail)
     return f"{head}-{stemmed}" if head else stemmed
 
 
@@ -304,6 +365,8 @@ class Analyser:
                 list(rules),
                 sorted(STOP_WORDS["en"]),
                 sorted(STOP_WORDS["sv"]),
+                STEM_EXCEPTIONS,
+                [(pattern.pattern, british) for pattern, british in _AMERICAN],
             )
         )
         self.version = hashlib.sha256(blob.encode()).hexdigest()[:12]
