@@ -38,9 +38,15 @@ FUNDING_BOILERPLATE = frozenset(
     """.split()
 )
 
+# Words of negation stay: a phrase keeps its meaning ("not in employment" is no call about
+# employment, "utan arbete" no call about work).
+NEGATIONS = {
+    "en": frozenset("not no nor without never none non".split()),
+    "sv": frozenset("inte ej icke utan".split()),
+}
 STOP_WORDS = {
-    "en": frozenset(ENGLISH_STOP_WORDS) | FUNDING_BOILERPLATE,
-    "sv": SWEDISH_STOP_WORDS,
+    "en": (frozenset(ENGLISH_STOP_WORDS) | FUNDING_BOILERPLATE) - NEGATIONS["en"],
+    "sv": SWEDISH_STOP_WORDS - NEGATIONS["sv"],
 }
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 _SWEDISH_HINT = frozenset("och att för med som på av det är inte till eller samt".split())

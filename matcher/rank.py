@@ -68,10 +68,12 @@ def analyser_for(settings: MatchingSettings) -> Analyser:
 
 
 def analyse_call(call: Call, analyser: Analyser) -> CallAnalysis:
-    """Analyse a call: title (weighted up), call title, programme, divisions, action, summary."""
-    context = " . ".join(
-        [call.call_title, call.programme, " . ".join(call.programme_divisions), call.type_of_action]
-    )
+    """Analyse a call: title (weighted up), call title, programme, action, summary.
+
+    Programme divisions are left out: they name parts of a programme ("Neighbourhood East",
+    a region of the world), not what a call is about.
+    """
+    context = " . ".join([call.call_title, call.programme, call.type_of_action])
     return analyser.analyse(call_language(call), call.title, context, call.summary, call.programme)
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import zlib
+from dataclasses import replace
 
 from eufunds.config import load_config
-from matcher.analysis import feature_key, terms
+from matcher.analysis import feature_key, phrase_terms, terms
 from matcher.profiles import prepare_department
 from matcher.rank import Matcher, call_language
 from tests.conftest import REPO, SHARED
@@ -68,3 +69,41 @@ def test_a_profile_word_does_not_score_an_unrelated_feature(settings):
     matcher = Matcher([housing], [], settings).fit([call])
     assert OLD_HASH_PARTNER in terms(call.title, "en")
     assert matcher.score([call]).text[0, 0] == 0.0
+
+
+def _hand_written_call(call_id: str, title: str, summary: str = "", **fields):
+    """A hand-written call (no real call isolates these wordings)."""
+    row = {
+        "id": call_id,
+        "title": title,
+        "description": summary,
+        "programme": "Hand-written",
+        "url": "",
+        "status": "Open for submission",
+        "deadline": None,
+    }
+    return replace(research_call(row), **fields)
+
+
+def test_a_negation_stays_in_a_phrase(settings, calls):
+    """'not in employment' keeps its 'not': a call for young people not in employment
+    scores higher for it than a call about employment growth."""
+    assert "not employ" in phrase_terms("not in employment", "en")
+    neets = _hand_written_call("neets", "Young people not in employment or education")
+    growth = _hand_written_call("growth", "Employment growth in young companies")
+    department = hand_written_department("neets", en={"not in employment": 3.0})
+    table = Matcher([department], [], settings).fit([*calls, neets, growth]).score([neets, growth])
+    assert table.text[0, 0] > 2 * table.text[1, 0]
+
+
+def test_programme_divisions_are_no_call_text(settings, calls):
+    """A call in the division 'Neighbourhood East' (a region of the world) has no text score
+    for a profile about neighbourhoods unless its own text is about them."""
+    department = hand_written_department("neighbourhoods", en={"neighbourhoods": 3.0})
+    east = _hand_written_call(
+        "east", "Support to civil society", programme_divisions=["Neighbourhood East"]
+    )
+    local = _hand_written_call("local", "Renewal of deprived neighbourhoods")
+    table = Matcher([department], [], settings).fit([*calls, east, local]).score([east, local])
+    assert table.text[0, 0] == 0.0
+    assert table.text[1, 0] > 0.0
