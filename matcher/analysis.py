@@ -44,8 +44,17 @@ NEGATIONS = {
     "en": frozenset("not no nor without never none non".split()),
     "sv": frozenset("inte ej icke utan".split()),
 }
+# Words scikit-learn's English stop list holds that are content words in funding calls
+# ("fire prevention" would be "prevention", "energy system" "energy", "third countries"
+# "countries").
+CONTENT_WORDS = frozenset(
+    """
+    fire system bill interest detail amount empty full move side thick thin mill third
+    serious front top bottom back
+    """.split()
+)
 STOP_WORDS = {
-    "en": (frozenset(ENGLISH_STOP_WORDS) | FUNDING_BOILERPLATE) - NEGATIONS["en"],
+    "en": (frozenset(ENGLISH_STOP_WORDS) | FUNDING_BOILERPLATE) - NEGATIONS["en"] - CONTENT_WORDS,
     "sv": SWEDISH_STOP_WORDS - NEGATIONS["sv"],
 }
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)

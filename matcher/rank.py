@@ -36,6 +36,7 @@ from matcher.profiles import (
     swedish_lexicon,
 )
 from matcher.scores import Explanation, FittedProfiles, ScoreTable, closing_soon, is_matchable
+from matcher.vectors import ProfileVectors, is_phrase
 
 # What callers import from here, wherever it is defined.
 __all__ = [
@@ -183,65 +184,58 @@ class Matcher:
         # call uses have no column: they would only lengthen the profile vectors.
         self._tfidf = TfidfTransformer(sublinear_tf=True).fit(self._counts_matrix(rows))
         self._idf = self._tfidf.idf_
-        self._department_matrix = self._profile_matrix(self._profiles)
-        self._area_matrix = self._profile_matrix(self._areas)
+        blend = self.settings.description_weight
+        self._department_vectors = ProfileVectors.build(
+            self._profiles, self.column, self._idf, blend
+        )
+        self._area_vectors = ProfileVectors.build(self._areas, self.column, self._idf, blend)
         self._fitted = FittedProfiles(
             departments=self.departments,
             focus_areas=self.focus_areas,
             versions=self.versions,
             keyword_labels=tuple(tuple(k.label for k in p.keywords) for p in self._profiles),
-            keyword_matrices=tuple(self._keyword_matrix(p) for p in self._profiles),
+            keyword_matrices=tuple(self._keyword_matrix(p, gated=False) for p in self._profiles),
+            keyword_word_matrices=tuple(
+                self._keyword_matrix(p, gated=True) for p in self._profiles
+            ),
+            keyword_gates=self._keyword_gates(),
             focus_threshold=self.settings.focus_threshold,
         )
         return self
 
-    def _profile_vector(self, profile: PreparedProfile) -> dict[int, float]:
-        """Weighted keywords (each spread over its features) blended with the description."""
-        keywords: dict[int, float] = {}
-        for keyword in profile.keywords:
-            for feature, share in keyword.features:
-                column = self.column(feature)
-                if column >= 0:
-                    keywords[column] = keywords.get(column, 0.0) + (
-                        keyword.weight * share * float(self._idf[column])
-                    )
-        description: dict[int, float] = {}
-        for feature in profile.description:
-            column = self.column(feature)
-            if column >= 0:
-                description[column] = description.get(column, 0.0) + float(self._idf[column])
-        blend = self.settings.description_weight
-        vector: dict[int, float] = {}
-        for part, share in ((keywords, 1 - blend), (description, blend)):
-            norm = _norm(part)
-            for column, value in part.items():
-                vector[column] = vector.get(column, 0.0) + (share * value / norm if norm else 0.0)
-        norm = _norm(vector)
-        return {column: value / norm for column, value in vector.items() if value} if norm else {}
-
-    def _profile_matrix(self, profiles: Sequence[PreparedProfile]) -> sparse.csr_matrix:
-        """One unit-length profile vector per row."""
-        rows, columns, values = [], [], []
-        for row, profile in enumerate(profiles):
-            for column, value in self._profile_vector(profile).items():
-                rows.append(row)
-                columns.append(column)
-                values.append(value)
-        shape = (len(profiles), len(self._vocabulary))
-        return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
-
-    def _keyword_matrix(self, profile: PreparedProfile) -> sparse.csr_matrix:
-        """One row per keyword: how much each feature of the keyword weighs (for reasons)."""
+    def _keyword_matrix(self, profile: PreparedProfile, gated: bool) -> sparse.csr_matrix:
+        """One row per keyword: how much each of its features weighs (for reasons); the single
+        words of phrases (gated) or its other features."""
         rows, columns, values = [], [], []
         for row, keyword in enumerate(profile.keywords):
+            phrase = is_phrase(keyword)
             for feature, share in keyword.features:
                 column = self.column(feature)
-                if column >= 0:
+                if column >= 0 and (phrase and " " not in feature) == gated:
                     rows.append(row)
                     columns.append(column)
                     values.append(keyword.weight * share * self._idf[column])
         shape = (len(profile.keywords), len(self._vocabulary))
-        return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float32)
+        return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float64)
+
+    def _keyword_gates(self) -> tuple[sparse.csr_matrix, ...]:
+        """Per department: phrases x its keywords, 1 where a phrase row is that keyword's."""
+        vectors = self._department_vectors
+        gates = []
+        for j, profile in enumerate(self._profiles):
+            position = {keyword: k for k, keyword in enumerate(profile.keywords)}
+            pairs = [
+                (phrase, position[keyword])
+                for phrase, (row, keyword) in enumerate(vectors.phrase_keywords)
+                if row == j
+            ]
+            gates.append(
+                sparse.csr_matrix(
+                    (np.ones(len(pairs)), ([a for a, _ in pairs], [b for _, b in pairs])),
+                    shape=(len(vectors.phrase_keywords), len(profile.keywords)),
+                )
+            )
+        return tuple(gates)
 
     # Ranking -------------------------------------------------------------------
 
@@ -253,9 +247,11 @@ class Matcher:
             raise RuntimeError("Matcher.fit() must run before score()")
         analyses = self.analyses(calls, known)
         matrix = self._tfidf.transform(self._counts_matrix(self._rows(analyses)))
-        text = (matrix @ self._department_matrix.T).toarray()
+        gates = self._department_vectors.gates(matrix)
+        text = self._department_vectors.scores(matrix, gates)
         if self._areas:
-            area_scores = (matrix @ self._area_matrix.T).toarray()
+            area_gates = self._area_vectors.gates(matrix)
+            area_scores = self._area_vectors.scores(matrix, area_gates)
             area_scores *= np.array([a.weight for a in self._areas])
             focus = area_scores.max(axis=1)
         else:
@@ -265,9 +261,6 @@ class Matcher:
             self._profiles, self.settings, calls, analyses, matrix, self.column
         )
         final = text * (1 + self.settings.focus_weight * focus[:, None]) * factors.product
-        return ScoreTable(self._fitted, calls, matrix, text, area_scores, focus, final, factors)
-
-
-def _norm(vector: dict[int, float]) -> float:
-    """The Euclidean length of a sparse vector."""
-    return float(np.sqrt(sum(value * value for value in vector.values())))
+        return ScoreTable(
+            self._fitted, calls, matrix, text, area_scores, focus, final, factors, gates
+        )

@@ -32,7 +32,8 @@ class FittedProfiles:
     """What a fitted matcher knows of its departments and focus areas that matches report.
 
     ``keyword_labels[j]`` and ``keyword_matrices[j]`` belong to department j: one label and
-    one matrix row per keyword, weighing each of its features (term weights of the fit).
+    one matrix row per keyword, weighing each of its features (term weights of the fit), the
+    single words of phrases apart in ``keyword_word_matrices[j]``.
     """
 
     departments: tuple[Department, ...]
@@ -40,6 +41,10 @@ class FittedProfiles:
     versions: Mapping[str, str]
     keyword_labels: tuple[tuple[str, ...], ...]
     keyword_matrices: tuple[sparse.csr_matrix, ...]
+    # The single words of phrase keywords, counted only where a call has all of them:
+    # keyword_gates[j] maps the phrases (columns of a table's gates) to department j's keywords.
+    keyword_word_matrices: tuple[sparse.csr_matrix, ...]
+    keyword_gates: tuple[sparse.csr_matrix, ...]
     focus_threshold: float
 
 
@@ -61,6 +66,7 @@ class ScoreTable:
         focus: np.ndarray,
         final: np.ndarray,
         factors: Factors,
+        gates: sparse.csr_matrix | None = None,
     ) -> None:
         self.profiles = profiles
         self.calls = list(calls)
@@ -70,6 +76,8 @@ class ScoreTable:
         self.focus = focus
         self.final = final
         self.factors = factors
+        # Calls x phrase keywords: 1 where a call has every word of the phrase.
+        self.gates = gates if gates is not None else sparse.csr_matrix((len(self.calls), 0))
         self._rows = _positions(call.id for call in self.calls)
         self._columns = _positions(department.id for department in self.departments)
 
@@ -180,7 +188,10 @@ class ScoreTable:
         if len(rows) == 0:
             return []
         labels = self.profiles.keyword_labels[j]
-        contributions = (self.matrix[rows] @ self.profiles.keyword_matrices[j].T).toarray()
+        found = self.matrix[rows]
+        contributions = (found @ self.profiles.keyword_matrices[j].T).toarray()
+        words = (found @ self.profiles.keyword_word_matrices[j].T).toarray()
+        contributions += words * (self.gates[rows] @ self.profiles.keyword_gates[j]).toarray()
         totals = contributions.sum(axis=1)
         reasons = []
         for row, total in zip(contributions, totals, strict=True):

@@ -107,3 +107,25 @@ def test_programme_divisions_are_no_call_text(settings, calls):
     table = Matcher([department], [], settings).fit([*calls, east, local]).score([east, local])
     assert table.text[0, 0] == 0.0
     assert table.text[1, 0] > 0.0
+
+
+def test_content_words_are_no_stop_words():
+    """Words scikit-learn's stop list holds but calls mean: fire, system, third."""
+    assert phrase_terms("fire prevention", "en") == ["fire", "prevent", "fire prevent"]
+    assert "energi system" in terms("energy system", "en")
+    assert "third countri" in terms("third countries", "en")
+
+
+def test_the_words_of_a_phrase_count_only_together(settings, calls):
+    """'fire prevention': a call about preventing diseases gets nothing from it; a call with
+    both words (not side by side) gets its single words' share; the phrase itself the most."""
+    prevention = _hand_written_call("diseases", "Prevention of infectious diseases")
+    both = _hand_written_call("both", "Prevention and response: fire services in rural areas")
+    phrase = _hand_written_call("phrase", "Fire prevention in rural areas")
+    department = hand_written_department("fire", en={"fire prevention": 3.0})
+    corpus = [*calls, prevention, both, phrase]
+    table = Matcher([department], [], settings).fit(corpus).score([prevention, both, phrase])
+    assert table.text[0, 0] == 0.0
+    assert 0.0 < table.text[1, 0] < table.text[2, 0]
+    assert table.match("both", "fire").terms == (("fire prevention", 1.0),)
+    assert table.match("diseases", "fire").terms == ()
