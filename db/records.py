@@ -291,6 +291,31 @@ class EligibilityRule:
 
 
 @dataclass(frozen=True)
+class ScoreModel:
+    """A small model learnt from labelled calls that turns a call's score for a department
+    into the probability that the department wants it (config/model.json, made by
+    ``eufunds train``).
+
+    Features are named: "log-score" (the log of the configured score) and "programme:CODE"
+    (the call is of that programme of matching.toml's [programmes]). Coefficients are on the
+    features as they are (no scaling left to apply). A department's digest takes calls whose
+    probability reaches its threshold (``thresholds``, else ``threshold``).
+    """
+
+    version: str
+    features: tuple[str, ...]
+    coefficients: tuple[float, ...]
+    intercept: float
+    threshold: float
+    thresholds: tuple[tuple[str, float], ...] = ()
+    trained_on: tuple[tuple[str, str], ...] = ()
+
+    def threshold_for(self, department_id: str) -> float:
+        """The probability a department's digest needs."""
+        return dict(self.thresholds).get(department_id, self.threshold)
+
+
+@dataclass(frozen=True)
 class MatchingSettings:
     """How text, focus areas, programmes, negative keywords and eligibility make a score."""
 
@@ -310,6 +335,9 @@ class MatchingSettings:
     out_of_area_factor: float = 0.2
     # The factor for a Swedish call for our own region (Jönköpings län or Småland med öarna).
     own_area_factor: float = 1.5
+    # The model learnt from labels that turns scores into probabilities (None: scores as
+    # configured, each department's min_score its cut-off).
+    model: ScoreModel | None = None
 
 
 @dataclass(frozen=True)

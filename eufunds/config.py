@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
@@ -24,7 +24,12 @@ from eufunds.config_checks import (
     entries,
     read_toml,
 )
-from eufunds.config_matching import check_preferred_programmes, parse_matching
+from eufunds.config_matching import (
+    MODEL_FILE,
+    check_preferred_programmes,
+    parse_matching,
+    parse_model,
+)
 from eufunds.config_sources import parse_sources
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -119,6 +124,15 @@ def load_config(directory: str | Path | None = None) -> Config:
     )
     matching = parse_matching(folder / "matching.toml", read_toml(folder / "matching.toml"))
     check_preferred_programmes(folder / "departments.toml", departments, matching)
+    if (folder / MODEL_FILE).exists():
+        model = parse_model(folder / MODEL_FILE, matching, departments)
+        matching = replace(matching, model=model)
+        # With a learnt model, scores are probabilities and each department's cut-off is
+        # the model's, chosen from labels (min_score holds without a model).
+        departments = tuple(
+            replace(department, min_score=model.threshold_for(department.id))
+            for department in departments
+        )
     return Config(
         folder, organisation, crawl, sources, departments, focus_areas, matching, schedule
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from db.records import Department, EligibilityRule, MatchingSettings
+from db.records import Department, EligibilityRule, MatchingSettings, ScoreModel
 from eufunds.config_checks import REQUIRED, ConfigError, check_table, entries
 
 
@@ -131,3 +133,73 @@ def check_preferred_programmes(
                     f"preferred programme {code!r} is no programme of matching.toml "
                     f"(known: {', '.join(known)})",
                 )
+
+
+MODEL_FILE = "model.json"
+
+
+def parse_model(
+    path: Path, matching: MatchingSettings, departments: Sequence[Department]
+) -> ScoreModel:
+    """config/model.json, as `eufunds train` writes it: its features must be ones this
+    configuration has (log-score, programme:CODE of [programmes]), every number finite and
+    every threshold a probability of a configured department."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(path, "", f"cannot read the model: {exc}") from None
+    table = check_table(
+        path,
+        "",
+        document,
+        {
+            "version": ((str,), REQUIRED),
+            "features": ((list,), REQUIRED),
+            "coefficients": ((list,), REQUIRED),
+            "intercept": ((int, float), REQUIRED, (-1000, 1000)),
+            "threshold": ((int, float), REQUIRED, (0, 1)),
+            "thresholds": ((dict,), {}),
+            "trained_on": ((dict,), {}),
+        },
+    )
+    known = {"log-score"} | {f"programme:{code}" for code, _ in matching.programmes}
+    for name in table["features"]:
+        if name not in known:
+            raise ConfigError(
+                path, "features", f"{name!r} is no feature of this configuration: retrain"
+            )
+    numbers = table["coefficients"]
+    if len(numbers) != len(table["features"]) or not all(
+        isinstance(n, int | float) and math.isfinite(n) and abs(n) <= 1000 for n in numbers
+    ):
+        raise ConfigError(path, "coefficients", "one finite number per feature is needed")
+    ids = {department.id for department in departments}
+    for department_id, value in table["thresholds"].items():
+        if department_id not in ids:
+            raise ConfigError(
+                path, "thresholds", f"no department {department_id!r}: retrain the model"
+            )
+        if not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ConfigError(path, "thresholds", f"{department_id}: not a probability")
+    return ScoreModel(
+        version=table["version"],
+        features=tuple(table["features"]),
+        coefficients=tuple(float(n) for n in numbers),
+        intercept=float(table["intercept"]),
+        threshold=float(table["threshold"]),
+        thresholds=tuple(sorted((k, float(v)) for k, v in table["thresholds"].items())),
+        trained_on=tuple(sorted((str(k), str(v)) for k, v in table["trained_on"].items())),
+    )
+
+
+def model_document(model: ScoreModel) -> dict:
+    """The JSON document of a model, as parse_model reads it."""
+    return {
+        "version": model.version,
+        "features": list(model.features),
+        "coefficients": list(model.coefficients),
+        "intercept": model.intercept,
+        "threshold": model.threshold,
+        "thresholds": dict(model.thresholds),
+        "trained_on": dict(model.trained_on),
+    }

@@ -1,20 +1,16 @@
-"""Match stored calls to departments (incrementally), and evaluate matching on labelled calls."""
+"""Match stored calls to departments (incrementally), and explain one match."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 
-from crawler.regions import regions_named
 from db import Call, Match, MatchRun, Store
 from db.records import MatchMode
 from eufunds.config import Config
-from matcher.analysis import CallAnalysis, detect_language
-from matcher.evaluation import DepartmentQuality, evaluate_department
+from matcher.analysis import CallAnalysis
 from matcher.rank import Explanation, Matcher, ScoreTable
 
 
@@ -128,76 +124,3 @@ def explain(
     table = matcher.score(corpus)
     rank = table.ranking(department_id).index(call.id) + 1
     return table.explain(call.id, department_id, now), rank, len(corpus)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Quality of the active configuration on a labelled set."""
-
-    departments: list[DepartmentQuality]
-    rankings: dict[str, list[str]]
-    digests: dict[str, list[str]]
-
-
-def read_labelled_calls(path: Path) -> tuple[list[Call], dict[str, dict[str, int]]]:
-    """Read a labelled JSONL (one call per line: id, title, programme, description, labels)."""
-    calls, labels = [], {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                title, summary = row["title"], row.get("description") or ""
-                call = Call(
-                    id=row["id"],
-                    source_id="labelled",
-                    identifier=row["id"],
-                    title=title,
-                    summary=summary,
-                    programme=row.get("programme") or "",
-                    url=row.get("url") or "",
-                    language="",
-                    regions=_regions(title, summary),
-                )
-                grades = {str(k): int(v) for k, v in (row.get("labels") or {}).items()}
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ValueError(f"{path}:{number}: not a labelled call ({exc})") from None
-            calls.append(call)
-            labels[call.id] = grades
-    if not calls:
-        raise ValueError(f"{path}: no labelled calls")
-    return calls, labels
-
-
-def _regions(title: str, summary: str) -> list[str]:
-    """The regions a labelled call states it is for, read as the crawl reads a Swedish
-    source's calls (the labelled set gives no regions of its own)."""
-    text = f"{title}\n{summary}"
-    return regions_named(text) if detect_language(text) == "sv" else []
-
-
-def evaluate(config: Config, calls: list[Call], labels: dict[str, dict[str, int]]) -> Evaluation:
-    """Rank the labelled calls for every department on relevance alone, and measure."""
-    matcher = Matcher(config.departments, config.focus_areas, config.matching).fit(calls)
-    table: ScoreTable = matcher.score(calls)
-    digest_matches = sorted(
-        table.matches(now=None, ignore_deadlines=True), key=lambda m: (-m.score, m.call_id)
-    )
-    results, rankings, digests = [], {}, {}
-    for department in config.departments:
-        grades = {
-            call_id: grade[department.id]
-            for call_id, grade in labels.items()
-            if department.id in grade
-        }
-        rankings[department.id] = table.ranking(department.id)
-        digests[department.id] = [
-            m.call_id for m in digest_matches if m.department_id == department.id
-        ]
-        results.append(
-            evaluate_department(
-                department.id, rankings[department.id], digests[department.id], grades
-            )
-        )
-    return Evaluation(results, rankings, digests)

@@ -16,6 +16,7 @@ from db.records import LOCAL_TZ, MatchFlag, RunStatus, SourceHealth
 from db.text import without_bidi_controls
 from eufunds.digests import DigestOutcome
 from matcher.evaluation import DepartmentQuality, mean
+from matcher.model import Band
 from matcher.rank import Explanation
 
 
@@ -128,6 +129,15 @@ def explanation_lines(
     lines = [
         f"score {match.score:.4f} ({verdict} the department's minimum {department.min_score}),"
         f" rank {rank} of {total} calls",
+    ]
+    if details.learnt:
+        lines.append(
+            f"probability from the learnt model (config/model.json): log-odds "
+            f"{sum(value for _, value in details.learnt):.3f} = "
+            + " + ".join(f"{value:.3f} ({name})" for name, value in details.learnt)
+        )
+        lines.append(f"configured score {details.configured_score:.4f} =")
+    lines += [
         f"text score {match.text_score:.4f} x (1 + focus weight {focus_weight}"
         f" x focus score {match.focus_score:.4f})",
     ]
@@ -177,6 +187,28 @@ def quality_table(title: str, departments: Sequence[DepartmentQuality]) -> Table
         for name in ("ndcg10", "p5", "r20", "digest_precision", "digest_recall")
     ]
     table.add_row("mean", "", *map(cell, means[:3]), "", *map(cell, means[3:]), style="bold")
+    return table
+
+
+def micro_line(micro: tuple[float | None, float | None]) -> str:
+    """Digest precision and recall over every department-call pair."""
+    precision, recall = ("-" if value is None else f"{value:.3f}" for value in micro)
+    return f"digest over all department-call pairs (micro): precision {precision}, recall {recall}"
+
+
+def reliability_table(bands: Sequence[Band]) -> Table:
+    """Predicted against observed precision per band of probability (cross-validated)."""
+    table = Table(title="Reliability (cross-validated)")
+    for column in ("probability", "pairs", "predicted", "observed"):
+        table.add_column(column, justify="right")
+    for band in bands:
+        if band.pairs:
+            table.add_row(
+                f"{band.low:.2f}–{band.high:.2f}",
+                str(band.pairs),
+                f"{band.predicted:.3f}",
+                f"{band.observed:.3f}",
+            )
     return table
 
 

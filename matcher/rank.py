@@ -26,6 +26,7 @@ from matcher.analysis import (
     feature_key,
 )
 from matcher.factors import Factors
+from matcher.model import probabilities, programme_codes
 from matcher.profiles import (
     PreparedProfile,
     compound_parts,
@@ -35,7 +36,14 @@ from matcher.profiles import (
     profile_versions,
     swedish_lexicon,
 )
-from matcher.scores import Explanation, FittedProfiles, ScoreTable, closing_soon, is_matchable
+from matcher.scores import (
+    Explanation,
+    FittedProfiles,
+    LearntScores,
+    ScoreTable,
+    closing_soon,
+    is_matchable,
+)
 from matcher.vectors import ProfileVectors, is_phrase
 
 # What callers import from here, wherever it is defined.
@@ -261,6 +269,12 @@ class Matcher:
             self._profiles, self.settings, calls, analyses, matrix, self.column
         )
         final = text * (1 + self.settings.focus_weight * focus[:, None]) * factors.product
-        return ScoreTable(
+        base, model = final, self.settings.model
+        codes = programme_codes(calls, self.settings.programmes)
+        if model is not None:
+            final = probabilities(model, base, codes)
+        table = ScoreTable(
             self._fitted, calls, matrix, text, area_scores, focus, final, factors, gates
         )
+        table.learnt = LearntScores(base, codes, model)
+        return table

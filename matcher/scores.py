@@ -19,10 +19,12 @@ from db.records import (
     FocusArea,
     Match,
     MatchFlag,
+    ScoreModel,
     next_deadline,
     still_open,
 )
 from matcher.factors import Factors
+from matcher.model import contributions, features
 
 MAX_REASON_TERMS = 6
 
@@ -46,6 +48,17 @@ class FittedProfiles:
     keyword_word_matrices: tuple[sparse.csr_matrix, ...]
     keyword_gates: tuple[sparse.csr_matrix, ...]
     focus_threshold: float
+
+
+@dataclass(frozen=True)
+class LearntScores:
+    """What a table's scores were before a learnt model turned them into probabilities: the
+    configured scores (calls x departments), each call's programme code, and the model
+    (None: the table's scores are the configured ones)."""
+
+    base: np.ndarray
+    codes: Sequence[str]
+    model: ScoreModel | None = None
 
 
 class ScoreTable:
@@ -78,6 +91,7 @@ class ScoreTable:
         self.factors = factors
         # Calls x phrase keywords: 1 where a call has every word of the phrase.
         self.gates = gates if gates is not None else sparse.csr_matrix((len(self.calls), 0))
+        self.learnt = LearntScores(final, [""] * len(self.calls))
         self._rows = _positions(call.id for call in self.calls)
         self._columns = _positions(department.id for department in self.departments)
 
@@ -181,7 +195,18 @@ class ScoreTable:
             focus_by_area=tuple(sorted(by_area, key=lambda item: -item[1])),
             above_minimum=bool(self.final[i, j] >= department.min_score),
             matchable=is_matchable(self.calls[i], now),
+            configured_score=round(float(self.learnt.base[i, j]), 4),
+            learnt=self._learnt_terms(i, j),
         )
+
+    def _learnt_terms(self, i: int, j: int) -> tuple[tuple[str, float], ...]:
+        """What each feature of the learnt model adds to call i's log-odds for department j."""
+        model = self.learnt.model
+        if model is None:
+            return ()
+        base = self.learnt.base[i : i + 1, j : j + 1]
+        row = features(base, [self.learnt.codes[i]], model.features)[0, 0]
+        return (("intercept", model.intercept), *contributions(model, row))
 
     def _reason_terms(self, rows: np.ndarray, j: int) -> list[tuple[tuple[str, float], ...]]:
         """For each call row: the profile keywords it contains, by share of the text score."""
@@ -231,6 +256,10 @@ class Explanation:
     focus_by_area: tuple[tuple[str, float], ...]
     above_minimum: bool
     matchable: bool
+    # The score as configured, and (with a learnt model) what each of the model's features
+    # adds to the log-odds of the probability that is the match's score.
+    configured_score: float = 0.0
+    learnt: tuple[tuple[str, float], ...] = ()
 
 
 def is_matchable(call: Call, now: datetime | None) -> bool:

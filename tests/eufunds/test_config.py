@@ -135,6 +135,15 @@ def test_focus_area_quotes_come_from_the_strategy():
             "preferred programme 'ERDF' is no programme of matching.toml (known: AGRIP, CEF,",
         ),
         ("matching.toml", 'JUST = "Justice', 'just = "Justice', "a code is upper-case"),
+        # The learnt model must fit this configuration.
+        ("model.json", '"log-score"', '"log-scores"', "'log-scores' is no feature of this"),
+        ("model.json", '"threshold": 0.', '"threshold": 1.', "'threshold' must be a number"),
+        (
+            "model.json",
+            '"thresholds": {\n  "aldreomsorg"',
+            '"thresholds": {\n  "elderly"',
+            "no department 'elderly': retrain the model",
+        ),
         # Listing selectors, CSS or XPath, and a listing's own date format.
         ("sources.toml", 'title = "h2, h3"', 'title = "h2[["', "title: bad CSS selector 'h2[['"),
         ("sources.toml", 'title = "h2, h3"', 'title = "//h2[@"', "title: bad XPath '//h2[@'"),

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from db.records import Department
 from eufunds.cli import main
-from eufunds.matching import evaluate, read_labelled_calls
+from eufunds.learning import cross_validate, evaluate, read_labelled_calls
 from tests.conftest import SHARED
 
 # Five real calls of ../shared/research/calls.jsonl (their text read at test time).
@@ -140,7 +140,10 @@ def tiny_evaluation(tiny_labels, tiny_rows, config):
         assert holders == [name]
     departments = (_tiny_department("hand-a", "adaptation"), _tiny_department("hand-b", "drones"))
     calls, labels = read_labelled_calls(tiny_labels)
-    return evaluate(replace(config, departments=departments), calls, labels)
+    # Scores as configured, without the shipped model (its programme priors would reorder
+    # the calls at zero).
+    plain = replace(config, departments=departments, matching=replace(config.matching, model=None))
+    return evaluate(plain, calls, labels)
 
 
 def test_evaluate_rankings(tiny_evaluation):
@@ -230,3 +233,23 @@ def test_evaluate_command_malformed_file_is_one_clear_line(tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"Error: {path}:2: not a labelled call")
+
+
+def test_evaluate_learns_nothing_from_the_labels(tiny_labels, config):
+    """Without --cv the rankings and digests are the configuration's (and its shipped
+    model's): other labels for the same calls change the metrics, never the rankings."""
+    calls, labels = read_labelled_calls(tiny_labels)
+    flipped = {call_id: {"stadskontoret": 2} for call_id in labels}
+    first, second = evaluate(config, calls, labels), evaluate(config, calls, flipped)
+    assert first.rankings == second.rankings
+    assert first.digests == second.digests
+
+
+def test_cross_validation_reports_reliability(config):
+    """evaluate --cv on the dev set: every pair is in a reliability band, and the digest is
+    measured over all department-call pairs."""
+    calls, labels = read_labelled_calls(SHARED / "eval" / "dev.jsonl")
+    result = cross_validate(config, calls, labels, folds=3)
+    assert sum(band.pairs for band in result.bands) == len(calls) * len(config.departments)
+    precision, recall = result.micro
+    assert 0 < precision <= 1 and 0 < recall <= 1

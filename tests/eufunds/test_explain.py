@@ -8,6 +8,7 @@ never score values.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -139,3 +140,18 @@ def test_explain_unknown_department_is_one_clear_line(crawled_db, config):
     assert len(lines) == 1
     assert lines[0].startswith("Error: no department 'nowhere' (known: ")
     assert all(d.id in lines[0] for d in config.departments)
+
+
+def test_explain_prints_what_the_learnt_model_adds(explained, config):
+    """With the shipped model, the score is its probability: the log-odds are the sum of the
+    intercept, the log of the configured score and the call's programme, each printed."""
+    details, _, _, result = explained
+    model = config.matching.model
+    assert model is not None
+    names = [name for name, _ in details.learnt]
+    assert names[0] == "intercept"
+    assert set(names[1:]) == {"log-score", "programme:LIFE"}
+    log_odds = sum(value for _, value in details.learnt)
+    assert details.match.score == pytest.approx(1 / (1 + math.exp(-log_odds)), abs=1e-4)
+    assert f"configured score {details.configured_score:.4f} =" in result.output
+    assert "probability from the learnt model (config/model.json)" in result.output

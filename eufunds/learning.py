@@ -1,0 +1,189 @@
+"""Labelled calls: read them, measure matching on them (also cross-validated), and learn the
+score model from them (`eufunds evaluate`, `eufunds train`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from crawler.regions import regions_named
+from db import Call
+from db.records import ScoreModel
+from eufunds.config import Config
+from matcher.analysis import detect_language
+from matcher.evaluation import DepartmentQuality, evaluate_department, set_precision_recall
+from matcher.model import (
+    Band,
+    TrainingSet,
+    feature_names,
+    features,
+    fit_model,
+    probabilities,
+    reliability,
+)
+from matcher.rank import Matcher
+
+# The digest precision the cut-offs are chosen for (the project's target).
+TARGET_PRECISION = 0.65
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Quality of the active configuration on a labelled set: per department, micro-averaged
+    over every department-call pair (digest precision and recall), and, cross-validated,
+    predicted against observed precision per band of probability."""
+
+    departments: list[DepartmentQuality]
+    rankings: dict[str, list[str]]
+    digests: dict[str, list[str]]
+    micro: tuple[float | None, float | None] = (None, None)
+    bands: tuple[Band, ...] = ()
+
+
+def read_labelled_calls(path: Path) -> tuple[list[Call], dict[str, dict[str, int]]]:
+    """Read a labelled JSONL (one call per line: id, title, programme, description, labels)."""
+    calls, labels = [], {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                title, summary = row["title"], row.get("description") or ""
+                call = Call(
+                    id=row["id"],
+                    source_id="labelled",
+                    identifier=row["id"],
+                    title=title,
+                    summary=summary,
+                    programme=row.get("programme") or "",
+                    url=row.get("url") or "",
+                    language="",
+                    regions=_regions(title, summary),
+                )
+                grades = {str(k): int(v) for k, v in (row.get("labels") or {}).items()}
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{path}:{number}: not a labelled call ({exc})") from None
+            calls.append(call)
+            labels[call.id] = grades
+    if not calls:
+        raise ValueError(f"{path}: no labelled calls")
+    return calls, labels
+
+
+def _regions(title: str, summary: str) -> list[str]:
+    """The regions a labelled call states it is for, read as the crawl reads a Swedish
+    source's calls (the labelled set gives no regions of its own)."""
+    text = f"{title}\n{summary}"
+    return regions_named(text) if detect_language(text) == "sv" else []
+
+
+def evaluate(config: Config, calls: list[Call], labels: dict[str, dict[str, int]]) -> Evaluation:
+    """Rank the labelled calls for every department with the configuration as it is (and
+    the model it ships, learnt elsewhere), and measure. Nothing is learnt from ``labels``."""
+    matcher = Matcher(config.departments, config.focus_areas, config.matching).fit(calls)
+    table = matcher.score(calls)
+    ids = [call.id for call in calls]
+    departments = [d.id for d in config.departments]
+    floors = np.array([d.min_score for d in config.departments])
+    return _measure(ids, departments, table.final, table.final >= floors, labels)
+
+
+def cross_validate(
+    config: Config,
+    calls: list[Call],
+    labels: dict[str, dict[str, int]],
+    folds: int,
+    target_precision: float = TARGET_PRECISION,
+) -> Evaluation:
+    """K-fold cross-validated quality (folds by call): the model and its cut-offs are learnt
+    on the other folds' labels and judged on calls they never saw."""
+    from sklearn.model_selection import KFold
+
+    training, _ = training_set(config, calls, labels)
+    scores = np.zeros(training.grades.shape)
+    selected = np.zeros(training.grades.shape, dtype=bool)
+    base, codes = _configured_scores(config, calls)
+    for train, test in KFold(folds, shuffle=True, random_state=1).split(np.arange(len(calls))):
+        part = TrainingSet(
+            training.values[train], training.grades[train], training.departments, training.names
+        )
+        model = fit_model(part, target_precision)
+        scores[test] = probabilities(model, base[test], [codes[i] for i in test])
+        floors = np.array([model.threshold_for(d) for d in training.departments])
+        selected[test] = scores[test] >= floors
+    ids = [call.id for call in calls]
+    evaluation = _measure(ids, list(training.departments), scores, selected, labels)
+    return replace(evaluation, bands=tuple(reliability(scores, training.grades)))
+
+
+def train(
+    config: Config,
+    calls: list[Call],
+    labels: dict[str, dict[str, int]],
+    source: Path,
+    target_precision: float = TARGET_PRECISION,
+) -> ScoreModel:
+    """Learn the score model and its cut-offs from every labelled call."""
+    training, digest = training_set(config, calls, labels)
+    trained_on = {"labels": source.name, "labels sha256": digest, "calls": str(len(calls))}
+    return fit_model(training, target_precision, trained_on)
+
+
+def training_set(
+    config: Config, calls: list[Call], labels: dict[str, dict[str, int]]
+) -> tuple[TrainingSet, str]:
+    """The features of every labelled call for every department (scores as configured, no
+    model), their grades, and a digest of the labels they come from."""
+    base, codes = _configured_scores(config, calls)
+    departments = tuple(d.id for d in config.departments)
+    grades = np.array(
+        [[labels[call.id].get(department, 0) for department in departments] for call in calls],
+        dtype=float,
+    )
+    names = feature_names(config.matching.programmes)
+    payload = json.dumps({call.id: labels[call.id] for call in calls}, sort_keys=True)
+    digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return TrainingSet(features(base, codes, names), grades, departments, names), digest
+
+
+def _configured_scores(config: Config, calls: list[Call]) -> tuple[np.ndarray, list[str]]:
+    """Every call's score for every department as configured (without a model), and each
+    call's programme code."""
+    settings = replace(config.matching, model=None)
+    table = Matcher(config.departments, config.focus_areas, settings).fit(calls).score(calls)
+    return table.final, list(table.learnt.codes)
+
+
+def _measure(
+    ids: list[str],
+    departments: list[str],
+    scores: np.ndarray,
+    selected: np.ndarray,
+    labels: dict[str, dict[str, int]],
+) -> Evaluation:
+    """Rankings, digests and their metrics per department, and the micro-averaged digest."""
+    results, rankings, digests = [], {}, {}
+    for j, department in enumerate(departments):
+        order = np.argsort(-scores[:, j], kind="stable")
+        rankings[department] = [ids[i] for i in order]
+        chosen = [i for i in order if selected[i, j]]
+        digests[department] = [ids[i] for i in chosen]
+        grades = {
+            call_id: grade[department] for call_id, grade in labels.items() if department in grade
+        }
+        results.append(
+            evaluate_department(department, rankings[department], digests[department], grades)
+        )
+    pairs = [(f"{d}\x00{c}") for d in departments for c in digests[d]]
+    relevant = {
+        f"{d}\x00{call_id}": grade
+        for call_id, grade_of in labels.items()
+        for d, grade in grade_of.items()
+        if d in departments
+    }
+    return Evaluation(results, rankings, digests, micro=set_precision_recall(pairs, relevant))
