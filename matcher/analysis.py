@@ -396,7 +396,7 @@ class Analyser:
         for feature, count in Counter(_features(title_stems, language)).items():
             weighted[feature] += count * self.title_repeats
         counts = {feature_key(feature): float(count) for feature, count in weighted.items()}
-        rule_text = f"{title}\n{summary}\n{programme}"
+        rule_text = f"{title}\n{summary}\n{programme}\n{context}"
         lowered = rule_text.lower()
         hits = tuple(
             rule_id

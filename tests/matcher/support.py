@@ -130,5 +130,9 @@ BROAD = hand_written_department(
         "broadband": 1.0,
         "energy efficiency": 1.0,
         "climate adaptation": 1.0,
+        "mobility": 1.0,
+        "biodiversity": 1.0,
+        "doctoral networks": 1.0,
+        "gender equality": 1.0,
     },
 )

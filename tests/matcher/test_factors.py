@@ -140,6 +140,14 @@ RULE_CALLS = {
     "companies-only": ("HORIZON-EIT-2025-KIC-IBA-CC#15343COMPETITIVE_CALLen", CLIMATE_ADAPTATION),
     # "...on the basis of designations by Member States..." (EFSA scientific assistance).
     "national-authorities": ("EUBA-EFSA-2026-PLANTS-01", CLIMATE_ADAPTATION),
+    # "...local authorities..." (mobility for all).
+    "local-authorities": ("HORIZON-CL5-2027-06-D6-08", "HORIZON-CL5-2027-07-D3-16"),
+    # "Living labs driving transformative change...".
+    "pilot-sites": ("HORIZON-CL6-2027-01-BIODIV-06", CLIMATE_ADAPTATION),
+    # "MSCA Doctoral Networks 2027".
+    "research-action": ("HORIZON-MSCA-2027-DN-01-01", CLIMATE_ADAPTATION),
+    # "Sustainable Gender Equality Champions" (a prize).
+    "prize": ("HORIZON-WIDERA-2026-GENDER-Prize-01", CLIMATE_ADAPTATION),
 }
 
 
