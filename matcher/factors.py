@@ -36,7 +36,9 @@ class Factors:
 
     product: np.ndarray
     preferred: np.ndarray
-    negative_hits: np.ndarray
+    # Calls x distinct negative words (1: the call has it), and per profile its negative
+    # words with their column in negative_hits (-1: no call has the word).
+    negative_hits: sparse.csr_matrix
     negative_by_profile: dict[int, list[tuple[int, str]]]
     rules: list[tuple[str, ...]]
     out_of_area: np.ndarray
@@ -67,14 +69,19 @@ class Factors:
             for j, profile in enumerate(profiles)
             for word, features in profile.negative
         ]
-        hits = np.zeros((len(calls), len(negative_words)), dtype=bool)
-        found = [(k, c) for k, (_, _, c) in enumerate(negative_words) if c >= 0]
-        if found:
-            present = matrix[:, [c for _, c in found]].toarray() > 0
-            hits[:, [k for k, _ in found]] = present
-        negative = np.zeros((len(calls), len(profiles)), dtype=bool)
-        for k, (j, _, _) in enumerate(negative_words):
-            negative[:, j] |= hits[:, k]
+        # Each distinct negative word's column is looked at once (profiles share many), and
+        # a call x profile incidence says which profiles' words it has.
+        distinct = sorted({c for _, _, c in negative_words if c >= 0})
+        slot = {c: n for n, c in enumerate(distinct)}
+        present = sparse.csr_matrix(matrix[:, distinct] > 0, dtype=np.float64)
+        entries = [(slot[c], j) for j, _, c in negative_words if c >= 0]
+        incidence = sparse.csr_matrix(
+            (np.ones(len(entries)), ([a for a, _ in entries], [b for _, b in entries])),
+            shape=(len(distinct), len(profiles)),
+        )
+        negative = (present @ incidence).toarray() > 0
+        hits = present.tocsr()
+        slots = [slot.get(c, -1) for _, _, c in negative_words]
         preferred_factor = 1 + settings.preferred_programme_boost
         rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
         rule_factor = np.array([_product(rule_factors, a.rules) for a in analyses])
@@ -93,7 +100,7 @@ class Factors:
             product=product,
             preferred=preferred,
             negative_hits=hits,
-            negative_by_profile=_group_negatives(negative_words),
+            negative_by_profile=_group_negatives(negative_words, slots),
             rules=[a.rules for a in analyses],
             out_of_area=elsewhere,
             own_area=own,
@@ -109,12 +116,10 @@ class Factors:
         found: list[tuple[str, float]] = []
         if self.preferred[row, column]:
             found.append((MatchFlag.PREFERRED_PROGRAMME, self.preferred_factor))
+        hits = self.negative_hits
+        present = set(hits.indices[hits.indptr[row] : hits.indptr[row + 1]].tolist())
         hit = next(
-            (
-                word
-                for k, word in self.negative_by_profile.get(column, ())
-                if self.negative_hits[row, k]
-            ),
+            (word for k, word in self.negative_by_profile.get(column, ()) if k in present),
             None,
         )
         if hit:
@@ -174,10 +179,10 @@ def _product(factors: Mapping[str, float], names: Sequence[str]) -> float:
 
 
 def _group_negatives(
-    negative_words: Sequence[tuple[int, str, int]],
+    negative_words: Sequence[tuple[int, str, int]], slots: Sequence[int]
 ) -> dict[int, list[tuple[int, str]]]:
-    """Negative keyword columns (k) and words, by profile."""
+    """Negative words and their columns in the hits (``slots``, -1: none), by profile."""
     grouped: dict[int, list[tuple[int, str]]] = {}
-    for k, (j, word, _) in enumerate(negative_words):
+    for (j, word, _), k in zip(negative_words, slots, strict=True):
         grouped.setdefault(j, []).append((k, word))
     return grouped

@@ -108,6 +108,10 @@ class Matcher:
         # The keys of the fitted corpus, sorted: key vocabulary[c] has column c.
         self._vocabulary = np.zeros(0, dtype=np.int64)
         self._tfidf: TfidfTransformer | None = None
+        # Columns of features looked up since the last fit (profiles share many features).
+        self._columns: dict[str, int] = {}
+        # The counts matrix of the last rows built (fit() and score() over the same calls).
+        self._last_counts: tuple[object, sparse.csr_matrix] | None = None
 
     # Analysis --------------------------------------------------------------------
 
@@ -140,7 +144,10 @@ class Matcher:
 
     def column(self, feature: str) -> int:
         """The column of a feature in the fitted vocabulary; -1 when no fitted call has it."""
-        return self._column_of_key(feature_key(feature))
+        found = self._columns.get(feature)
+        if found is None:
+            found = self._columns[feature] = self._column_of_key(feature_key(feature))
+        return found
 
     def _column_of_key(self, key: int) -> int:
         position = int(np.searchsorted(self._vocabulary, key))
@@ -149,7 +156,12 @@ class Matcher:
 
     def _counts_matrix(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
         """Weighted feature counts, one row per call, one column per key of the vocabulary
-        (keys the fitted corpus does not have are left out: they have no term weight)."""
+        (keys the fitted corpus does not have are left out: they have no term weight).
+
+        The matrix of the last rows is kept while the vocabulary stays: fit() and score() over
+        the same calls build it once."""
+        if self._last_counts is not None and self._last_counts[0] is rows:
+            return self._last_counts[1]
         lengths = np.fromiter((len(keys) for keys, _ in rows), dtype=np.int64, count=len(rows))
         if rows:
             keys = np.concatenate([keys for keys, _ in rows])
@@ -161,9 +173,11 @@ class Matcher:
         known[known] = self._vocabulary[columns[known]] == keys[known]
         row_of = np.repeat(np.arange(len(rows)), lengths)
         shape = (len(rows), len(self._vocabulary))
-        return sparse.csr_matrix(
+        matrix = sparse.csr_matrix(
             (data[known], (row_of[known], columns[known])), shape=shape, dtype=np.float64
         )
+        self._last_counts = (rows, matrix)
+        return matrix
 
     def _with_compound_parts(self, analysis: CallAnalysis) -> tuple[np.ndarray, np.ndarray]:
         """A call's keys and counts, with the profile words found inside its compounds."""
@@ -187,6 +201,7 @@ class Matcher:
         rows = self._rows(self.analyses(corpus, known))
         keys = [row_keys for row_keys, _ in rows]
         self._vocabulary = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+        self._columns, self._last_counts = {}, None
         # Sublinear term frequency times smoothed inverse document frequency, rows of length
         # 1 (so that a call row times a unit profile vector is a cosine). Profile words no
         # call uses have no column: they would only lengthen the profile vectors.

@@ -94,6 +94,8 @@ class ScoreTable:
         self.learnt = LearntScores(final, [""] * len(self.calls))
         self._rows = _positions(call.id for call in self.calls)
         self._columns = _positions(department.id for department in self.departments)
+        # The focus areas named for each call row, found once for all its departments.
+        self._areas_of: dict[int, tuple[str, ...]] = {}
 
     @property
     def departments(self) -> tuple[Department, ...]:
@@ -217,24 +219,30 @@ class ScoreTable:
         contributions = (found @ self.profiles.keyword_matrices[j].T).toarray()
         words = (found @ self.profiles.keyword_word_matrices[j].T).toarray()
         contributions += words * (self.gates[rows] @ self.profiles.keyword_gates[j]).toarray()
-        totals = contributions.sum(axis=1)
-        reasons = []
-        for row, total in zip(contributions, totals, strict=True):
-            if total <= 0:
-                reasons.append(())
-                continue
-            best = np.argsort(-row, kind="stable")[:MAX_REASON_TERMS]
-            reasons.append(
-                tuple((labels[k], round(float(row[k] / total), 3)) for k in best if row[k] > 0)
+        totals = contributions.sum(axis=1, keepdims=True)
+        best = np.argsort(-contributions, axis=1, kind="stable")[:, :MAX_REASON_TERMS]
+        top = np.take_along_axis(contributions, best, axis=1)
+        shares = np.round(top / np.where(totals > 0, totals, 1.0), 3).tolist()
+        best_rows, top_rows = best.tolist(), top.tolist()
+        return [
+            tuple(
+                (labels[k], share)
+                for k, share, value in zip(columns, row_shares, row_top, strict=True)
+                if value > 0
             )
-        return reasons
+            for columns, row_shares, row_top in zip(best_rows, shares, top_rows, strict=True)
+        ]
 
     def _reason_areas(self, i: int) -> tuple[str, ...]:
         """Names of the focus areas call i reaches the threshold of, best first."""
-        threshold = self.profiles.focus_threshold
-        areas = self.profiles.focus_areas
-        hits = [(self.area_scores[i, k], areas[k].name) for k in range(len(areas))]
-        return tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
+        found = self._areas_of.get(i)
+        if found is None:
+            threshold = self.profiles.focus_threshold
+            areas = self.profiles.focus_areas
+            hits = [(self.area_scores[i, k], areas[k].name) for k in range(len(areas))]
+            found = tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
+            self._areas_of[i] = found
+        return found
 
 
 def _positions(ids: Iterable[str]) -> dict[str, int]:

@@ -89,8 +89,10 @@ class ProfileVectors:
 
     def gates(self, matrix: sparse.csr_matrix) -> sparse.csr_matrix:
         """Calls x phrases: 1 where a call has every word of a phrase."""
-        present = matrix.copy()
-        present.data = np.ones_like(present.data)
+        # The calls' features as ones, sharing the matrix's index arrays (no copy of them).
+        present = sparse.csr_matrix(
+            (np.ones(len(matrix.data)), matrix.indices, matrix.indptr), shape=matrix.shape
+        )
         hits = (present @ self.required.T).tocsr()
         hits.data = (hits.data >= self.needed[hits.indices]).astype(np.float64)
         hits.eliminate_zeros()
