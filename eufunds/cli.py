@@ -169,9 +169,16 @@ def _labelled(labels_path: Path):
     type=click.IntRange(min=2, max=20),
     help="Cross-validate in K folds by call: learn the model on the other folds' labels.",
 )
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="With --cv: how calls are shuffled into folds.",
+)
 @with_config
 def evaluate_command(
-    labels_path: Path, rankings_out: Path | None, folds: int | None, config: Config
+    labels_path: Path, rankings_out: Path | None, folds: int | None, seed: int, config: Config
 ):
     """Measure matching quality on labelled calls: nDCG@10, P@5, R@20, digest precision/recall.
 
@@ -184,8 +191,11 @@ def evaluate_command(
     """
     calls, labels = _labelled(labels_path)
     if folds:
-        result = cross_validate(config, calls, labels, folds)
-        title = f"Matching quality on {labels_path.name} ({len(calls)} calls, {folds}-fold CV)"
+        result = cross_validate(config, calls, labels, folds, seed=seed)
+        title = (
+            f"Matching quality on {labels_path.name} ({len(calls)} calls, {folds}-fold CV, "
+            f"seed {seed})"
+        )
     else:
         result = evaluate(config, calls, labels)
         title = f"Matching quality on {labels_path.name} ({len(calls)} calls)"

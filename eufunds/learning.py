@@ -99,16 +99,18 @@ def cross_validate(
     labels: dict[str, dict[str, int]],
     folds: int,
     target_precision: float = TARGET_PRECISION,
+    seed: int = 1,
 ) -> Evaluation:
     """K-fold cross-validated quality (folds by call): the model and its cut-offs are learnt
-    on the other folds' labels and judged on calls they never saw."""
+    on the other folds' labels and judged on calls they never saw. ``seed`` shuffles the
+    calls into folds."""
     from sklearn.model_selection import KFold
 
     training, _ = training_set(config, calls, labels)
     scores = np.zeros(training.grades.shape)
     selected = np.zeros(training.grades.shape, dtype=bool)
     base, codes = _configured_scores(config, calls)
-    for train, test in KFold(folds, shuffle=True, random_state=1).split(np.arange(len(calls))):
+    for train, test in KFold(folds, shuffle=True, random_state=seed).split(np.arange(len(calls))):
         part = TrainingSet(
             training.values[train], training.grades[train], training.departments, training.names
         )
