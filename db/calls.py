@@ -31,9 +31,10 @@ TRACKED_FIELDS = (
     "kind",
     "language",
 )
-# Tracked too, but only when a call has them: calls stored before they existed (none of the
-# portal's calls has them) keep their content hash, so adding them changed no call.
-OPTIONAL_TRACKED_FIELDS = ("regions", "audience", "cofinancing")
+# Tracked too, but only when a call has them: calls stored before they existed keep their
+# content hash, so adding them changed no call that lacks them (the portal's calls gained the
+# grant range, once, at their first crawl after it was added).
+OPTIONAL_TRACKED_FIELDS = ("regions", "audience", "cofinancing", "grant_min_eur", "grant_max_eur")
 # What listings, the matcher and digests read: every column but the source's raw answer.
 WITHOUT_RAW = columns(Call, exclude=("raw",))
 

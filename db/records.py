@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import unquote_plus
 from zoneinfo import ZoneInfo
 
 # Swedish time: digest weeks and weekdays, cron times, --as-of dates and every date shown.
@@ -206,6 +207,10 @@ class Call:
     next_deadline: datetime | None = None
     budget_eur: int | None = None
     expected_grants: int | None = None
+    # What one project may get (EUR), as the source states it: the smallest and largest
+    # grant (the portal's budget overview: minContribution, maxContribution).
+    grant_min_eur: int | None = None
+    grant_max_eur: int | None = None
     language: str = "en"
     # Where a call is for (NUTS codes or region names), who may apply, co-financing: as the
     # source states them, when it does.
@@ -288,6 +293,9 @@ class EligibilityRule:
     label: str
     patterns: tuple[str, ...]
     factor: float
+    # Whether its label says who may apply (a digest's "Vem kan söka"), or something else
+    # about the call (the kind of funding: a note).
+    who_may_apply: bool = True
 
 
 @dataclass(frozen=True)
@@ -427,6 +435,16 @@ def is_date_only(deadline: datetime) -> bool:
     return (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0)
 
 
+def named_day(deadline: datetime) -> date | None:
+    """The day a deadline names when it names a day rather than a moment: a date-only
+    deadline (midnight UTC), or the end of a day in UTC (23:59, as cascade calls give it,
+    which in Swedish time falls on the next day); None for a moment."""
+    utc = deadline.astimezone(UTC)
+    if is_date_only(deadline) or (utc.hour, utc.minute) == (23, 59):
+        return utc.date()
+    return None
+
+
 def deadline_end(deadline: datetime) -> datetime:
     """When a deadline has passed: its moment, or the end of its day when date-only."""
     return deadline + timedelta(days=1) if is_date_only(deadline) else deadline
@@ -465,3 +483,26 @@ def still_open(call: Call, now: datetime | None) -> bool:
     if now is None or not call.deadlines:
         return True
     return bool(upcoming_deadlines(call.deadlines, now))
+
+
+def plain_programme(name: str) -> str:
+    """A programme name compared as text: decoded ("%26" is "&", "+" a space), lower case,
+    spaces collapsed, none just inside brackets ("Erasmus+ (ERASMUS+)" is "erasmus (erasmus)")."""
+    text = " ".join(unquote_plus(name).lower().split())
+    return text.replace("( ", "(").replace(" )", ")")
+
+
+def programme_is(programme: str, names: Sequence[str]) -> bool:
+    """Whether a plain programme name is one of the names ("Name*": or starts with it, then
+    a space)."""
+    for name in names:
+        wanted = plain_programme(name.rstrip("*"))
+        if programme == wanted or (name.endswith("*") and programme.startswith(wanted + " ")):
+            return True
+    return False
+
+
+def programme_code(programme: str, programmes: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """The code of [programmes] a programme name is one of ("" when none)."""
+    plain = plain_programme(programme)
+    return next((code for code, names in programmes if programme_is(plain, names)), "")

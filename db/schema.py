@@ -287,3 +287,11 @@ def m011_call_sources(db: Database) -> None:
     # Finding a stored call by identifier or link, for every new call of a crawl.
     db["calls"].create_index(["identifier"])
     db["calls"].create_index(["url"])
+
+
+@migration
+def m012_grant_per_project(db: Database) -> None:
+    """Keep what one project may get (the smallest and largest grant, EUR), as the source
+    states it, next to the call's whole budget."""
+    db["calls"].add_column("grant_min_eur", int)
+    db["calls"].add_column("grant_max_eur", int)

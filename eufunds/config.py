@@ -26,9 +26,11 @@ from eufunds.config_checks import (
 )
 from eufunds.config_matching import (
     MODEL_FILE,
+    PROGRAMME_NOTES_FILE,
     check_preferred_programmes,
     parse_matching,
     parse_model,
+    parse_programme_notes,
 )
 from eufunds.config_sources import parse_sources
 
@@ -90,6 +92,8 @@ class Config:
     focus_areas: tuple[FocusArea, ...] = field(default_factory=tuple)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    # A Swedish line per programme code for the digests (programmes.toml; optional).
+    programme_notes: tuple[tuple[str, str], ...] = ()
 
     def source(self, source_id: str) -> Source:
         """The source with this id."""
@@ -133,8 +137,14 @@ def load_config(directory: str | Path | None = None) -> Config:
             replace(department, min_score=model.threshold_for(department.id))
             for department in departments
         )
+    notes_path = folder / PROGRAMME_NOTES_FILE
+    notes = (
+        parse_programme_notes(notes_path, read_toml(notes_path), matching)
+        if (notes_path.exists())
+        else ()
+    )
     return Config(
-        folder, organisation, crawl, sources, departments, focus_areas, matching, schedule
+        folder, organisation, crawl, sources, departments, focus_areas, matching, schedule, notes
     )
 
 

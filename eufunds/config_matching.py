@@ -67,6 +67,7 @@ def parse_matching(path: Path, document: dict) -> MatchingSettings:
                 "label": ((str,), REQUIRED),
                 "factor": (number, REQUIRED, (0.01, 10)),
                 "patterns": ((list,), REQUIRED),
+                "who_may_apply": ((bool,), True),
             },
         )
         for pattern in table["patterns"]:
@@ -86,6 +87,7 @@ def parse_matching(path: Path, document: dict) -> MatchingSettings:
                 label=table["label"],
                 patterns=tuple(table["patterns"]),
                 factor=float(table["factor"]),
+                who_may_apply=table["who_may_apply"],
             )
         )
     terms = []
@@ -203,3 +205,27 @@ def model_document(model: ScoreModel) -> dict:
         "thresholds": dict(model.thresholds),
         "trained_on": dict(model.trained_on),
     }
+
+
+PROGRAMME_NOTES_FILE = "programmes.toml"
+
+
+def parse_programme_notes(
+    path: Path, document: dict, matching: MatchingSettings
+) -> tuple[tuple[str, str], ...]:
+    """programmes.toml: one Swedish line per programme code of matching.toml's [programmes]
+    (a code that is not there is refused, naming the known ones)."""
+    top = check_table(path, "", document, {"programmes": ((dict,), {})})
+    known = [code for code, _ in matching.programmes]
+    notes = []
+    for code, line in top["programmes"].items():
+        if code not in known:
+            raise ConfigError(
+                path,
+                f"programmes.{code}",
+                f"unknown programme code '{code}' (known: {', '.join(known)})",
+            )
+        if not isinstance(line, str) or not line.strip():
+            raise ConfigError(path, f"programmes.{code}", "expected a line of text")
+        notes.append((code, " ".join(line.split())))
+    return tuple(notes)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from db.records import LOCAL_TZ, Department, DigestItem, DigestStatus, SourceHea
 from eufunds.config import WEEKDAYS, Config
 from eufunds.health import sources_health
 from notifier.render import DigestContext, build_digest, digest_message_id, iso_week
+from notifier.sections import shown_items
 from notifier.selection import select_items
 from notifier.send import (
     SendError,
@@ -21,6 +23,9 @@ from notifier.send import (
     read_outbox,
     write_outbox,
 )
+
+# A source crawled successfully this long before a digest is named in its intro.
+FRESH = timedelta(days=8)
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,37 @@ class DigestOutcome:
     error: str = ""
 
 
-def digest_context(config: Config, smtp: SmtpSettings | None) -> DigestContext:
-    """Sender, coordinator contact and rule labels for the digests of this configuration."""
+def digest_context(
+    config: Config,
+    smtp: SmtpSettings | None,
+    health: Sequence[SourceHealth] = (),
+    now: datetime | None = None,
+) -> DigestContext:
+    """Sender, coordinator contact and the configuration's words for the digests; the intro
+    names the sources crawled successfully in the week before ``now``."""
     org = config.organisation
     sender = (smtp.sender if smtp and smtp.sender else "") or f"{org.name} <{org.contact_email}>"
+    rules = config.matching.eligibility_rules
+    swedish_of: dict[str, str] = {}
+    for swedish, english in config.matching.terms:
+        swedish_of.setdefault(english, swedish)
+    crawled = tuple(
+        h.name
+        for h in health
+        if h.last_success is not None and now is not None and now - h.last_success <= FRESH
+    )
     return DigestContext(
         sender=sender,
         coordinator_name=org.coordinator_name,
         coordinator_email=org.coordinator_email,
-        rule_labels={rule.id: rule.label for rule in config.matching.eligibility_rules},
+        rule_labels={rule.id: rule.label for rule in rules},
+        organisation=org.name,
+        who_rules=frozenset(rule.id for rule in rules if rule.who_may_apply),
+        programmes=tuple((code, tuple(names)) for code, names in config.matching.programmes),
+        programme_notes=dict(config.programme_notes),
+        swedish_of=swedish_of,
+        focus_weight=config.matching.focus_weight,
+        sources=crawled,
     )
 
 
@@ -83,8 +110,9 @@ def send_digests(
     """
     today = now.astimezone(LOCAL_TZ).weekday()
     sender = SmtpSender(smtp) if smtp and not dry_run else None
-    problems = tuple(h for h in sources_health(store, config.sources) if h.problem)
-    context = digest_context(config, smtp)
+    health = sources_health(store, config.sources)
+    problems = tuple(h for h in health if h.problem)
+    context = digest_context(config, smtp, health, now)
     run = _Run(store, now, iso_week(now), outbox, context, sender, dry_run, problems)
     outcomes = []
     try:
@@ -208,8 +236,11 @@ def _prepare(
     calls = store.calls_by_id([m.call_id for m in matches])
     changes = store.changes_since(list(calls), history.last_sent_at) if history.last_sent_at else {}
     items = select_items(matches, calls, history, changes, now, department.lead_time_days)
+    # What the digest shows is what it records as sent: calls past a section's cap stay
+    # unsent and may come in a later week.
+    shown = shown_items(items, now, department.min_score)
     coordinator = run.context.coordinator_email in department.recipients
     problems = run.source_problems if coordinator else ()
     if not build or (not items and not problems and not department.send_empty_digest):
-        return items, None
-    return items, build_digest(department, items, now, run.context, problems)
+        return shown, None
+    return shown, build_digest(department, items, now, run.context, problems)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote_plus
 
 import numpy as np
 from scipy import sparse
@@ -21,6 +20,8 @@ from db.records import (
     is_out_of_area,
     is_own_area,
     negative_flag,
+    plain_programme,
+    programme_is,
     rule_flag,
 )
 from matcher.analysis import CallAnalysis
@@ -151,23 +152,6 @@ def _preferred_programmes(
             )
         preferred[i] = by_programme[call.programme]
     return preferred
-
-
-def plain_programme(name: str) -> str:
-    """A programme name compared as text: decoded ("%26" is "&", "+" a space), lower case,
-    spaces collapsed, none just inside brackets ("Erasmus+ (ERASMUS+)" is "erasmus (erasmus)")."""
-    text = " ".join(unquote_plus(name).lower().split())
-    return text.replace("( ", "(").replace(" )", ")")
-
-
-def programme_is(programme: str, names: Sequence[str]) -> bool:
-    """Whether a plain programme name is one of the names ("Name*": or starts with it, then
-    a space)."""
-    for name in names:
-        wanted = plain_programme(name.rstrip("*"))
-        if programme == wanted or (name.endswith("*") and programme.startswith(wanted + " ")):
-            return True
-    return False
 
 
 def _product(factors: Mapping[str, float], names: Sequence[str]) -> float:

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from db.records import Call, ScoreModel
-from matcher.factors import plain_programme, programme_is
+from db.records import Call, ScoreModel, programme_code
 
 LOG_SCORE = "log-score"
 PROGRAMME = "programme:"
@@ -44,15 +43,10 @@ BANDS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0)
 def programme_codes(calls: Sequence[Call], programmes: Sequence[tuple[str, Sequence[str]]]):
     """The code of each call's programme in [programmes] ("" when it is none of them)."""
     found: dict[str, str] = {}
-    codes = []
     for call in calls:
         if call.programme not in found:
-            plain = plain_programme(call.programme)
-            found[call.programme] = next(
-                (code for code, names in programmes if programme_is(plain, names)), ""
-            )
-        codes.append(found[call.programme])
-    return codes
+            found[call.programme] = programme_code(call.programme, programmes)
+    return [found[call.programme] for call in calls]
 
 
 def feature_names(programmes: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, ...]:

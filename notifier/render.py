@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -16,31 +17,37 @@ from db.records import (
     SWEDISH_MONTHS,
     Department,
     DigestItem,
-    DigestReason,
     MatchFlag,
     SourceHealth,
     flag_rule,
-    is_date_only,
+    named_day,
+    programme_code,
     upcoming_deadlines,
 )
 from db.text import without_bidi_controls
 from notifier.calendar import build_calendar, safe_url
+from notifier.facts import (
+    action_type,
+    clean_summary,
+    consortium,
+    euro_text,
+    grant_text,
+    swedish_terms,
+    who_may_apply,
+)
+from notifier.facts import budget_text as full_budget_text
+from notifier.sections import (
+    STATUS,
+    Group,
+    change_texts,
+    sections,
+    strength,
+    summary_line,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-STATUS = {"open": "öppen för ansökan", "forthcoming": "kommande", "closed": "stängd"}
-FIELDS = {
-    "deadlines": "sista ansökningsdag",
-    "status": "status",
-    "title": "titel",
-    "opening_date": "öppningsdatum",
-    "budget_eur": "budget",
-}
-SECTIONS = (
-    (DigestReason.CLOSING_SOON, "Stänger snart"),
-    (DigestReason.NEW, "Nya utlysningar"),
-    (DigestReason.CHANGED, "Ändrade utlysningar"),
-)
-SUMMARY_CHARACTERS = 400
+# A focus area is named among the reasons when it lifted the score by at least this share.
+FOCUS_CONTRIBUTION = 0.1
 
 
 def _untrusted(value: object) -> object:
@@ -59,12 +66,23 @@ _environment = Environment(
 
 @dataclass(frozen=True)
 class DigestContext:
-    """What a digest needs besides its items: who sends it and whom to ask."""
+    """What a digest needs besides its items: who sends it, whom to ask, and the words of
+    the configuration it shows (rule labels, programme notes, Swedish terms)."""
 
     sender: str
     coordinator_name: str
     coordinator_email: str
     rule_labels: Mapping[str, str]
+    organisation: str = ""
+    # Rules whose label says who may apply (the rest are notes on the call).
+    who_rules: frozenset[str] = frozenset()
+    programmes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    programme_notes: Mapping[str, str] = field(default_factory=dict)
+    # English profile term -> its Swedish pair ([terms] in matching.toml).
+    swedish_of: Mapping[str, str] = field(default_factory=dict)
+    focus_weight: float = 1.0
+    # The sources crawled for this digest (the intro names them); none: said generally.
+    sources: tuple[str, ...] = ()
 
 
 def iso_week(moment: datetime) -> str:
@@ -74,9 +92,10 @@ def iso_week(moment: datetime) -> str:
 
 
 def swedish_date(moment: datetime, with_time: bool = True) -> str:
-    """'1 december 2027 kl. 17.00' in Swedish time; a date-only deadline is just its date."""
-    if is_date_only(moment):
-        day = moment.astimezone(UTC).date()
+    """'1 december 2027 kl. 17.00' in Swedish time; a deadline that names a day (date only,
+    or 23:59 UTC) is just that day."""
+    day = named_day(moment)
+    if day is not None:
         return f"{day.day} {SWEDISH_MONTHS[day.month - 1]} {day.year}"
     local = moment.astimezone(LOCAL_TZ)
     text = f"{local.day} {SWEDISH_MONTHS[local.month - 1]} {local.year}"
@@ -84,10 +103,8 @@ def swedish_date(moment: datetime, with_time: bool = True) -> str:
 
 
 def local_date(moment: datetime) -> date:
-    """The calendar day of a deadline: its own date when date-only, else in Swedish time."""
-    if is_date_only(moment):
-        return moment.astimezone(UTC).date()
-    return moment.astimezone(LOCAL_TZ).date()
+    """The calendar day of a deadline: the day it names, else its day in Swedish time."""
+    return named_day(moment) or moment.astimezone(LOCAL_TZ).date()
 
 
 def days_left_text(days: int) -> str:
@@ -101,22 +118,7 @@ def days_left_text(days: int) -> str:
 
 def budget_text(amount: int | None) -> str:
     """'28,5 miljoner euro' or '850 000 euro'; empty when unknown."""
-    if not amount:
-        return ""
-    if amount >= 1_000_000:
-        millions = f"{amount / 1_000_000:.1f}".replace(".", ",").removesuffix(",0")
-        return f"{millions} miljoner euro"
-    return f"{amount:,} euro".replace(",", " ")
-
-
-def strength(score: float, min_score: float) -> str:
-    """The match strength in words: stark, god or möjlig."""
-    ratio = round(score / max(min_score, 1e-9), 9)
-    if ratio >= 2.5:
-        return "stark"
-    if ratio >= 1.5:
-        return "god"
-    return "möjlig"
+    return euro_text(amount) if amount else ""
 
 
 def _item_view(item: DigestItem, department: Department, now: datetime, context) -> dict:
@@ -129,33 +131,65 @@ def _item_view(item: DigestItem, department: Department, now: datetime, context)
                 "text": swedish_date(deadline),
                 "days_left": days,
                 "days_left_text": days_left_text(days),
+                "near": days <= department.lead_time_days,
             }
         )
-    reasons = ", ".join(term for term, _ in match.terms[:5]) or "profilens beskrivning"
-    if match.focus_areas:
+    terms = swedish_terms([term for term, _ in match.terms[:5]], context.swedish_of)
+    reasons = ", ".join(terms) or "profilens beskrivning"
+    if match.focus_areas and context.focus_weight * match.focus_score >= FOCUS_CONTRIBUTION:
         reasons += f"; fokusområde: {match.focus_areas[0]}"
     rules = [rule for rule in map(flag_rule, match.flags) if rule is not None]
-    notes = [context.rule_labels.get(rule, rule) for rule in rules]
+    who = who_may_apply(
+        call, [context.rule_labels.get(r, r) for r in rules if r in context.who_rules]
+    )
+    notes = [context.rule_labels.get(r, r) for r in rules if r not in context.who_rules]
     if MatchFlag.OUT_OF_AREA in match.flags:
         notes.append("gäller enligt utlysningen andra regioner än vår")
     if MatchFlag.OWN_AREA in match.flags:
         notes.append("för vår region")
-    summary = " ".join(call.summary.split())
-    if len(summary) > SUMMARY_CHARACTERS:
-        summary = summary[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0] + " …"
+    opens = ""
+    if call.status == "forthcoming" and call.opening_date and call.opening_date > now:
+        opens = swedish_date(call.opening_date, with_time=False)
+    code = programme_code(call.programme, context.programmes) if call.programme else ""
     return {
         "title": call.title,
         "url": safe_url(call.url),
         "programme": call.programme,
+        "programme_note": context.programme_notes.get(code, ""),
         "status": STATUS.get(call.status, call.status),
+        "opens": opens,
         "deadlines": deadlines,
-        "budget": budget_text(call.budget_eur),
+        "action": action_type(call),
+        "who": who,
+        "consortium": consortium(call),
+        "grant": grant_text(call),
+        "budget": full_budget_text(call),
+        "cofinancing": " ".join(call.cofinancing.split()),
         "strength": strength(match.score, department.min_score),
         "reasons": reasons,
         "notes": notes,
-        "changes": [FIELDS.get(change.field, change.field) for change in item.changes],
-        "summary": summary,
+        "changes": change_texts(item.changes, lambda moment: swedish_date(moment)),
+        "summary": clean_summary(call.summary),
     }
+
+
+def _group_view(group: Group, department: Department, now: datetime, context) -> dict:
+    views = [_item_view(item, department, now, context) for item in group.items]
+    return {"title": group.title, "calls": views}
+
+
+def unsubscribe_link(context: DigestContext, department: Department) -> str:
+    """A mailto link to the EU coordinator asking to change or stop this digest."""
+    subject = quote(f"Ändra eller avsluta EU-utskicket till {department.name}")
+    return f"mailto:{context.coordinator_email}?subject={subject}"
+
+
+def sources_text(context: DigestContext) -> str:
+    """'EU:s Funding & Tenders-portal och Tillväxtverket', or said generally."""
+    names = list(context.sources)
+    if not names:
+        return "de källor vi bevakar"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} och {names[-1]}"
 
 
 def digest_message_id(department_id: str, week: str, sender: str) -> str:
@@ -176,22 +210,30 @@ def build_digest(
     with ``source_problems`` (the EU coordinator's digest), a section on the sources that
     need a look."""
     week = iso_week(now)
-    sections = []
-    placed: set[str] = set()
-    for reason, heading in SECTIONS:
-        chosen = [i for i in items if reason in i.reasons and i.call.id not in placed]
-        placed.update(i.call.id for i in chosen)
-        if chosen:
-            views = [_item_view(i, department, now, context) for i in chosen]
-            sections.append({"heading": heading, "calls": views})
+    chosen = sections(items, now, department.min_score)
+    views = [
+        {
+            "heading": section.heading,
+            "count": section.count,
+            "left_out": section.left_out,
+            "groups": [_group_view(g, department, now, context) for g in section.groups],
+        }
+        for section in chosen
+    ]
+    shown = [item for section in chosen for group in section.groups for item in group.items]
     values = {
         "department": department,
-        "items": items,
-        "sections": sections,
+        "organisation": context.organisation,
+        # What the digest shows (sections hold back what is past their cap).
+        "items": shown,
+        "sections": views,
+        "summary": summary_line(shown, now, department.min_score) if shown else "",
+        "sources": sources_text(context),
         "week_number": int(week.split("W")[1]),
         "today": swedish_date(now, with_time=False),
         "coordinator_name": context.coordinator_name,
         "coordinator_email": context.coordinator_email,
+        "unsubscribe": unsubscribe_link(context, department),
         "source_problems": [
             {
                 "name": health.name,
@@ -210,17 +252,22 @@ def build_digest(
     message["To"] = ", ".join(department.recipients)
     message["Date"] = format_datetime(now.astimezone(LOCAL_TZ))
     message["Message-ID"] = digest_message_id(department.id, week, context.sender)
+    # Machine-made mail: no out-of-office answers (RFC 3834; Exchange's own header), and a
+    # way to stop it that does not land on the coordinator as a reply.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message["List-Unsubscribe"] = f"<{values['unsubscribe']}>"
     message.set_content(_environment.get_template("digest/body.txt").render(values))
     message.add_alternative(
         _environment.get_template("digest/body.html").render(values), subtype="html"
     )
     if items:
         message.add_attachment(
-            build_calendar(items, department, now),
+            build_calendar(shown, department, now),
             maintype="text",
             subtype="calendar",
             filename=f"sista-ansokningsdagar-{week}.ics",
-            params={"charset": "utf-8"},
+            params={"charset": "utf-8", "method": "PUBLISH"},
         )
     # After the parts: setting content clears the message's Content-* headers.
     message["Content-Language"] = "sv"

@@ -270,14 +270,20 @@ class FtPortalSpider(scrapy.Spider):
             return None
         kind = KINDS.get(first(metadata, "type"), first(metadata, "type"))
         identifier = first(metadata, "identifier")
-        budget, grants, budget_read = self._parse_budget(metadata, identifier)
+        budget, grants, budget_read, (grant_min, grant_max) = self._parse_budget(
+            metadata, identifier
+        )
         title, call_title = self._parse_titles(row, metadata, kind)
         deadlines = self._parse_deadlines(metadata)
         starts = values(metadata, "startDate")
         opening = portal_date(starts[0]) if starts else None
         unreadable = ["deadlines"] if deadlines is None else []
         unreadable += ["opening_date"] if starts and opening is None else []
-        unreadable += [] if budget_read else ["budget_eur", "expected_grants"]
+        unreadable += (
+            []
+            if budget_read
+            else ["budget_eur", "expected_grants", "grant_min_eur", "grant_max_eur"]
+        )
         codes = {first(metadata, "frameworkProgramme")}
         codes.update(map(text, values(metadata, "programmeDivision")))
         unreadable += ["programme", "programme_divisions"] if self.unnamed & codes else []
@@ -298,6 +304,8 @@ class FtPortalSpider(scrapy.Spider):
             deadlines=deadlines if deadlines is not None else [],
             budget_eur=budget,
             expected_grants=grants,
+            grant_min_eur=grant_min,
+            grant_max_eur=grant_max,
             language=language,
         )
         return CallItem(
@@ -363,13 +371,16 @@ class FtPortalSpider(scrapy.Spider):
         codes = [text(c) for c in values(metadata, "programmeDivision") if text(c) != programme]
         return list(dict.fromkeys(self.divisions.get(c, c) for c in codes))
 
-    def _parse_budget(self, metadata: dict, identifier: str) -> tuple[int | None, int | None, bool]:
-        """Parse this topic's budget in EUR and expected grants from budgetOverview; and
-        whether it could be read (a truncated overview, or amounts that are no plausible
-        sums, cannot)."""
+    def _parse_budget(
+        self, metadata: dict, identifier: str
+    ) -> tuple[int | None, int | None, bool, tuple[int | None, int | None]]:
+        """Parse this topic's budget in EUR, expected grants and the smallest and largest
+        grant one project may get from budgetOverview; and whether it could be read (a
+        truncated overview, or amounts that are no plausible sums, cannot)."""
+        nothing = (None, None)
         overview_text = first(metadata, "budgetOverview")
         if not overview_text or not identifier:
-            return None, None, True
+            return None, None, True, nothing
         try:
             overview = json.loads(overview_text)
             actions = [
@@ -384,16 +395,21 @@ class FtPortalSpider(scrapy.Spider):
             grants = [
                 a.get("expectedGrants") for a in actions if a.get("expectedGrants") is not None
             ]
+            lows = [a.get("minContribution") for a in actions if a.get("minContribution")]
+            highs = [a.get("maxContribution") for a in actions if a.get("maxContribution")]
         except (ValueError, TypeError, AttributeError, KeyError):
             self.report.note(f"{identifier}: budget overview unreadable")
-            return None, None, False
+            return None, None, False, nothing
         if not actions:
-            return None, None, True
+            return None, None, True, nothing
         budget, counts = euros(amounts), [count(g) for g in grants]
+        # Amounts that are no amounts are left out: the range is a help, not a sum.
+        low = min(filter(None, (euros([a]) for a in lows)), default=None)
+        high = max(filter(None, (euros([a]) for a in highs)), default=None)
         if budget is None or None in counts:
             self.report.note(f"{identifier}: budget overview holds amounts that are no sums")
-            return None, None, False
-        return budget or None, (sum(counts) if counts else None), True
+            return None, None, False, nothing
+        return budget or None, (sum(counts) if counts else None), True, (low, high)
 
     def _load_json(self, response: Response, what: str) -> dict | None:
         """Decode a JSON answer, recording a clear error when it is not JSON."""

@@ -134,9 +134,10 @@ def test_a_deadline_that_is_no_date_keeps_the_stored_deadlines(faulty, position)
 
 
 def test_every_unreadable_field_is_counted(faulty):
-    """Seven unreadable deadline lists, one opening date, two budgets (each budget and its
-    expected grants) and one call's programme names: fourteen fields, all noted."""
-    assert faulty.run.fields_dropped == 14
+    """Seven unreadable deadline lists, one opening date, two budgets (each budget, its
+    expected grants and the smallest and largest grant) and one call's programme names:
+    eighteen fields, all noted."""
+    assert faulty.run.fields_dropped == 18
     call_id = faulty.ids[BAD_OPENING]
     assert faulty.after[call_id].opening_date == faulty.before[call_id].opening_date
     assert f"{call_id}: opening_date could not be read" in " ".join(faulty.run.notes)

@@ -130,6 +130,10 @@ def test_aarhus_budgets(aarhus):
 def test_complete_budget_overview_gives_expected_grants(aarhus):
     """The complete budgetOverview gives its expected grants."""
     assert aarhus.calls[GOVERNANCE].expected_grants == 1
+    assert (aarhus.calls[GOVERNANCE].grant_min_eur, aarhus.calls[GOVERNANCE].grant_max_eur) == (
+        60_000_000,
+        60_000_000,
+    )
 
 
 def test_truncated_description_gives_clean_text(aarhus):

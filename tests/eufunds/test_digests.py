@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -134,7 +134,7 @@ def test_text_lists_deadline_strength_and_reasons(sent_week):
         text = text_part(received.message)
         outcome = next(o for o in sent_week.outcomes if o.department_id == department_id)
         assert text.count("  Matchning: ") == outcome.items
-        assert text.count("  Matchade på: ") == outcome.items
+        assert text.count("  Varför: ") == outcome.items
         assert "  Sista ansökningsdag: " in text
         assert re.search(r"Matchning: (stark|god|möjlig)\s", text)
         assert "(vecka 34, 22 augusti 2026)" in text
@@ -145,7 +145,7 @@ def test_html_is_swedish_too(sent_week):
     for received in sent_week.messages.values():
         html = html_part(received.message)
         assert '<html lang="sv">' in html
-        for label in ("Sista ansökningsdag:", "Matchning:", "Matchade på:"):
+        for label in ("Sista ansökningsdag:", "Matchning:", "Varför:"):
             assert label in html
 
 
@@ -159,9 +159,11 @@ def test_footer_names_the_coordinator(sent_week, config):
 
 
 def _event_end(deadline: datetime):
-    """Where a deadline's event ends: at its time, or the day after a date-only deadline."""
-    if (deadline.hour, deadline.minute, deadline.second) == (0, 0, 0):
-        return deadline.date() + timedelta(days=1)
+    """Where a deadline's event ends: at its time, or the day after one that names a day
+    (date only, or 23:59 UTC as cascade calls give it)."""
+    utc = deadline.astimezone(UTC)
+    if (utc.hour, utc.minute, utc.second) == (0, 0, 0) or (utc.hour, utc.minute) == (23, 59):
+        return utc.date() + timedelta(days=1)
     return deadline
 
 
@@ -179,7 +181,10 @@ def test_calendar_has_one_event_per_upcoming_deadline(sent_week):
             [attachment] = list(message.iter_attachments())
             calendar = Calendar.from_ical(attachment.get_payload(decode=True))
             found = Counter(
-                (str(event["uid"]).rsplit("/", 1)[0], event.decoded("dtend"))
+                (
+                    str(event["uid"]).removesuffix("@eufunds").split("/", 1)[1],
+                    event.decoded("dtend"),
+                )
                 for event in calendar.walk("VEVENT")
             )
             assert found == expected

@@ -231,36 +231,36 @@ def test_parts(digest):
 
 
 def test_sections_in_order_each_call_once(digest):
-    """Stänger snart, Nya, then Ändrade; a new call closing soon is only under Stänger snart."""
+    """Nya, then Ändrade; a new call closing soon is under Nya (its deadline in red), once."""
     text, html = text_and_html(digest)
     for body in (text, html):
         positions = [
-            body.index(heading)
-            for heading in ("Stänger snart (1)", "Nya utlysningar (1)", "Ändrade utlysningar (1)")
+            body.index(heading) for heading in ("Nya utlysningar (2)", "Ändrade utlysningar (1)")
         ]
         assert positions == sorted(positions)
         assert body.count("Closing call") == 1
-        closing_section = body[positions[0] : positions[1]]
-        assert "Closing call" in closing_section
+        assert "Closing call" in body[positions[0] : positions[1]]
+        assert "Stänger snart" not in body.split("I korthet")[-1].split("Hej")[-1]
 
 
 def test_text_part_in_swedish(digest):
-    """The text part greets the department and lists deadline, strength and reasons."""
+    """The text part opens with the summary, greets the department and lists deadline,
+    strength, reasons and what changed."""
     text, _ = text_and_html(digest)
-    assert text.startswith("Hej Socialförvaltningen!")
+    assert text.startswith("3 utlysningar, 2 starka matchningar, 1 stänger inom två veckor.\n")
     expected = [
+        "Hej Socialförvaltningen!",
         "(vecka 34, 22 augusti 2026)",
         "Sista ansökningsdag: 1 september 2026 kl. 17.00 (om 10 dagar)",
         "Sista ansökningsdag: 1 december 2026 kl. 17.00 (om 101 dagar)",
         "Matchning: stark",
         "Matchning: god",
-        "Matchade på: social inclusion, municipalities",
-        "Matchade på: social inclusion, municipalities; fokusområde: Social hållbarhet",
-        "Budget: 2,5 miljoner euro",
-        "Budget: 850 000 euro",
+        "Varför: social inclusion, municipalities",
+        "Budget: 2,5 miljoner euro totalt",
+        "Budget: 850 000 euro totalt",
         "Status: öppen för ansökan",
         "Obs: Kommuner kan söka",
-        "Ändrat: sista ansökningsdag",
+        "Ändrat: ny sista ansökningsdag",
     ]
     assert [line for line in expected if line not in text] == []
 
@@ -304,7 +304,7 @@ def test_calendar_has_one_event_per_upcoming_deadline(digest):
     """One VEVENT per deadline still ahead, ending at the deadline, with the call's link."""
     events = list(_calendar(digest).walk("VEVENT"))
     expected = {(CLOSING.id, SOON), (CLOSING.id, LATER), (FRESH.id, LATER), (CHANGED.id, LATER)}
-    found = {(str(e["uid"]).split("/20")[0], e.decoded("dtend")) for e in events}
+    found = {(_uid_call(e), e.decoded("dtend")) for e in events}
     assert len(events) == 4
     assert found == expected
     for event in events:
@@ -362,3 +362,8 @@ def test_where_a_call_is_for_is_noted(flag, note):
     text, html = text_and_html(message)
     assert note in text
     assert note in html
+
+
+def _uid_call(event) -> str:
+    """The call id in a deadline event's UID ('deadline-N/<call id>@eufunds')."""
+    return str(event["uid"]).removesuffix("@eufunds").split("/", 1)[1]
