@@ -23,9 +23,13 @@ ACTION_TYPES = (
     (r"coordination and support action|\bcsa\b", "samordningsprojekt"),
     (r"innovation action|\bia\b", "innovationsprojekt (demonstration och pilot)"),
     (r"cofund", "samfinansierat program (cofund)"),
+    (r"msca staff exchange", "personalutbyte inom forskning (MSCA)"),
     (r"msca|erc grant|fellowship|doctoral", "forskarstipendium"),
     (r"equity", "riskkapital till företag"),
-    (r"eic grant", "bidrag till innovativa företag (EIC)"),
+    (r"eic (grant|accelerator)", "bidrag till innovativa företag (EIC)"),
+    (r"research action", "forskningsprojekt"),
+    (r"development action", "utvecklingsprojekt"),
+    (r"pilot projects? and preparatory action", "pilotprojekt (Europaparlamentets)"),
     (r"infrastructure project", "infrastrukturprojekt"),
     (r"project grant|simple grant|action grant", "projektbidrag"),
 )
@@ -57,13 +61,15 @@ SUMMARY_CHARACTERS = 400
 def action_type(call: Call) -> str:
     """The kind of funding in Swedish ('forskningsprojekt', 'pris'...); the source's own
     words when they are none of the known kinds, empty when the source gives none."""
-    text = " ".join([call.type_of_action, "cascade" if call.kind == "cascade" else ""]).strip()
+    # "Type of Action" alone (as some agencies give it) says nothing.
+    given = "" if call.type_of_action.lower().endswith("type of action") else call.type_of_action
+    text = " ".join([given, "cascade" if call.kind == "cascade" else ""]).strip()
     if not text:
         return ""
     for pattern, swedish in ACTION_TYPES:
         if re.search(pattern, text, re.I):
             return swedish
-    return call.type_of_action
+    return given
 
 
 def consortium(call: Call) -> str:

@@ -135,6 +135,15 @@ def test_focus_area_quotes_come_from_the_strategy():
             "preferred programme 'ERDF' is no programme of matching.toml (known: AGRIP, CEF,",
         ),
         ("matching.toml", 'JUST = "Justice', 'just = "Justice', "a code is upper-case"),
+        # The digests' programme lines name programmes of matching.toml, in text.
+        ("programmes.toml", "LIFE = ", "LYFE = ", "unknown programme code 'LYFE' (known: AGRIP,"),
+        ("programmes.toml", 'LIFE = "LIFE: ', 'LIFE = 3\nX = "', "expected a line of text"),
+        (
+            "matching.toml",
+            "factor = 0.8\nwho_may_apply = false",
+            'factor = 0.8\nwho_may_apply = "no"',
+            "'who_may_apply' must be",
+        ),
         # The learnt model must fit this configuration.
         ("model.json", '"log-score"', '"log-scores"', "'log-scores' is no feature of this"),
         ("model.json", '"threshold": 0.', '"threshold": 1.', "'threshold' must be a number"),

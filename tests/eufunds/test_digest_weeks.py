@@ -11,12 +11,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 
 from db import Store
 from db.records import Department
 from eufunds.digests import send_digests
 from eufunds.matching import run_match
 from eufunds.pipeline import digests_due
+from notifier.render import swedish_date
 from notifier.send import read_outbox
 from tests.support.databases import copy_database, digests, stored_match, upsert_one
 from tests.support.digest_runs import (
@@ -95,10 +97,26 @@ def test_changed_deadline_comes_back_as_changed(delivered_store, config, tmp_pat
         delivered_store, config, NEXT_WEEK, tmp_path, None, department_ids=[department.id]
     )
     assert sent_items(delivered_store, "2026-W35")[department.id][call_id] == "changed"
-    text = text_part(read_outbox(outcome.path))
-    changed_section = text.split("== Ändrade utlysningar")[1]
+    message = read_outbox(outcome.path)
+    changed_section = text_part(message).split("== Ändrade utlysningar")[1]
     assert call.title in changed_section
-    assert "Ändrat: sista ansökningsdag" in changed_section
+    before, after = swedish_date(max(call.deadlines)), swedish_date(moved[0])
+    assert f"Ändrat: sista ansökningsdag flyttad från {before} till {after}" in changed_section
+    # The calendar updates the event week 34 sent: same UID, higher SEQUENCE, the new end.
+    week34 = read_outbox(Path(delivered_store.digest_of(department.id, WEEK).outbox_path))
+    [old_event] = _events_of(week34, call_id)
+    [new_event] = _events_of(message, call_id)
+    assert str(new_event["uid"]) == str(old_event["uid"])
+    assert int(new_event["sequence"]) > int(old_event["sequence"])
+    assert old_event.decoded("dtstart") != new_event.decoded("dtstart")
+
+
+def _events_of(message, call_id: str) -> list:
+    """The calendar events of one call in a digest message."""
+    [attachment] = list(message.iter_attachments())
+    calendar = Calendar.from_ical(attachment.get_payload(decode=True))
+    assert calendar["method"] == "PUBLISH"
+    return [e for e in calendar.walk("VEVENT") if str(e["uid"]).endswith(f"/{call_id}@eufunds")]
 
 
 def test_call_entering_lead_time_is_closing_soon_once(delivered_store, config, tmp_path):
