@@ -349,6 +349,49 @@ def test_date_only_deadline_is_shown_as_its_date():
     assert swedish_date(datetime(2027, 12, 1, 16, tzinfo=UTC)) == "1 december 2027 kl. 17.00"
 
 
+def test_end_of_day_in_utc_is_that_day():
+    """A cascade call's deadline at 23:59 UTC (01.59 the next day in Swedish summer time)
+    reads as its own day, and is an all-day event on that day in the calendar."""
+    end_of_day = datetime(2026, 8, 31, 23, 59, tzinfo=UTC)
+    assert swedish_date(end_of_day) == "31 augusti 2026"
+    message = build_digest(DEPARTMENT, [make_item(make_call("CASCADE", end_of_day))], NOW, CONTEXT)
+    [event] = _calendar(message).walk("VEVENT")
+    assert event.decoded("dtstart") == datetime(2026, 8, 31).date()
+    assert event.decoded("dtend") == datetime(2026, 9, 1).date()
+    assert "Sista ansökningsdag: 31 augusti 2026 (om 9 dagar)" in text_and_html(message)[0]
+
+
+def test_calendar_events_are_free_time_with_a_reminder(digest):
+    """The calendar is published (METHOD:PUBLISH); each event is free time (TRANSP), keeps
+    its UID across digests, and reminds the lead time before the deadline."""
+    calendar = _calendar(digest)
+    assert calendar["method"] == "PUBLISH"
+    for event in calendar.walk("VEVENT"):
+        assert event["transp"] == "TRANSPARENT"
+        assert str(event["uid"]).startswith("deadline-")
+        [alarm] = event.walk("VALARM")
+        assert alarm["action"] == "DISPLAY"
+        assert alarm.decoded("trigger") == -timedelta(days=DEPARTMENT.lead_time_days)
+    again = _calendar(build_digest(DEPARTMENT, ITEMS, NOW + timedelta(days=7), CONTEXT))
+    assert {str(e["uid"]) for e in again.walk("VEVENT")} <= {
+        str(e["uid"]) for e in calendar.walk("VEVENT")
+    }
+
+
+def test_sequence_grows_with_the_calls_last_change():
+    """An event's SEQUENCE comes from the call's last change: a later change, a higher one."""
+    first = make_call("MOVED", LATER, last_changed=NOW - timedelta(days=10))
+    moved = replace(first, deadlines=[LATER + timedelta(days=7)], last_changed=NOW)
+    sequences = [
+        int(event["sequence"])
+        for call in (first, moved)
+        for event in _calendar(build_digest(DEPARTMENT, [make_item(call)], NOW, CONTEXT)).walk(
+            "VEVENT"
+        )
+    ]
+    assert sequences[0] < sequences[1]
+
+
 @pytest.mark.parametrize(
     ("flag", "note"),
     [
@@ -367,3 +410,47 @@ def test_where_a_call_is_for_is_noted(flag, note):
 def _uid_call(event) -> str:
     """The call id in a deadline event's UID ('deadline-N/<call id>@eufunds')."""
     return str(event["uid"]).removesuffix("@eufunds").split("/", 1)[1]
+
+
+def test_item_answers_can_we_how_much_by_when():
+    """Hand-written call with every fact a source can give: who may apply (a who-may-apply
+    rule), co-financing, grant range, opening date of a forthcoming call, the programme's
+    Swedish line, terms in Swedish; a focus area too weak to have lifted the score is not
+    named."""
+    context = replace(
+        CONTEXT,
+        who_rules=frozenset({"municipal-eligible"}),
+        programmes=(("ESF", ("European Social Fund Plus (ESF+)",)),),
+        programme_notes={"ESF": "Europeiska socialfonden+."},
+        swedish_of={"social inclusion": "social inkludering"},
+    )
+    call = make_call(
+        "ESF-FORTHCOMING",
+        LATER,
+        status="forthcoming",
+        opening_date=NOW + timedelta(days=20),
+        cofinancing="80 %",
+        grant_min_eur=100_000,
+        grant_max_eur=400_000,
+        expected_grants=5,
+        type_of_action="ESF Project Grants",
+    )
+    made = make_item(call, flags=("rule:municipal-eligible",), focus_areas=("Social hållbarhet",))
+    item = replace(made, match=replace(made.match, focus_score=0.05))
+    text, html = text_and_html(build_digest(DEPARTMENT, [item], NOW, context))
+    expected = [
+        "== Öppnar snart (1) ==",
+        "Öppnar: 11 september 2026",
+        "Om programmet: Europeiska socialfonden+.",
+        "Typ: projektbidrag",
+        "Vem kan söka: Kommuner kan söka",
+        "Bidrag: 100 000 euro till 400 000 euro per projekt (5 projekt väntas få bidrag)",
+        "Budget: 2,5 miljoner euro totalt",
+        "Medfinansiering: 80 %",
+        "Varför: social inkludering, municipalities",
+    ]
+    assert [line for line in expected if line not in text] == []
+    assert "fokusområde" not in text and "Obs: Kommuner" not in text
+    strong_focus = replace(item, match=replace(item.match, focus_score=0.2))
+    text, _ = text_and_html(build_digest(DEPARTMENT, [strong_focus], NOW, context))
+    assert "; fokusområde: Social hållbarhet" in text
