@@ -8,8 +8,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from db.records import Call, CallChange, CallStatus, listed_next_deadline, still_open
-from db.rows import columns, from_row, to_row, to_text
+from db.records import (
+    LOCAL_TZ,
+    Call,
+    CallChange,
+    CallStatus,
+    listed_next_deadline,
+    still_open,
+)
+from db.rows import columns, from_row, from_text, to_row, to_text
 from db.same_calls import note_listing, same_call
 from db.tables import Tables, insert_sql
 
@@ -178,6 +185,14 @@ class CallTables(Tables):
         row = self.conn.execute("SELECT * FROM calls WHERE id = ?", [call_id]).fetchone()
         return from_row(Call, row) if row else None
 
+    def newest_sighting(self) -> datetime | None:
+        """When a crawl last saw any call (None: no calls)."""
+        return from_text(self.conn.execute("SELECT max(last_seen) FROM calls").fetchone()[0])
+
+    def call_ids(self) -> list[str]:
+        """Every stored call's id."""
+        return [row[0] for row in self.conn.execute("SELECT id FROM calls ORDER BY id")]
+
     def calls_by_id(self, call_ids: Sequence[str]) -> dict[str, Call]:
         """The calls with these ids (without the raw answer), in one query."""
         one_of, ids = self._id_list(call_ids)
@@ -238,12 +253,16 @@ class CallTables(Tables):
         if programme:
             clauses.append("programme LIKE ?")
             params.append(f"%{programme}%")
-        if deadline_before:
-            clauses.append("next_deadline < ?")
-            params.append(to_text(deadline_before))
-        if deadline_after:
-            clauses.append("next_deadline >= ?")
-            params.append(to_text(deadline_after))
+        # A deadline that names a day (midnight UTC, or 23:59 UTC) is compared as that day;
+        # others as moments (db.records.named_day says the same).
+        named = "substr(next_deadline, 12, 5) IN ('00:00', '23:59')"
+        for bound, operator in ((deadline_before, "<"), (deadline_after, ">=")):
+            if bound:
+                clauses.append(
+                    f"(({named} AND substr(next_deadline, 1, 10) {operator} ?) "
+                    f"OR (NOT {named} AND next_deadline {operator} ?))"
+                )
+                params += [bound.astimezone(LOCAL_TZ).date().isoformat(), to_text(bound)]
         if text:
             clauses.append("(title LIKE ? OR summary LIKE ? OR identifier LIKE ?)")
             params += [f"%{text}%"] * 3

@@ -114,17 +114,22 @@ class DigestTables(Tables):
             )
         return cursor.rowcount == 1
 
-    def digest_history(self, department_id: str) -> DigestHistory:
-        """The calls already delivered to a department, and when it last got a digest."""
+    def digest_history(self, department_id: str, before_week: str = "") -> DigestHistory:
+        """The calls already delivered to a department, and when it last got a digest; with
+        ``before_week`` (like '2026-W34'), only in the weeks before it."""
         delivered = ", ".join("?" * len(DELIVERED))
+        weeks = " AND iso_week < ?" if before_week else ""
+        extra = [before_week] if before_week else []
         rows = self.conn.execute(
             "SELECT i.call_id, i.reason FROM digest_items i JOIN digests d ON d.id = i.digest_id "
-            f"WHERE d.department_id = ? AND d.status IN ({delivered})",
-            [department_id, *DELIVERED],
+            f"WHERE d.department_id = ? AND d.status IN ({delivered})"
+            f"{weeks.replace('iso_week', 'd.iso_week')}",
+            [department_id, *DELIVERED, *extra],
         ).fetchall()
         last = self.conn.execute(
-            f"SELECT max(sent_at) FROM digests WHERE department_id = ? AND status IN ({delivered})",
-            [department_id, *DELIVERED],
+            "SELECT max(sent_at) FROM digests "
+            f"WHERE department_id = ? AND status IN ({delivered}){weeks}",
+            [department_id, *DELIVERED, *extra],
         ).fetchone()[0]
         return DigestHistory(
             sent_call_ids=frozenset(row["call_id"] for row in rows),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+import difflib
+import io
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,7 +16,14 @@ from db.records import STATUSES
 from eufunds import views
 from eufunds.config import Config
 from eufunds.health import sources_health
-from eufunds.options import local_date, open_store, with_config, with_db
+from eufunds.options import (
+    data_date_note,
+    local_date,
+    open_store,
+    run_moment,
+    with_config,
+    with_db,
+)
 
 # The most rows a listing shows (a larger limit would only overflow SQLite's integers).
 MAX_LIMIT = 1_000_000
@@ -50,13 +58,32 @@ def calls_group() -> None:
     default="table",
     show_default=True,
 )
+@click.option(
+    "--separator",
+    type=click.Choice([",", ";"]),
+    default=",",
+    show_default=True,
+    help="CSV field separator (';' for Excel set to Swedish).",
+)
 @with_db
 def calls_list(
-    status, programme, deadline_before, deadline_after, text, limit, output_format, db_path
+    status,
+    programme,
+    deadline_before,
+    deadline_after,
+    text,
+    limit,
+    output_format,
+    separator,
+    db_path,
 ):
     """List stored calls, soonest deadline first.
 
+    CSV is UTF-8 with a byte-order mark, times in Swedish time, and cells that a spreadsheet
+    would run as formulas made text, so Excel opens it as it is.
+
     Example: eufunds calls list --status open --deadline-before 2026-10-01 --format csv
+    --separator ";" > utlysningar.csv
     """
     with open_store(db_path, create=False) as store:
         calls = store.list_calls(
@@ -67,15 +94,21 @@ def calls_list(
             text=text,
             limit=limit,
         )
+        note = data_date_note(store.newest_sighting(), run_moment(None), None)
+    if note:
+        click.echo(note, err=True)
     if output_format == "json":
         summaries = [views.call_summary(c) for c in calls]
         click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
     elif output_format == "csv":
         fields = list(views.call_summary(Call("", "", "", "")))
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields, delimiter=separator)
         writer.writeheader()
         for call in calls:
-            writer.writerow(views.call_summary(call))
+            summary = views.call_summary(call, for_json=False)
+            writer.writerow({k: views.spreadsheet_cell(v) for k, v in summary.items()})
+        click.echo("\ufeff" + buffer.getvalue(), nl=False)
     else:
         views.console().print(views.calls_table(calls))
 
@@ -86,20 +119,40 @@ def calls_list(
 def calls_show(call_id: str, db_path: Path):
     """Show every field of one call, its deadlines and its change history.
 
+    The source's prefix may be left out when only one call has that identifier
+    (HORIZON-CL5-2027-07-D3-16).
+
     Example: eufunds calls show ft_portal/HORIZON-CL5-2027-07-D3-16
     """
     with open_store(db_path, create=False) as store:
         call = store.get_call(call_id)
         if call is None:
-            raise click.ClickException(f"no call with id {call_id!r} (try: eufunds calls list)")
-        changes = store.call_changes(call_id)
-        listings = store.call_sources(call_id)
+            call = store.get_call(resolve_call_id(call_id, store.call_ids()))
+        changes = store.call_changes(call.id)
+        listings = store.call_sources(call.id)
     out = views.console()
     out.print(views.call_details(call, listings))
     if changes:
         out.print(views.change_history(changes))
     else:
         out.print("No changes recorded since first seen.")
+
+
+def resolve_call_id(given: str, known: list[str]) -> str:
+    """The one stored id that is ``given`` with a source's prefix; else a ClickException
+    naming the candidates, or the closest ids when none has it."""
+    found = [call_id for call_id in known if call_id.split("/", 1)[-1] == given]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise click.ClickException(
+            f"{given!r} is the identifier of {len(found)} calls: {', '.join(found)}"
+        )
+    bare = {call_id.split("/", 1)[-1]: call_id for call_id in known}
+    wanted = given.split("/", 1)[-1]
+    close = [bare[c] for c in difflib.get_close_matches(wanted, list(bare), n=5, cutoff=0.75)]
+    hint = f"; did you mean: {', '.join(close[:5])}" if close else " (try: eufunds calls list)"
+    raise click.ClickException(f"no call with id {given!r}{hint}")
 
 
 @click.command("runs")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from db.records import DELIVERED, DIGEST_PROBLEMS, DigestStatus, RunStatus
+from db.records import DIGEST_PROBLEMS, LOCAL_TZ, RunStatus
 from eufunds import views
 from eufunds.browse import calls_group, config_group, runs_command, sources_command
 from eufunds.config import Config
@@ -23,6 +23,7 @@ from eufunds.learning import TARGET_PRECISION, cross_validate, evaluate, read_la
 from eufunds.matching import explain, run_match
 from eufunds.options import (
     clear_errors,
+    data_date_note,
     job_lock,
     open_store,
     prepare_store,
@@ -36,7 +37,7 @@ from eufunds.options import (
 )
 from eufunds.pipeline import crawl_and_match, describe_digests, digests_due, run_once
 from notifier.render import iso_week
-from scheduler.jobs import build_scheduler
+from scheduler.jobs import build_scheduler, next_runs
 
 
 @click.group()
@@ -124,13 +125,17 @@ def explain_command(
     """Show why a call scored as it did for a department.
 
     Example: eufunds explain ft_portal/LIFE-2026-SAP-CLIMA-CCA --department miljo-och-halsa
+    --as-of 2026-08-22
     """
     now = run_moment(as_of)
     with open_store(db_path, create=False) as store:
+        note = data_date_note(store.newest_sighting(), now, as_of)
         try:
             details, rank, total = explain(store, config, call_id, department_id, now)
         except LookupError as exc:
             raise click.ClickException(str(exc.args[0])) from None
+    if note:
+        click.echo(note, err=True)
     out = views.console()
     out.print(f"[bold]{details.call.title}[/bold] ({details.call.id})", highlight=False)
     out.print(f"for {details.department.name} ({details.department.id})", highlight=False)
@@ -260,6 +265,12 @@ def _report_problems(outcomes: list) -> None:
     is_flag=True,
     help="Write the digests to the outbox and record nothing; never send.",
 )
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="Write this week's digest as it is or would be, even where it was sent already "
+    "(a dry run: nothing sent or recorded).",
+)
 @with_as_of
 @click.option("--department", "department_ids", multiple=True, help="Only these departments.")
 @click.option(
@@ -275,6 +286,7 @@ def _report_problems(outcomes: list) -> None:
 @with_config
 def digest_command(
     dry_run: bool,
+    preview: bool,
     as_of: str | None,
     department_ids: tuple[str, ...],
     retry_ids: tuple[str, ...],
@@ -284,16 +296,19 @@ def digest_command(
 ):
     """Send this week's digest to every department that has not had it (once per ISO week).
 
-    Without EUFUNDS_SMTP_HOST the digests are written as .eml files to the outbox.
+    Without EUFUNDS_SMTP_HOST the digests are written as .eml files to the outbox. Dry runs
+    and previews write preview-<week>-<department>.eml there.
 
-    Example: eufunds digest --dry-run --outbox /tmp/preview
+    Example: eufunds digest --preview --department social --as-of 2026-08-22
     """
-    if dry_run and retry_ids:
-        raise click.UsageError("--retry sends a digest again; it cannot be part of a --dry-run")
-    known = {d.id for d in config.departments}
-    unknown = sorted(set(department_ids + retry_ids) - known)
+    if (dry_run or preview) and retry_ids:
+        raise click.UsageError("--retry sends a digest again; it cannot be part of a dry run")
+    known = [d.id for d in config.departments]
+    unknown = sorted(set(department_ids + retry_ids) - set(known))
     if unknown:
-        raise click.ClickException(f"unknown department: {', '.join(unknown)}")
+        raise click.ClickException(
+            f"unknown department: {', '.join(unknown)} (known: {', '.join(known)})"
+        )
     now = run_moment(as_of)
     smtp = smtp_settings(dry_run)
     with job_lock(db_path), open_store(db_path) as store:
@@ -311,6 +326,7 @@ def digest_command(
             smtp,
             dry_run=dry_run,
             department_ids=list(department_ids) or None,
+            preview=preview,
         )
     views.console().print(views.digests_table(outcomes))
     _report_problems(outcomes)
@@ -320,6 +336,11 @@ def digest_command(
 @with_as_of
 @with_replay
 @click.option("--dry-run", is_flag=True, help="Digests to the outbox only, recorded nowhere.")
+@click.option(
+    "--all-departments",
+    is_flag=True,
+    help="Digests for every department, not only those whose digest weekday has come.",
+)
 @with_outbox
 @with_db
 @with_config
@@ -327,11 +348,13 @@ def run_once_command(
     as_of: str | None,
     replay: Path | None,
     dry_run: bool,
+    all_departments: bool,
     outbox: Path,
     db_path: Path,
     config: Config,
 ):
-    """Run the main job now: crawl -> match -> digests.
+    """Run the main job now: crawl -> match -> digests (for the departments whose digest
+    weekday has come this week, as the scheduler does, unless --all-departments).
 
     Example: eufunds run-once --replay ../shared/snapshot --as-of 2026-08-22
     """
@@ -339,7 +362,16 @@ def run_once_command(
     smtp = smtp_settings(dry_run)
     prepare_store(db_path)
     with clear_errors():
-        summary = run_once(config, db_path, now, outbox, smtp, replay=replay, dry_run=dry_run)
+        summary = run_once(
+            config,
+            db_path,
+            now,
+            outbox,
+            smtp,
+            replay=replay,
+            dry_run=dry_run,
+            all_departments=all_departments,
+        )
     out = views.console()
     out.print(views.runs_table("Crawl", summary.crawl_runs, history=False))
     click.echo(f"calls stored: {summary.calls_stored}")
@@ -347,8 +379,7 @@ def run_once_command(
     out.print(views.match_counts(f"Matches as of {now:%Y-%m-%d}", config.departments, counts))
     out.print(views.digests_table(summary.digests))
     written = [o for o in summary.digests if o.path]
-    delivered = [o for o in summary.digests if o.status in (*DELIVERED, DigestStatus.DRY_RUN)]
-    click.echo(f"digests delivered: {len(delivered)} of {len(summary.digests)}")
+    click.echo(views.delivery_line(summary.digests, len(config.departments)))
     if written:
         click.echo(f"open one: {written[0].path}")
     _report_problems(summary.digests)
@@ -378,8 +409,9 @@ def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: C
     scheduler = build_scheduler(
         schedule.crawl, schedule.digest, schedule.misfire_grace_minutes, crawl_step, digest_step
     )
-    for job in scheduler.get_jobs():
-        click.echo(f"{job.id}: {job.trigger}")
+    for job_id, name, upcoming in next_runs(scheduler, datetime.now(LOCAL_TZ)):
+        when = f"{views.local(upcoming)} (Europe/Stockholm)" if upcoming else "never"
+        click.echo(f"{job_id} ({name}): next run {when}")
     click.echo("running; stop with Ctrl+C")
     try:
         scheduler.start()

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from db import Store, StoreError
-from db.records import LOCAL_TZ, Department, DigestItem, DigestStatus, SourceHealth
+from db.records import DELIVERED, LOCAL_TZ, Department, DigestItem, DigestStatus, SourceHealth
 from eufunds.config import WEEKDAYS, Config
 from eufunds.health import sources_health
 from notifier.render import DigestContext, build_digest, digest_message_id, iso_week
@@ -41,6 +41,8 @@ class _Run:
     dry_run: bool
     # Sources that need a look: shown in the digests the EU coordinator receives.
     source_problems: tuple[SourceHealth, ...] = ()
+    # A preview: this week's digest as it is or would be, whatever was sent this week.
+    preview: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ def send_digests(
     dry_run: bool = False,
     department_ids: list[str] | None = None,
     due_by_weekday: bool = False,
+    preview: bool = False,
 ) -> list[DigestOutcome]:
     """Build and deliver this week's digest for every department that has not had it.
 
@@ -107,13 +110,18 @@ def send_digests(
     failed and never what was sent. With ``due_by_weekday`` only departments whose digest
     weekday has come this week are considered, so a digest day the machine missed is
     caught up on the next run in the same week.
+
+    A dry run says which departments already had this week's digest. A preview (a dry run
+    too) writes this week's digest as it is or would be, as if none had been sent this week.
+    Both write files of their own to the outbox ("preview-..."), never a delivered one.
     """
     today = now.astimezone(LOCAL_TZ).weekday()
+    dry_run = dry_run or preview
     sender = SmtpSender(smtp) if smtp and not dry_run else None
     health = sources_health(store, config.sources)
     problems = tuple(h for h in health if h.problem)
     context = digest_context(config, smtp, health, now)
-    run = _Run(store, now, iso_week(now), outbox, context, sender, dry_run, problems)
+    run = _Run(store, now, iso_week(now), outbox, context, sender, dry_run, problems, preview)
     outcomes = []
     try:
         for department in config.departments:
@@ -131,6 +139,10 @@ def send_digests(
 def _deliver(run: _Run, department: Department) -> DigestOutcome:
     """Claim one department's digest of the week (unless a dry run), then deliver it."""
     digest_id = None
+    if run.dry_run and not run.preview:
+        done = run.store.digest_of(department.id, run.week)
+        if done is not None and done.status in DELIVERED:
+            return DigestOutcome(department.id, run.week, DigestStatus.ALREADY_DONE)
     if not run.dry_run:
         digest_id = run.store.claim_digest(department.id, run.week, department.recipients, run.now)
         if digest_id is None:
@@ -154,7 +166,8 @@ def _deliver_claimed(run: _Run, department: Department, digest_id: int | None) -
             return DigestOutcome(department.id, week, DigestStatus.EMPTY)
         path = None
         if run.sender is None:
-            path = write_outbox(message, outbox_path(run.outbox, week, department.id))
+            target = outbox_path(run.outbox, week, department.id, preview=run.dry_run)
+            path = write_outbox(message, target)
             refused = []
         else:
             refused = run.sender.send(message)
@@ -231,7 +244,7 @@ def _prepare(
     """This week's items for a department and its message (None when empty and not wanted,
     or not asked for)."""
     store, now = run.store, run.now
-    history = store.digest_history(department.id)
+    history = store.digest_history(department.id, before_week=run.week if run.preview else "")
     matches = store.matches(department.id)
     calls = store.calls_by_id([m.call_id for m in matches])
     changes = store.changes_since(list(calls), history.last_sent_at) if history.last_sent_at else {}

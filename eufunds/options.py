@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +162,31 @@ def run_moment(text: str | None) -> datetime:
     if text is None:
         return datetime.now(LOCAL_TZ)
     return local_date(text).replace(hour=12)
+
+
+# Calls last seen longer than this before the moment a command judges them by are old data.
+STALE_AFTER = timedelta(days=7)
+
+
+def data_date_note(newest_sighting: datetime | None, now: datetime, as_of: str | None) -> str:
+    """A note when the moment a command judges deadlines by is far from the stored calls'
+    date: after a replayed demo, today makes every replayed call look closed; an --as-of
+    before the newest crawl judges calls that may have changed since. Empty otherwise."""
+    if newest_sighting is None:
+        return ""
+    seen = newest_sighting.astimezone(LOCAL_TZ).date()
+    if as_of is None and now - newest_sighting > STALE_AFTER:
+        return (
+            f"note: the calls were last crawled on {seen} and are judged as of today "
+            f"({now.astimezone(LOCAL_TZ).date()}), so calls open then may show as closed; "
+            f"pass --as-of {seen} to see them as crawled"
+        )
+    if as_of is not None and now.date() < seen:
+        return (
+            f"note: --as-of {as_of} is before the newest crawl ({seen}); the calls are as "
+            "crawled then and may have changed since that date"
+        )
+    return ""
 
 
 def smtp_settings(dry_run: bool) -> SmtpSettings | None:

@@ -73,12 +73,22 @@ def run_once(
     smtp: SmtpSettings | None,
     replay: Path | None = None,
     dry_run: bool = False,
+    all_departments: bool = False,
 ) -> RunSummary:
-    """Crawl -> match -> digests for every department that has not had this week's."""
+    """Crawl -> match -> digests for every department whose digest weekday has come this
+    week (or every one, with ``all_departments``) and that has not had this week's."""
     with PipelineLock(db_path):
         summary = _crawl_then_match(config, db_path, now, replay)
         with Store(db_path) as store:
-            summary.digests = send_digests(store, config, now, outbox, smtp, dry_run=dry_run)
+            summary.digests = send_digests(
+                store,
+                config,
+                now,
+                outbox,
+                smtp,
+                dry_run=dry_run,
+                due_by_weekday=not all_departments,
+            )
             summary.calls_stored = store.count_calls()
             counts = Counter(m.department_id for m in store.matches())
             summary.matches_per_department = {d.id: counts[d.id] for d in config.departments}

@@ -12,7 +12,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from db import Call, CallChange, CrawlCounts, CrawlRun, Department, Match
-from db.records import LOCAL_TZ, MatchFlag, RunStatus, SourceHealth
+from db.records import (
+    DELIVERED,
+    LOCAL_TZ,
+    DigestStatus,
+    MatchFlag,
+    RunStatus,
+    SourceHealth,
+    named_day,
+)
 from db.text import without_bidi_controls
 from eufunds.digests import DigestOutcome
 from matcher.evaluation import DepartmentQuality, mean
@@ -29,6 +37,15 @@ def console(stderr: bool = False) -> Console:
 def local(moment: datetime | None) -> str:
     """A moment in Swedish time as 2026-09-30 17:00; empty when unknown."""
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def day_or_local(moment: datetime | None) -> str:
+    """A deadline or opening date as the source gave it: a date where it names a day
+    (2026-09-22), else its moment in Swedish time (2026-09-30 17:00); empty when unknown."""
+    if moment is None:
+        return ""
+    day = named_day(moment)
+    return day.isoformat() if day is not None else local(moment)
 
 
 class CrawlProgress:
@@ -230,21 +247,24 @@ def calls_table(calls: Sequence[Call]) -> Table:
     for column in ("id", "status", "next deadline", "programme", "title"):
         table.add_column(column, overflow="fold")
     for call in calls:
-        table.add_row(call.id, call.status, local(call.next_deadline), call.programme, call.title)
+        deadline = day_or_local(call.next_deadline)
+        table.add_row(call.id, call.status, deadline, call.programme, call.title)
     return table
 
 
-def call_summary(call: Call) -> dict:
+def call_summary(call: Call, for_json: bool = True) -> dict:
     """The fields of a call that `calls list` writes as JSON or CSV (text from the source
-    without bidirectional controls)."""
+    without bidirectional controls). Deadlines that name a day are dates; others are in
+    Swedish time: ISO 8601 with the offset for JSON, '2026-09-30 17:00' for a spreadsheet."""
+    when = _iso_day_or_local if for_json else day_or_local
     fields = {
         "id": call.id,
         "identifier": call.identifier,
         "title": call.title,
         "status": call.status,
         "programme": call.programme,
-        "next_deadline": call.next_deadline.isoformat() if call.next_deadline else "",
-        "deadlines": ";".join(d.isoformat() for d in call.deadlines),
+        "next_deadline": when(call.next_deadline),
+        "deadlines": ";".join(map(when, call.deadlines)),
         "budget_eur": call.budget_eur if call.budget_eur is not None else "",
         "url": call.url,
     }
@@ -269,9 +289,9 @@ def call_details(call: Call, listings: Sequence[tuple[str, str]] = ()) -> Table:
         ("type of action", call.type_of_action),
         ("kind", call.kind),
         ("status", call.status),
-        ("opens", local(call.opening_date)),
-        ("deadlines", "\n".join(f"{local(d)} (Europe/Stockholm)" for d in call.deadlines)),
-        ("next deadline", local(call.next_deadline)),
+        ("opens", day_or_local(call.opening_date)),
+        ("deadlines", "\n".join(map(_deadline_line, call.deadlines))),
+        ("next deadline", day_or_local(call.next_deadline)),
         ("budget", budget),
         ("expected grants", str(call.expected_grants or "unknown")),
         ("language", call.language),
@@ -288,6 +308,31 @@ def call_details(call: Call, listings: Sequence[tuple[str, str]] = ()) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _iso_day_or_local(moment: datetime | None) -> str:
+    """A date where a moment names a day, else ISO 8601 in Swedish time with its offset."""
+    if moment is None:
+        return ""
+    day = named_day(moment)
+    if day is not None:
+        return day.isoformat()
+    return moment.astimezone(LOCAL_TZ).isoformat(timespec="minutes")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A cell a spreadsheet shows as text: one starting with =, +, -, @ (or a tab or carriage
+    return) would be read as a formula, so it gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
+def _deadline_line(deadline: datetime) -> str:
+    """'2026-09-22 (a date)' or '2026-09-30 17:00 (Europe/Stockholm)'."""
+    if named_day(deadline) is not None:
+        return f"{day_or_local(deadline)} (a date)"
+    return f"{local(deadline)} (Europe/Stockholm)"
 
 
 def change_history(changes: Sequence[CallChange]) -> Table:
@@ -327,3 +372,22 @@ def health_table(healths: Sequence[SourceHealth]) -> Table:
             health.last_error[:120],
         )
     return table
+
+
+def delivery_line(outcomes: Sequence[DigestOutcome], departments: int) -> str:
+    """'digests delivered: 3 of 13', saying why the others were not (already had this
+    week's, not due until their weekday)."""
+    delivered = [o for o in outcomes if o.status in (*DELIVERED, DigestStatus.DRY_RUN)]
+    line = f"digests delivered: {len(delivered)} of {departments}"
+    done = sum(1 for o in outcomes if o.status == DigestStatus.ALREADY_DONE)
+    empty = sum(1 for o in outcomes if o.status == DigestStatus.EMPTY)
+    waiting = departments - len(outcomes)
+    reasons = [
+        f"{done} already had this week's digest" if done else "",
+        f"{empty} had nothing new (no digest sent)" if empty else "",
+        f"{waiting} not due until their digest weekday (--all-departments sends them)"
+        if waiting
+        else "",
+    ]
+    said = [reason for reason in reasons if reason]
+    return f"{line} ({'; '.join(said)})" if said else line

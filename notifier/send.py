@@ -141,9 +141,10 @@ class SmtpSender:
             self.connection = None
 
 
-def outbox_path(folder: Path, week: str, department_id: str) -> Path:
-    """Where a department's digest of a week is written in the outbox."""
-    return folder / f"{week}-{department_id}.eml"
+def outbox_path(folder: Path, week: str, department_id: str, preview: bool = False) -> Path:
+    """Where a department's digest of a week is written in the outbox; a preview (a dry
+    run) has a name of its own, so it never replaces a digest that was delivered there."""
+    return folder / f"{'preview-' if preview else ''}{week}-{department_id}.eml"
 
 
 def write_outbox(message: EmailMessage, path: Path) -> Path:

@@ -95,3 +95,13 @@ def _log_event(event) -> None:
         log.warning("job %s missed its time %s", event.job_id, event.scheduled_run_time)
     else:
         log.info("job %s done: %s", event.job_id, getattr(event, "retval", ""))
+
+
+def next_runs(scheduler: BaseScheduler, now: datetime) -> list[tuple[str, str, datetime | None]]:
+    """Each job's id, name and next run after ``now`` in Swedish time (None: never again),
+    as its trigger computes it, whether or not the scheduler has started."""
+    runs = []
+    for job in scheduler.get_jobs():
+        upcoming = job.trigger.get_next_fire_time(None, now)
+        runs.append((job.id, job.name, upcoming.astimezone(LOCAL_TZ) if upcoming else None))
+    return runs

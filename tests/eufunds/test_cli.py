@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from db import Call, CrawlCounts, Store
 from db.records import RunStatus
 from eufunds.cli import main
 from eufunds.joblock import LOCK
+from eufunds.options import data_date_note
+from eufunds.views import spreadsheet_cell
 from tests.conftest import REPO, SNAPSHOT_NOW
 from tests.support.databases import upsert_one
 
@@ -57,7 +60,7 @@ def _json_list(db_path: Path, *options: str) -> list[dict]:
         main, ["calls", "list", "--format", "json", "--db", str(db_path), *options]
     )
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def _snapshot_rows(snapshot_dir: Path) -> list[dict]:
@@ -113,7 +116,7 @@ def test_filter_by_deadline_window(crawled_db):
         crawled_db, "--deadline-after", "2026-09-01", "--deadline-before", "2026-10-01"
     )
     assert listed
-    assert all("2026-08-31T22:00" <= c["next_deadline"] < "2026-09-30T22:00" for c in listed)
+    assert all("2026-09-01" <= c["next_deadline"][:10] < "2026-10-01" for c in listed)
 
 
 def test_filter_by_text(crawled_db):
@@ -127,7 +130,7 @@ def test_csv_output(crawled_db):
     result = CliRunner().invoke(
         main, ["calls", "list", "--format", "csv", "--status", "open", "--db", str(crawled_db)]
     )
-    rows = list(csv.DictReader(io.StringIO(result.output)))
+    rows = list(csv.DictReader(io.StringIO(result.stdout.removeprefix("\ufeff"))))
     assert len(rows) == len(_json_list(crawled_db, "--status", "open"))
     assert {"id", "title", "next_deadline", "budget_eur"} <= set(rows[0])
 
@@ -139,7 +142,7 @@ def test_show_call(crawled_db):
     )
     assert result.exit_code == 0, result.output
     assert "Horizon Europe (HORIZON)" in result.output
-    assert "2027-12-01 01:00" in result.output
+    assert "2027-12-01 (a date)" in result.output and "01:00" not in result.output
     assert "28 500 000 EUR" in result.output
     assert "No changes recorded" in result.output
 
@@ -151,6 +154,23 @@ def test_show_unknown_call_is_one_clear_line(crawled_db):
     assert (
         result.output.strip() == "Error: no call with id 'ft_portal/NOPE' (try: eufunds calls list)"
     )
+
+
+def test_show_call_without_its_source_prefix(crawled_db):
+    """An identifier one call has is enough; a near miss suggests the closest ids."""
+    shown = CliRunner().invoke(
+        main, ["calls", "show", "HORIZON-CL5-2027-07-D3-16", "--db", str(crawled_db)]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "ft_portal/HORIZON-CL5-2027-07-D3-16" in shown.output
+    typo = CliRunner().invoke(
+        main, ["calls", "show", "HORIZON-CL5-2027-07-D3-61", "--db", str(crawled_db)]
+    )
+    assert typo.exit_code == 1
+    assert typo.output.startswith(
+        "Error: no call with id 'HORIZON-CL5-2027-07-D3-61'; did you mean:"
+    )
+    assert "ft_portal/HORIZON-CL5-2027-07-D3-16" in typo.output
 
 
 def test_runs_lists_the_crawl(crawled_db):
@@ -237,3 +257,48 @@ def test_csv_and_json_carry_no_bidirectional_controls(db_path):
         assert result.exit_code == 0, result.output
         assert "Grants for towns" in result.output
         assert "\u202e" not in result.output
+
+
+def test_csv_suits_swedish_excel(crawled_db):
+    """--format csv --separator ';': UTF-8 with a byte-order mark, ';' between fields,
+    deadlines as dates or in Swedish time, no cell a spreadsheet would run as a formula."""
+    result = CliRunner().invoke(
+        main,
+        ["calls", "list", "--format", "csv", "--separator", ";", "--db", str(crawled_db)],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("\ufeffid;identifier;title;")
+    rows = list(csv.DictReader(io.StringIO(result.stdout[1:]), delimiter=";"))
+    assert len(rows) == len(_json_list(crawled_db))
+    deadlines = [row["next_deadline"] for row in rows if row["next_deadline"]]
+    assert deadlines and all(re.fullmatch(r"\d{4}-\d\d-\d\d( \d\d:\d\d)?", d) for d in deadlines)
+    assert any(" " in d for d in deadlines) and any(" " not in d for d in deadlines)
+    cells = [value for row in rows for value in row.values()]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+
+
+def test_spreadsheet_cells_that_look_like_formulas_become_text():
+    """Hand-written hostile cells: each gets a leading apostrophe; ordinary ones stay."""
+    hostile = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx"]
+    assert [spreadsheet_cell(v) for v in hostile] == ["'" + v for v in hostile]
+    assert spreadsheet_cell("Horizon Europe") == "Horizon Europe"
+    assert spreadsheet_cell(2_500_000) == 2_500_000
+
+
+def test_listing_after_a_replay_says_the_calls_are_old(crawled_db):
+    """The snapshot was crawled as of 2026-08-22: listing it today says so, on stderr."""
+    result = CliRunner().invoke(main, ["calls", "list", "--limit", "1", "--db", str(crawled_db)])
+    assert "note: the calls were last crawled on 2026-08-22" in result.stderr
+    assert "--as-of 2026-08-22" in result.stderr
+
+
+def test_data_date_notes():
+    """Old data judged today, or an --as-of before the newest crawl, gets a note; an --as-of
+    on the crawl's day none."""
+    seen = datetime(2026, 8, 22, 10, tzinfo=UTC)
+    today = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    assert "last crawled on 2026-08-22" in data_date_note(seen, today, None)
+    assert data_date_note(seen, datetime(2026, 8, 22, 12, tzinfo=UTC), "2026-08-22") == ""
+    early = data_date_note(seen, datetime(2026, 8, 1, 12, tzinfo=UTC), "2026-08-01")
+    assert early.startswith("note: --as-of 2026-08-01 is before the newest crawl (2026-08-22)")
+    assert data_date_note(None, today, None) == ""

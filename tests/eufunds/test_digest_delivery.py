@@ -193,7 +193,7 @@ def test_dry_run_writes_files_records_nothing_then_real_run_sends(
     common = ["digest", "--as-of", "2026-08-22", "--db", str(db_path)]
     dry = CliRunner().invoke(main, [*common, "--dry-run", "--outbox", str(preview)])
     assert dry.exit_code == 0, dry.output
-    assert len(list(preview.glob(f"{WEEK}-*.eml"))) == DEPARTMENTS
+    assert len(list(preview.glob(f"preview-{WEEK}-*.eml"))) == DEPARTMENTS
     assert smtp_server.received == []
     with Store(db_path) as store:
         assert digests(store) == []
@@ -203,6 +203,37 @@ def test_dry_run_writes_files_records_nothing_then_real_run_sends(
     assert not (tmp_path / "outbox").exists()
     with Store(db_path) as store:
         assert {d.status for d in digests(store, WEEK)} == {"sent"}
+
+
+def test_after_delivery_dry_run_says_done_and_preview_shows_the_week(
+    matched_store, config, tmp_path
+):
+    """Once week 34 is written, a dry run says each department already had it (not 'empty')
+    and leaves the delivered files alone; a preview writes week 34's digest again, whole,
+    as 'preview-...' files, recording nothing."""
+    outbox = tmp_path / "outbox"
+    written = send_digests(matched_store, config, NOW, outbox, None)
+    before = {o.department_id: o.path.read_bytes() for o in written}
+    dry = send_digests(matched_store, config, NOW, outbox, None, dry_run=True)
+    assert statuses(dry) == {"already-done": DEPARTMENTS}
+    preview = send_digests(
+        matched_store, config, NOW, outbox, None, department_ids=["social"], preview=True
+    )
+    [shown] = preview
+    assert shown.status == "dry-run" and shown.path.name == f"preview-{WEEK}-social.eml"
+    assert shown.items == next(o.items for o in written if o.department_id == "social")
+    assert {o.department_id: o.path.read_bytes() for o in written} == before
+    assert len(digests(matched_store, WEEK)) == DEPARTMENTS
+
+
+def test_digest_for_an_unknown_department_names_the_known_ones(matched_snapshot, tmp_path):
+    """A typo in --department is one line listing the departments there are."""
+    db_path = copy_database(matched_snapshot, tmp_path / "cli.db")
+    result = CliRunner().invoke(
+        main, ["digest", "--preview", "--department", "socail", "--db", str(db_path)]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: unknown department: socail (known: stadskontoret,")
 
 
 # Empty digests --------------------------------------------------------------------------

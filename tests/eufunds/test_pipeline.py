@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from db import Store
 from eufunds.cli import main
+from eufunds.config import load_config
 from eufunds.joblock import LOCK, LOCK_TTL
 from tests.support.digest_runs import (
     DEPARTMENTS,
@@ -88,7 +89,39 @@ def test_run_once_again_delivers_nothing(run_twice, config):
     """Run again the same day: every digest is already done, nothing delivered, no file."""
     _, second, folder = run_twice
     assert second.exit_code == 0, second.output
-    assert f"digests delivered: 0 of {DEPARTMENTS}" in second.output
+    assert (
+        f"digests delivered: 0 of {DEPARTMENTS} ({DEPARTMENTS} already had this week's digest)"
+        in second.output
+    )
     assert "open one:" not in second.output
     assert second.output.count("already-done") == DEPARTMENTS
     assert len(list((folder / "outbox").iterdir())) == DEPARTMENTS
+
+
+def test_run_once_waits_for_each_departments_weekday(snapshot_dir, tmp_path):
+    """On a Monday, run-once sends only the Monday departments' digests, as the scheduler
+    would, and says the Tuesday ones are not due; --all-departments sends them too."""
+    config = load_config()
+    monday = [d.id for d in config.departments if d.digest_weekday == "monday"]
+    assert 0 < len(monday) < DEPARTMENTS
+    common = [
+        "--replay",
+        str(snapshot_dir),
+        "--as-of",
+        "2026-08-24",
+        "--db",
+        str(tmp_path / "r.db"),
+    ]
+    first = CliRunner().invoke(main, ["run-once", *common, "--outbox", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    waiting = DEPARTMENTS - len(monday)
+    assert (
+        f"digests delivered: {len(monday)} of {DEPARTMENTS} ({waiting} not due until their "
+        "digest weekday" in first.output
+    )
+    assert sorted(p.stem.split("-", 2)[2] for p in (tmp_path / "a").iterdir()) == sorted(monday)
+    every = CliRunner().invoke(
+        main, ["run-once", *common, "--outbox", str(tmp_path / "b"), "--all-departments"]
+    )
+    assert every.exit_code == 0, every.output
+    assert len(list((tmp_path / "b").iterdir())) == waiting

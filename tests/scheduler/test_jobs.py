@@ -18,7 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from eufunds.config import load_config
-from scheduler.jobs import CRAWL_JOB, DIGEST_JOB, _log_event, build_scheduler
+from scheduler.jobs import CRAWL_JOB, DIGEST_JOB, _log_event, build_scheduler, next_runs
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -194,3 +194,15 @@ def test_listener_logs_each_outcome(caplog):
         ("INFO", f"job {DIGEST_JOB} done: social: sent"),
         ("ERROR", f"job {CRAWL_JOB} failed: disk full"),
     ]
+
+
+def test_next_runs_in_swedish_time(scheduler):
+    """Before it starts, each job's next run is known, in Swedish time: on a Saturday noon in
+    winter, the crawl runs next at 05.30 on Sunday and the digests at 07.00."""
+    now = datetime(2026, 11, 28, 12, tzinfo=STOCKHOLM)
+    runs = {job_id: upcoming for job_id, _, upcoming in next_runs(scheduler, now)}
+    assert runs == {
+        CRAWL_JOB: datetime(2026, 11, 29, 5, 30, tzinfo=STOCKHOLM),
+        DIGEST_JOB: datetime(2026, 11, 29, 7, 0, tzinfo=STOCKHOLM),
+    }
+    assert all(upcoming.utcoffset() == timedelta(hours=1) for upcoming in runs.values())
