@@ -94,7 +94,7 @@ def calls_list(
             text=text,
             limit=limit,
         )
-        note = data_date_note(store.newest_sighting(), run_moment(None), None)
+        note = data_date_note(store.newest_sighting(), run_moment(None), None, judged=False)
     if note:
         click.echo(note, err=True)
     if output_format == "json":

@@ -168,13 +168,22 @@ def run_moment(text: str | None) -> datetime:
 STALE_AFTER = timedelta(days=7)
 
 
-def data_date_note(newest_sighting: datetime | None, now: datetime, as_of: str | None) -> str:
+def data_date_note(
+    newest_sighting: datetime | None, now: datetime, as_of: str | None, judged: bool = True
+) -> str:
     """A note when the moment a command judges deadlines by is far from the stored calls'
     date: after a replayed demo, today makes every replayed call look closed; an --as-of
-    before the newest crawl judges calls that may have changed since. Empty otherwise."""
+    before the newest crawl judges calls that may have changed since. ``judged``: the command
+    judges deadlines by the moment (and takes --as-of); a listing only shows what is stored.
+    Empty otherwise."""
     if newest_sighting is None:
         return ""
     seen = newest_sighting.astimezone(LOCAL_TZ).date()
+    if as_of is None and now - newest_sighting > STALE_AFTER and not judged:
+        return (
+            f"note: the calls were last crawled on {seen}; their statuses and deadlines are "
+            "as stored then (a replay, or no crawl since)"
+        )
     if as_of is None and now - newest_sighting > STALE_AFTER:
         return (
             f"note: the calls were last crawled on {seen} and are judged as of today "

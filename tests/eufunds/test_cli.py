@@ -289,7 +289,7 @@ def test_listing_after_a_replay_says_the_calls_are_old(crawled_db):
     """The snapshot was crawled as of 2026-08-22: listing it today says so, on stderr."""
     result = CliRunner().invoke(main, ["calls", "list", "--limit", "1", "--db", str(crawled_db)])
     assert "note: the calls were last crawled on 2026-08-22" in result.stderr
-    assert "--as-of 2026-08-22" in result.stderr
+    assert "as stored then" in result.stderr and "--as-of" not in result.stderr
 
 
 def test_data_date_notes():
@@ -297,7 +297,8 @@ def test_data_date_notes():
     on the crawl's day none."""
     seen = datetime(2026, 8, 22, 10, tzinfo=UTC)
     today = datetime(2026, 12, 2, 12, tzinfo=UTC)
-    assert "last crawled on 2026-08-22" in data_date_note(seen, today, None)
+    assert "pass --as-of 2026-08-22" in data_date_note(seen, today, None)
+    assert "as stored then" in data_date_note(seen, today, None, judged=False)
     assert data_date_note(seen, datetime(2026, 8, 22, 12, tzinfo=UTC), "2026-08-22") == ""
     early = data_date_note(seen, datetime(2026, 8, 1, 12, tzinfo=UTC), "2026-08-01")
     assert early.startswith("note: --as-of 2026-08-01 is before the newest crawl (2026-08-22)")
