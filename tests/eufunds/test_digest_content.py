@@ -137,3 +137,32 @@ def test_sibling_topics_are_grouped_under_their_call(written_week, store):
 def test_week_is_the_snapshot_week(store):
     """The digests were recorded for week 34."""
     assert set(recorded(store, WEEK))
+
+
+def test_forthcoming_calls_open_soon_with_grant_and_consortium(written_week, store):
+    """Across week 34's digests: forthcoming calls stand under 'Öppnar snart' with their
+    opening date; every shown call whose source gives a grant per project says it; every
+    shown Horizon research or innovation action says a consortium is needed."""
+    opening = grants = consortia = 0
+    for department_id, message in written_week.messages.items():
+        text = text_part(message)
+        sent = [
+            store.get_call(call_id)
+            for call_id, _ in digest_items(store, recorded(store)[department_id].id)
+        ]
+        forthcoming = [c for c in sent if c.status == "forthcoming"]
+        if forthcoming:
+            section = text.split("== Öppnar snart")[1].split("\n== ")[0].split("\n--\n")[0]
+            assert all(c.title in section for c in forthcoming)
+            opening += section.count("\n  Öppnar: ")
+        with_grant = [c for c in sent if c.grant_max_eur or (c.budget_eur and c.expected_grants)]
+        assert text.count("\n  Bidrag: ") == len(with_grant)
+        grants += len(with_grant)
+        ria = [
+            c
+            for c in sent
+            if re.search(r"HORIZON (JU )?(Research and )?Innovation Actions", c.type_of_action)
+        ]
+        assert text.count("\n  Konsortium: ") >= len(ria)
+        consortia += len(ria)
+    assert opening and grants and consortia
