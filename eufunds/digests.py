@@ -88,6 +88,7 @@ def digest_context(
         swedish_of=swedish_of,
         focus_weight=config.matching.focus_weight,
         sources=crawled,
+        calibrated=config.matching.model is not None,
     )
 
 
@@ -251,7 +252,7 @@ def _prepare(
     items = select_items(matches, calls, history, changes, now, department.lead_time_days)
     # What the digest shows is what it records as sent: calls past a section's cap stay
     # unsent and may come in a later week.
-    shown = shown_items(items, now, department.min_score)
+    shown = shown_items(items, now, department.min_score, run.context.calibrated)
     coordinator = run.context.coordinator_email in department.recipients
     problems = run.source_problems if coordinator else ()
     if not build or (not items and not problems and not department.send_empty_digest):

@@ -83,6 +83,8 @@ class DigestContext:
     focus_weight: float = 1.0
     # The sources crawled for this digest (the intro names them); none: said generally.
     sources: tuple[str, ...] = ()
+    # Scores are a learnt model's calibrated probabilities (strength words by probability).
+    calibrated: bool = False
 
 
 def iso_week(moment: datetime) -> str:
@@ -165,7 +167,7 @@ def _item_view(item: DigestItem, department: Department, now: datetime, context)
         "grant": grant_text(call),
         "budget": full_budget_text(call),
         "cofinancing": " ".join(call.cofinancing.split()),
-        "strength": strength(match.score, department.min_score),
+        "strength": strength(match.score, department.min_score, context.calibrated),
         "reasons": reasons,
         "notes": notes,
         "changes": change_texts(item.changes, lambda moment: swedish_date(moment)),
@@ -210,7 +212,7 @@ def build_digest(
     with ``source_problems`` (the EU coordinator's digest), a section on the sources that
     need a look."""
     week = iso_week(now)
-    chosen = sections(items, now, department.min_score)
+    chosen = sections(items, now, department.min_score, context.calibrated)
     views = [
         {
             "heading": section.heading,
@@ -227,7 +229,9 @@ def build_digest(
         # What the digest shows (sections hold back what is past their cap).
         "items": shown,
         "sections": views,
-        "summary": summary_line(shown, now, department.min_score) if shown else "",
+        "summary": (
+            summary_line(shown, now, department.min_score, context.calibrated) if shown else ""
+        ),
         "sources": sources_text(context),
         "week_number": int(week.split("W")[1]),
         "today": swedish_date(now, with_time=False),

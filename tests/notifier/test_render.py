@@ -454,3 +454,18 @@ def test_item_answers_can_we_how_much_by_when():
     strong_focus = replace(item, match=replace(item.match, focus_score=0.2))
     text, _ = text_and_html(build_digest(DEPARTMENT, [strong_focus], NOW, context))
     assert "; fokusområde: Social hållbarhet" in text
+
+
+def test_strength_of_a_calibrated_score_is_its_probability():
+    """With a learnt model the score is a probability: 0.7 and up is strong, 0.45 good,
+    whatever the department's cut-off; without one, multiples of the cut-off."""
+    assert [strength(p, 0.3, calibrated=True) for p in (0.75, 0.5, 0.35)] == [
+        "stark",
+        "god",
+        "möjlig",
+    ]
+    assert strength(0.75, 0.1, calibrated=False) == "stark"
+    assert strength(0.2, 0.1, calibrated=True) == "möjlig"
+    calibrated = replace(CONTEXT, calibrated=True)
+    text, _ = text_and_html(build_digest(DEPARTMENT, ITEMS, NOW, calibrated))
+    assert "Matchning: stark" not in text and text.count("Matchning: möjlig") == 3
