@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -269,6 +270,62 @@ class CallTables(Tables):
         order = "next_deadline IS NULL, next_deadline, id"
         rows = self._select("calls", clauses, params, order, limit, WITHOUT_RAW)
         return [from_row(Call, row) for row in rows]
+
+    def search_calls(
+        self,
+        text: str = "",
+        programme: str = "",
+        status: str = "",
+        source_id: str = "",
+        department_id: str = "",
+        deadline_after: datetime | None = None,
+        deadline_before: datetime | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Call], int]:
+        """Calls whose words hold every word of ``text`` (a word may be the start of one;
+        full-text, best first), filtered; and how many there are in all.
+
+        The text is only ever words: quotes and FTS5 operators in it are not syntax."""
+        words = re.findall(r"\w+", text)
+        clauses, params = [], []
+        if words:
+            query = " ".join(f'"{word}"*' for word in words)
+            clauses.append("rowid IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)")
+            params.append(query)
+        for column, value in (("programme", programme), ("status", status)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if source_id:
+            clauses.append("source_id = ?")
+            params.append(source_id)
+        if department_id:
+            clauses.append("id IN (SELECT call_id FROM matches WHERE department_id = ?)")
+            params.append(department_id)
+        for bound, operator in ((deadline_after, ">="), (deadline_before, "<")):
+            if bound is not None:
+                clauses.append(f"next_deadline {operator} ?")
+                params.append(to_text(bound))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        total = self.conn.execute(f"SELECT count(*) FROM calls {where}", params).fetchone()[0]
+        order = "next_deadline IS NULL, next_deadline, id"
+        if words:
+            order = (
+                "(SELECT min(rank) FROM calls_fts WHERE calls_fts MATCH ? "
+                "AND calls_fts.rowid = calls.rowid), " + order
+            )
+            params = [*params, query]
+        rows = self.conn.execute(
+            f"SELECT {WITHOUT_RAW} FROM calls {where} ORDER BY {order} LIMIT ?", [*params, limit]
+        )
+        return [from_row(Call, row) for row in rows], int(total)
+
+    def programmes(self) -> list[str]:
+        """Every programme name the stored calls carry, in order."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT programme FROM calls WHERE programme != '' ORDER BY programme"
+        )
+        return [row[0] for row in rows]
 
     def matchable_calls(self, now: datetime) -> list[Call]:
         """Calls that can still be applied for: not closed, some deadline ahead or none known."""

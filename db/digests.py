@@ -95,6 +95,22 @@ class DigestTables(Tables):
         ).fetchone()
         return from_row(Digest, row) if row else None
 
+    def department_digests(self, department_id: str, limit: int = 10) -> list[Digest]:
+        """A department's newest recorded digests, newest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM digests WHERE department_id = ? ORDER BY iso_week DESC, id DESC LIMIT ?",
+            [department_id, limit],
+        )
+        return [from_row(Digest, row) for row in rows]
+
+    def digest_call_ids(self, digest_id: int) -> list[tuple[str, tuple[str, ...]]]:
+        """The calls one digest held, each with why it was there."""
+        rows = self.conn.execute(
+            "SELECT call_id, reason FROM digest_items WHERE digest_id = ? ORDER BY rowid",
+            [digest_id],
+        )
+        return [(row[0], tuple(row[1].split(_REASON_SEPARATOR))) for row in rows]
+
     def reclaim_digest(self, digest_id: int, now: datetime) -> None:
         """Claim again a digest left claimed by a run that stopped (to deliver it now)."""
         with self.conn:

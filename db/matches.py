@@ -103,6 +103,18 @@ class MatchTables(Tables):
         rows = self._select("matches", clauses, params, order, limit, MATCH_COLUMNS)
         return [from_row(Match, row) for row in rows]
 
+    def call_matches(self, call_id: str) -> list[Match]:
+        """A call's current matches, one per department it matched, best first."""
+        rows = self._select(
+            "matches",
+            ["call_id = ?", "expired_at IS NULL"],
+            [call_id],
+            "score DESC, department_id",
+            None,
+            MATCH_COLUMNS,
+        )
+        return [from_row(Match, row) for row in rows]
+
     def call_analyses(self, version: str) -> dict[str, tuple[str, dict]]:
         """Stored text analyses of this analysis version: call id -> (content hash, fields)."""
         rows = self.conn.execute(

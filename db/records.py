@@ -377,6 +377,20 @@ class SourceHealth:
 
 
 @dataclass(frozen=True)
+class WebUser:
+    """A user of the web app: a coordinator (edits) or management (reads)."""
+
+    name: str
+    role: str
+    password_hash: str
+    created_at: datetime
+
+
+# The web app's roles: what each may do is checked on every route (web/).
+ROLES = ("coordinator", "management")
+
+
+@dataclass(frozen=True)
 class JobLock:
     """A named lock as held: by whom, since when, until when at the latest."""
 

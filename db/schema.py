@@ -295,3 +295,40 @@ def m012_grant_per_project(db: Database) -> None:
     states it, next to the call's whole budget."""
     db["calls"].add_column("grant_min_eur", int)
     db["calls"].add_column("grant_max_eur", int)
+
+
+@migration
+def m013_web(db: Database) -> None:
+    """The web app: its users (a role each, a slow salted password hash), the login attempts
+    that rate-limit logins, and a full-text index of the calls (FTS5, kept by triggers)."""
+    db["users"].create(
+        {"name": str, "role": str, "password_hash": str, "created_at": str}, pk="name"
+    )
+    db["login_attempts"].create(
+        {"name": str, "address": str, "at": str, "succeeded": int}, not_null={"at"}
+    )
+    db["login_attempts"].create_index(["at"])
+    db.execute(
+        "CREATE VIRTUAL TABLE calls_fts USING fts5("
+        "title, summary, identifier, programme, call_title, "
+        "content='calls', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
+    )
+    columns = "title, summary, identifier, programme, call_title"
+    new = "new.title, new.summary, new.identifier, new.programme, new.call_title"
+    old = "old.title, old.summary, old.identifier, old.programme, old.call_title"
+    db.execute(
+        f"CREATE TRIGGER calls_fts_insert AFTER INSERT ON calls BEGIN "
+        f"INSERT INTO calls_fts (rowid, {columns}) VALUES (new.rowid, {new}); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER calls_fts_delete AFTER DELETE ON calls BEGIN "
+        f"INSERT INTO calls_fts (calls_fts, rowid, {columns}) "
+        f"VALUES ('delete', old.rowid, {old}); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER calls_fts_update AFTER UPDATE ON calls BEGIN "
+        f"INSERT INTO calls_fts (calls_fts, rowid, {columns}) "
+        f"VALUES ('delete', old.rowid, {old}); "
+        f"INSERT INTO calls_fts (rowid, {columns}) VALUES (new.rowid, {new}); END"
+    )
+    db.execute("INSERT INTO calls_fts (calls_fts) VALUES ('rebuild')")

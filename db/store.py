@@ -22,6 +22,7 @@ from db.matches import MatchTables
 from db.runs import RunTables
 from db.schema import MIGRATION_NAMES, migrations
 from db.tables import StoreError
+from db.users import UserTables
 
 BUSY_TIMEOUT_MS = 10_000
 OPEN_ATTEMPTS = 60
@@ -89,7 +90,15 @@ def _migrate(db: Database, path: Path) -> None:
 
 
 @_raising_store_errors
-class Store(ConfigurationTables, CallTables, RunTables, MatchTables, DigestTables, LockTable):
+class Store(
+    ConfigurationTables,
+    CallTables,
+    RunTables,
+    MatchTables,
+    DigestTables,
+    LockTable,
+    UserTables,
+):
     """One SQLite database file (WAL), migrated to the current schema when opened."""
 
     def __init__(self, path: str | Path, create: bool = True):

@@ -36,6 +36,7 @@ from eufunds.options import (
     with_replay,
 )
 from eufunds.pipeline import crawl_and_match, describe_digests, digests_due, run_once
+from eufunds.webcli import serve_command, users_group
 from notifier.render import iso_week
 from scheduler.jobs import build_scheduler, next_runs
 
@@ -457,6 +458,8 @@ def lock_command(clear: bool, force: bool, db_path: Path):
 
 
 main.add_command(calls_group)
+main.add_command(serve_command)
+main.add_command(users_group)
 main.add_command(sources_command)
 main.add_command(runs_command)
 main.add_command(config_group)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,9 @@ import pytest
 from db import Store
 from eufunds.config import Config, load_config
 from eufunds.crawling import CrawlOptions, crawl
+from eufunds.digests import send_digests
 from eufunds.matching import run_match
+from notifier.send import read_outbox
 from tests.support.databases import content_digest, copy_database
 from tests.support.smtp import SmtpServer, smtp_server_running
 
@@ -91,3 +95,24 @@ def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on 127.0.0.1 for one test, stopped afterwards."""
     with smtp_server_running() as server:
         yield server
+
+
+@dataclass(frozen=True)
+class WrittenWeek:
+    """Week 34's digests of the matched snapshot, written to the outbox: the database they
+    were recorded in and each department's message."""
+
+    db_path: Path
+    messages: dict[str, EmailMessage]
+
+
+@pytest.fixture(scope="session")
+def written_week(tmp_path_factory, matched_snapshot: Path) -> WrittenWeek:
+    """send_digests as of the snapshot's day, to the outbox, on a copy of the matched
+    database (read only: tests that write copy it)."""
+    folder = tmp_path_factory.mktemp("written")
+    db_path = copy_database(matched_snapshot, folder / "written.db")
+    with Store(db_path) as store:
+        outcomes = send_digests(store, load_config(), SNAPSHOT_NOW, folder / "outbox", None)
+    assert all(o.path is not None for o in outcomes)
+    return WrittenWeek(db_path, {o.department_id: read_outbox(o.path) for o in outcomes})
