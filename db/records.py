@@ -176,6 +176,18 @@ class Department(Profile):
 
 
 @dataclass(frozen=True)
+class ProfileVersion:
+    """One saved version of a department's profile: who saved it, when and why."""
+
+    department_id: str
+    version: int
+    profile: Department
+    saved_by: str
+    saved_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
 class FocusArea(Profile):
     """A focus area or sub-goal of the international strategy."""
 

@@ -332,3 +332,22 @@ def m013_web(db: Database) -> None:
         f"INSERT INTO calls_fts (rowid, {columns}) VALUES (new.rowid, {new}); END"
     )
     db.execute("INSERT INTO calls_fts (calls_fts) VALUES ('rebuild')")
+
+
+@migration
+def m014_profile_versions(db: Database) -> None:
+    """Department profiles in the database, versioned: the configuration seeds version 1,
+    each save in the web app adds one (who, when, why); the newest is the profile."""
+    db["profile_versions"].create(
+        {
+            "id": int,
+            "department_id": str,
+            "version": int,
+            "profile": str,
+            "saved_by": str,
+            "saved_at": str,
+            "note": str,
+        },
+        pk="id",
+    )
+    db["profile_versions"].create_index(["department_id", "version"], unique=True)

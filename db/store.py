@@ -19,6 +19,7 @@ from db.configuration import ConfigurationTables
 from db.digests import DigestTables
 from db.locks import LockTable
 from db.matches import MatchTables
+from db.profiles import ProfileTables
 from db.runs import RunTables
 from db.schema import MIGRATION_NAMES, migrations
 from db.tables import StoreError
@@ -98,6 +99,7 @@ class Store(
     DigestTables,
     LockTable,
     UserTables,
+    ProfileTables,
 ):
     """One SQLite database file (WAL), migrated to the current schema when opened."""
 

@@ -24,6 +24,7 @@ from eufunds.options import (
     with_config,
     with_db,
 )
+from eufunds.profiles import effective_config
 
 # The most rows a listing shows (a larger limit would only overflow SQLite's integers).
 MAX_LIMIT = 1_000_000
@@ -204,7 +205,7 @@ def sources_command(output_format: str, db_path: Path, config: Config):
 
 @click.group("config")
 def config_group() -> None:
-    """Check or show the configuration.
+    """Check, show or export the configuration.
 
     Example: eufunds config check --config config/
     """
@@ -233,3 +234,24 @@ def config_show(config: Config):
     document = asdict(config)
     document["directory"] = str(config.directory)
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+@config_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_db
+@with_config
+def config_export(directory: Path, db_path: Path, config: Config):
+    """Write the configuration with the profiles as stored now (the web app's saves) to a
+    new folder, as TOML that `--config DIRECTORY` loads.
+
+    Example: eufunds config export /tmp/eufunds-config
+    """
+    from eufunds.profiles import export_config
+
+    with open_store(db_path) as store:
+        current = effective_config(config, store, run_moment(None))
+    try:
+        written = export_config(current, directory)
+    except (FileExistsError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(written)} files written to {directory}")

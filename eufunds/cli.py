@@ -27,6 +27,7 @@ from eufunds.options import (
     job_lock,
     open_store,
     prepare_store,
+    profiled,
     run_moment,
     smtp_settings,
     with_as_of,
@@ -36,6 +37,7 @@ from eufunds.options import (
     with_replay,
 )
 from eufunds.pipeline import crawl_and_match, describe_digests, digests_due, run_once
+from eufunds.profiles import effective_config
 from eufunds.webcli import serve_command, users_group
 from notifier.render import iso_week
 from scheduler.jobs import build_scheduler, next_runs
@@ -96,6 +98,7 @@ def match_command(full: bool, as_of: str | None, top: int, db_path: Path, config
     """
     now = run_moment(as_of)
     with job_lock(db_path), open_store(db_path) as store:
+        config = effective_config(config, store, now)
         outcome = run_match(store, config, now, full=full)
         stored = store.matches()
         calls = store.calls_by_id(sorted({m.call_id for m in stored}))
@@ -130,6 +133,7 @@ def explain_command(
     """
     now = run_moment(as_of)
     with open_store(db_path, create=False) as store:
+        config = effective_config(config, store, now, seed=False)
         note = data_date_note(store.newest_sighting(), now, as_of)
         try:
             details, rank, total = explain(store, config, call_id, department_id, now)
@@ -313,6 +317,7 @@ def digest_command(
     now = run_moment(as_of)
     smtp = smtp_settings(dry_run)
     with job_lock(db_path), open_store(db_path) as store:
+        config = effective_config(config, store, now)
         store.sync_config(config.sources, config.departments, config.focus_areas, now)
         week = iso_week(now)
         for department_id in retry_ids:
@@ -361,7 +366,7 @@ def run_once_command(
     """
     now = run_moment(as_of)
     smtp = smtp_settings(dry_run)
-    prepare_store(db_path)
+    config = profiled(config, db_path, now)
     with clear_errors():
         summary = run_once(
             config,
@@ -400,11 +405,13 @@ def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: C
     smtp = smtp_settings(False)
     prepare_store(db_path)
 
+    # Each run reads the profiles as they are then (the web app may have saved new ones).
     def crawl_step(now: datetime) -> str:
-        return crawl_and_match(config, db_path, now, replay).describe()
+        return crawl_and_match(profiled(config, db_path, now), db_path, now, replay).describe()
 
     def digest_step(now: datetime) -> str:
-        return describe_digests(digests_due(config, db_path, now, outbox, smtp))
+        current = profiled(config, db_path, now)
+        return describe_digests(digests_due(current, db_path, now, outbox, smtp))
 
     schedule = config.schedule
     scheduler = build_scheduler(

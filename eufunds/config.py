@@ -94,6 +94,9 @@ class Config:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     # A Swedish line per programme code for the digests (programmes.toml; optional).
     programme_notes: tuple[tuple[str, str], ...] = ()
+    # The departments as written (min_score as configured, before a model's cut-offs): what
+    # seeds the stored profiles and what `config export` writes.
+    written_departments: tuple[Department, ...] = ()
 
     def source(self, source_id: str) -> Source:
         """The source with this id."""
@@ -128,15 +131,11 @@ def load_config(directory: str | Path | None = None) -> Config:
     )
     matching = parse_matching(folder / "matching.toml", read_toml(folder / "matching.toml"))
     check_preferred_programmes(folder / "departments.toml", departments, matching)
+    written = departments
     if (folder / MODEL_FILE).exists():
         model = parse_model(folder / MODEL_FILE, matching, departments)
         matching = replace(matching, model=model)
-        # With a learnt model, scores are probabilities and each department's cut-off is
-        # the model's, chosen from labels (min_score holds without a model).
-        departments = tuple(
-            replace(department, min_score=model.threshold_for(department.id))
-            for department in departments
-        )
+        departments = with_cutoffs(departments, matching)
     notes_path = folder / PROGRAMME_NOTES_FILE
     notes = (
         parse_programme_notes(notes_path, read_toml(notes_path), matching)
@@ -144,8 +143,37 @@ def load_config(directory: str | Path | None = None) -> Config:
         else ()
     )
     return Config(
-        folder, organisation, crawl, sources, departments, focus_areas, matching, schedule, notes
+        folder,
+        organisation,
+        crawl,
+        sources,
+        departments,
+        focus_areas,
+        matching,
+        schedule,
+        notes,
+        written,
     )
+
+
+def with_cutoffs(
+    departments: tuple[Department, ...], matching: MatchingSettings
+) -> tuple[Department, ...]:
+    """The departments with their digest cut-offs: with a learnt model, scores are
+    probabilities and each cut-off is the model's, chosen from labels; without one, each
+    department's min_score."""
+    model = matching.model
+    if model is None:
+        return departments
+    return tuple(replace(d, min_score=model.threshold_for(d.id)) for d in departments)
+
+
+def parse_department(path: Path, document: dict, matching: MatchingSettings) -> Department:
+    """One department from a TOML-shaped table (as departments.toml holds it), checked as
+    the configuration is: a ConfigError naming the problem otherwise."""
+    [department] = _parse_departments(path, {"department": [document]})
+    check_preferred_programmes(path, (department,), matching)
+    return department
 
 
 def _parse_settings(

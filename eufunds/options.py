@@ -13,7 +13,7 @@ import click
 
 from db import Busy, Store, StoreError
 from db.records import LOCAL_TZ
-from eufunds.config import ConfigError, load_config
+from eufunds.config import Config, ConfigError, load_config
 from eufunds.joblock import PipelineLock
 from eufunds.matching import MatchingError
 from notifier.send import SendError, SmtpSettings, smtp_settings_from_env
@@ -131,6 +131,15 @@ def prepare_store(db_path: Path) -> None:
     """Create and migrate the database now, so its problems show before any work starts."""
     with open_store(db_path):
         pass
+
+
+def profiled(config: Config, db_path: Path, now: datetime) -> Config:
+    """The configuration with the profiles stored in the database (the configuration seeds
+    them on first use), made and migrated if need be."""
+    from eufunds.profiles import effective_config
+
+    with open_store(db_path) as store:
+        return effective_config(config, store, now)
 
 
 @contextmanager

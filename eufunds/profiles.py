@@ -1,0 +1,80 @@
+"""Department profiles with the database as the source of truth once seeded.
+
+The configuration (config/departments.toml) seeds version 1 of each department's profile the
+first time a database meets it; after that, the newest stored version is the profile (the
+web app saves new versions). Every command and the scheduler read profiles through
+``effective_config``; ``export_config`` writes them back as TOML.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import tomli_w
+
+from db import Store
+from db.records import Department
+from eufunds.config import Config, with_cutoffs
+
+DEPARTMENTS_FILE = "departments.toml"
+
+
+def effective_config(config: Config, store: Store, now: datetime, seed: bool = True) -> Config:
+    """The configuration with each department's stored profile (seeding those not stored
+    yet from the configuration, unless a command only reads), cut-offs applied as the
+    configuration does."""
+    written = config.written_departments or config.departments
+    if seed:
+        store.seed_profiles(written, now)
+    stored = store.current_profiles()
+    profiles = tuple(stored.get(d.id, d) for d in written)
+    return replace(
+        config,
+        departments=with_cutoffs(profiles, config.matching),
+        written_departments=profiles,
+    )
+
+
+def department_document(department: Department) -> dict:
+    """A department as departments.toml writes it."""
+    return {
+        "id": department.id,
+        "name": department.name,
+        "description_sv": department.description_sv,
+        "description_en": department.description_en,
+        "recipients": list(department.recipients),
+        "digest_weekday": department.digest_weekday,
+        "send_empty_digest": department.send_empty_digest,
+        "min_score": department.min_score,
+        "lead_time_days": department.lead_time_days,
+        "preferred_programmes": list(department.preferred_programmes),
+        "negative_keywords": list(department.negative_keywords),
+        "keywords": {"sv": dict(department.keywords_sv), "en": dict(department.keywords_en)},
+    }
+
+
+def export_config(config: Config, directory: Path) -> list[Path]:
+    """Write the configuration, with the profiles as they are now, as a configuration
+    folder: every file of the one it was loaded from, departments.toml from the profiles.
+    The folder must not hold a configuration already (nothing is overwritten)."""
+    directory = Path(directory)
+    if (directory / DEPARTMENTS_FILE).exists():
+        raise FileExistsError(f"{directory} already holds a configuration; choose an empty folder")
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sorted(config.directory.glob("*")):
+        if source.is_file() and source.name != DEPARTMENTS_FILE:
+            written.append(Path(shutil.copy2(source, directory / source.name)))
+    departments = config.written_departments or config.departments
+    document = {"department": [department_document(d) for d in departments]}
+    target = directory / DEPARTMENTS_FILE
+    header = (
+        "# Department profiles, exported by `eufunds config export` from the database (the\n"
+        "# profiles as the EU coordinator last saved them).\n"
+    )
+    target.write_text(header + tomli_w.dumps(document), encoding="utf-8")
+    written.append(target)
+    return written

@@ -1,0 +1,73 @@
+"""Profiles stored in the database: seeded from config/ once, then the source of truth that
+every command reads, versioned, and exported back as TOML that loads again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from click.testing import CliRunner
+
+from db import Store
+from eufunds.cli import main
+from eufunds.config import load_config
+from eufunds.matching import run_match
+from eufunds.profiles import effective_config, export_config
+from tests.conftest import SNAPSHOT_NOW
+from tests.support.databases import copy_database
+
+
+def test_configuration_seeds_version_one_once(matched_snapshot, config, tmp_path):
+    """The first read stores version 1 of each department from config/; later reads find
+    them and store nothing more."""
+    with Store(copy_database(matched_snapshot, tmp_path / "p.db")) as store:
+        effective = effective_config(config, store, SNAPSHOT_NOW)
+        assert effective.departments == config.departments
+        versions = store.profile_versions("social")
+        assert [(v.version, v.saved_by) for v in versions] == [(1, "configuration")]
+        effective_config(config, store, SNAPSHOT_NOW)
+        assert len(store.profile_versions("social")) == 1
+
+
+def test_a_saved_profile_is_what_matching_uses(matched_snapshot, config, tmp_path):
+    """A new version (a keyword no call of the department had) is what the next match reads:
+    the department is re-scored and the new keyword lifts calls that contain it."""
+    with Store(copy_database(matched_snapshot, tmp_path / "p.db")) as store:
+        effective = effective_config(config, store, SNAPSHOT_NOW)
+        social = next(d for d in effective.written_departments if d.id == "social")
+        edited = replace(social, keywords_en={**social.keywords_en, "hydrogen": 3.0})
+        assert store.save_profile(edited, "anna", SNAPSHOT_NOW, "vätgas") == 2
+        again = effective_config(config, store, SNAPSHOT_NOW)
+        assert next(d for d in again.departments if d.id == "social").keywords_en["hydrogen"]
+        outcome = run_match(store, again, SNAPSHOT_NOW)
+        assert "social" in outcome.run.departments_rescored
+        matched = {m.call_id: m for m in store.matches("social")}
+        hydrogen = [m for m in matched.values() if any(t == "hydrogen" for t, _ in m.terms)]
+        assert hydrogen
+
+
+def test_export_round_trip(matched_snapshot, config, tmp_path):
+    """Export writes a configuration folder whose departments load back as the stored
+    profiles, a saved change included; an existing configuration is never overwritten."""
+    with Store(copy_database(matched_snapshot, tmp_path / "p.db")) as store:
+        effective = effective_config(config, store, SNAPSHOT_NOW)
+        social = next(d for d in effective.written_departments if d.id == "social")
+        store.save_profile(replace(social, lead_time_days=30), "anna", SNAPSHOT_NOW, "")
+        current = effective_config(config, store, SNAPSHOT_NOW)
+    export_config(current, tmp_path / "exported")
+    loaded = load_config(tmp_path / "exported")
+    assert loaded.written_departments == current.written_departments
+    assert loaded.departments == current.departments
+    assert next(d for d in loaded.departments if d.id == "social").lead_time_days == 30
+    again = CliRunner().invoke(
+        main, ["config", "export", str(tmp_path / "exported"), "--db", str(tmp_path / "p.db")]
+    )
+    assert again.exit_code == 1 and "already holds a configuration" in again.output
+
+
+def test_export_command(matched_snapshot, tmp_path):
+    """`eufunds config export DIR` writes a folder `config check` accepts."""
+    db = copy_database(matched_snapshot, tmp_path / "p.db")
+    result = CliRunner().invoke(main, ["config", "export", str(tmp_path / "out"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    checked = CliRunner().invoke(main, ["config", "check", "--config", str(tmp_path / "out")])
+    assert checked.exit_code == 0, checked.output
