@@ -36,7 +36,7 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
     store.sync_config(config.sources, config.departments, config.focus_areas, started)
     calls = store.matchable_calls(now)
     matcher = Matcher(config.departments, config.focus_areas, config.matching)
-    known = _stored_analyses(store, matcher, calls)
+    known = stored_analyses(store, matcher, calls)
     matcher.fit(calls, known)
     _store_new_analyses(store, matcher, calls, known)
     scored = store.scored_hashes()
@@ -80,7 +80,7 @@ def _finite(table: ScoreTable) -> ScoreTable:
     return table
 
 
-def _stored_analyses(store: Store, matcher: Matcher, calls: list[Call]) -> dict[str, CallAnalysis]:
+def stored_analyses(store: Store, matcher: Matcher, calls: list[Call]) -> dict[str, CallAnalysis]:
     """Analyses kept from earlier runs that still fit the call's content and the analyser."""
     stored = store.call_analyses(matcher.analyser.version)
     hashes = {call.id: call.content_hash for call in calls}

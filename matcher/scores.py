@@ -210,6 +210,18 @@ class ScoreTable:
         row = features(base, [self.learnt.codes[i]], model.features)[0, 0]
         return (("intercept", model.intercept), *contributions(model, row))
 
+    def keyword_hits(self, department_id: str) -> list[tuple[str, int]]:
+        """Each keyword of a department's profile with how many of the scored calls hold it
+        (a phrase: all its words), in the profile's order; 0 says no call has it."""
+        j = self._column(department_id)
+        found = (self.matrix @ self.profiles.keyword_matrices[j].T).tocsc()
+        words = self.matrix @ self.profiles.keyword_word_matrices[j].T
+        gated = sparse.csr_matrix(words).multiply(self.gates @ self.profiles.keyword_gates[j])
+        held = ((found + sparse.csc_matrix(gated)) > 0).sum(axis=0).A1
+        return [
+            (label, int(n)) for label, n in zip(self.profiles.keyword_labels[j], held, strict=True)
+        ]
+
     def _reason_terms(self, rows: np.ndarray, j: int) -> list[tuple[tuple[str, float], ...]]:
         """For each call row: the profile keywords it contains, by share of the text score."""
         if len(rows) == 0:

@@ -55,9 +55,11 @@ def create_app(
 
     from web.auth import auth
     from web.pages import pages
+    from web.profiles import profiles
 
     app.register_blueprint(auth)
     app.register_blueprint(pages)
+    app.register_blueprint(profiles)
 
     @app.errorhandler(HTTPException)
     def error_page(error: HTTPException):

@@ -1,0 +1,80 @@
+"""What a profile edit would do, before it is saved: the department's best matches with the
+edited profile, what it adds to and removes from this week's digest, and how many open
+calls hold each keyword (one that none holds says so)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from db import Call, Store
+from db.records import Department
+from eufunds.config import Config, with_cutoffs
+from eufunds.matching import stored_analyses
+from matcher.rank import Matcher
+from notifier.render import iso_week
+from notifier.sections import shown_items
+from notifier.selection import select_items
+
+TOP = 10
+EDITED = "~förhandsgranskning"
+
+
+@dataclass(frozen=True)
+class ProfilePreview:
+    """An edited profile against the saved one, as of a moment."""
+
+    top: list[tuple[Call, float, tuple[str, ...]]]
+    added: list[Call]
+    removed: list[Call]
+    digest_now: int
+    digest_after: int
+    hits: list[tuple[str, int]]
+    open_calls: int
+
+
+def preview_profile(
+    store: Store, config: Config, edited: Department, now: datetime
+) -> ProfilePreview:
+    """Score every call that can still be applied for with the saved and the edited profile
+    side by side, and compare this week's digests (as if none were sent this week)."""
+    [current] = [d for d in config.departments if d.id == edited.id]
+    [cut] = with_cutoffs((edited,), config.matching)
+    twin = replace(cut, id=edited.id + EDITED)
+    calls = store.matchable_calls(now)
+    matcher = Matcher([current, twin], config.focus_areas, config.matching)
+    known = stored_analyses(store, matcher, calls)
+    table = matcher.fit(calls, known).score(calls, known)
+    matches = table.matches(now)
+    by_id = {call.id: call for call in calls}
+    digests = []
+    for department in (current, twin):
+        mine = [m for m in matches if m.department_id == department.id]
+        history = store.digest_history(edited.id, before_week=iso_week(now))
+        since = history.last_sent_at
+        changes = store.changes_since([m.call_id for m in mine], since) if since else {}
+        items = select_items(mine, by_id, history, changes, now, department.lead_time_days)
+        calibrated = config.matching.model is not None
+        shown = shown_items(items, now, department.min_score, calibrated)
+        digests.append([item.call.id for item in shown])
+    before, after = digests
+    ranking = table.ranking(twin.id)[:TOP]
+    column = [d.id for d in table.departments].index(twin.id)
+    rows = {call.id: i for i, call in enumerate(table.calls)}
+    top = [
+        (
+            by_id[call_id],
+            float(table.final[rows[call_id], column]),
+            tuple(term for term, _ in table.match(call_id, twin.id).terms),
+        )
+        for call_id in ranking
+    ]
+    return ProfilePreview(
+        top=top,
+        added=[by_id[c] for c in after if c not in before],
+        removed=[by_id[c] for c in before if c not in after],
+        digest_now=len(before),
+        digest_after=len(after),
+        hits=table.keyword_hits(twin.id),
+        open_calls=len(calls),
+    )
