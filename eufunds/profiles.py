@@ -78,3 +78,46 @@ def export_config(config: Config, directory: Path) -> list[Path]:
     target.write_text(header + tomli_w.dumps(document), encoding="utf-8")
     written.append(target)
     return written
+
+
+def profile_changes(old: Department, new: Department) -> list[str]:
+    """What changed between two versions of a profile, in Swedish, field by field:
+    keywords added and removed (or reweighed), and each other field before and after."""
+    changes = []
+    for language, before, after in (
+        ("sv", old.keywords_sv, new.keywords_sv),
+        ("en", old.keywords_en, new.keywords_en),
+    ):
+        added = [f"+{t}" for t in after if t not in before]
+        removed = [f"−{t}" for t in before if t not in after]
+        weighed = [
+            f"{t} {before[t]:g}→{after[t]:g}"
+            for t in after
+            if t in before and before[t] != after[t]
+        ]
+        if added or removed or weighed:
+            changes.append(f"nyckelord ({language}): {', '.join(added + removed + weighed)}")
+    labels = {
+        "description_sv": "beskrivning (sv)",
+        "description_en": "beskrivning (en)",
+        "negative_keywords": "negativa nyckelord",
+        "preferred_programmes": "program",
+        "min_score": "minsta poäng",
+        "lead_time_days": "framförhållning",
+        "recipients": "mottagare",
+        "digest_weekday": "utskicksdag",
+        "send_empty_digest": "tomma utskick",
+    }
+    for field, label in labels.items():
+        before, after = getattr(old, field), getattr(new, field)
+        if before == after:
+            continue
+        if field.startswith("description"):
+            changes.append(f"{label} ändrad")
+        elif isinstance(before, tuple):
+            plus = [f"+{x}" for x in after if x not in before]
+            minus = [f"−{x}" for x in before if x not in after]
+            changes.append(f"{label}: {', '.join(plus + minus) or 'ny ordning'}")
+        else:
+            changes.append(f"{label}: {before} → {after}")
+    return changes

@@ -14,7 +14,7 @@ from eufunds.config import WEEKDAYS, ConfigError, parse_department
 from eufunds.joblock import PipelineLock
 from eufunds.matching import run_match
 from eufunds.preview import preview_profile
-from eufunds.profiles import department_document, effective_config
+from eufunds.profiles import department_document, effective_config, profile_changes
 from web.app import config, now, store
 from web.auth import require
 
@@ -114,10 +114,20 @@ def _page(department: Department, values: dict, preview, errors: str):
         values=values,
         preview=preview,
         errors=errors,
-        versions=store().profile_versions(department.id),
+        versions=_with_changes(store().profile_versions(department.id)),
         programmes=programmes,
         weekdays=WEEKDAYS,
     )
+
+
+def _with_changes(versions: list) -> list[tuple]:
+    """Each version with what changed from the one before it (newest first)."""
+    return [
+        (version, profile_changes(versions[n + 1].profile, version.profile))
+        if n + 1 < len(versions)
+        else (version, [])
+        for n, version in enumerate(versions)
+    ]
 
 
 def _posted() -> dict:

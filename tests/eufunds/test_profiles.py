@@ -11,7 +11,7 @@ from db import Store
 from eufunds.cli import main
 from eufunds.config import load_config
 from eufunds.matching import run_match
-from eufunds.profiles import effective_config, export_config
+from eufunds.profiles import effective_config, export_config, profile_changes
 from tests.conftest import SNAPSHOT_NOW
 from tests.support.databases import copy_database
 
@@ -71,3 +71,23 @@ def test_export_command(matched_snapshot, tmp_path):
     assert result.exit_code == 0, result.output
     checked = CliRunner().invoke(main, ["config", "check", "--config", str(tmp_path / "out")])
     assert checked.exit_code == 0, checked.output
+
+
+def test_what_changed_between_versions(config):
+    """Keywords added, removed and reweighed, and other fields before and after."""
+    social = next(d for d in config.written_departments if d.id == "social")
+    first_term = next(iter(social.keywords_en))
+    keywords = {k: v for k, v in social.keywords_en.items() if k != first_term}
+    edited = replace(
+        social,
+        keywords_en={**keywords, "hydrogen": 3.0},
+        keywords_sv={**social.keywords_sv, "barnskydd": 9.0},
+        lead_time_days=30,
+        preferred_programmes=(*social.preferred_programmes, "LIFE"),
+    )
+    changes = profile_changes(social, edited)
+    assert f"nyckelord (en): +hydrogen, −{first_term}" in changes
+    assert any(c.startswith("nyckelord (sv): barnskydd ") and c.endswith("→9") for c in changes)
+    assert f"framförhållning: {social.lead_time_days} → 30" in changes
+    assert "program: +LIFE" in changes
+    assert profile_changes(social, social) == []

@@ -83,6 +83,7 @@ def test_save_makes_a_version_and_rollback_restores(coordinator, site):
     assert saved.status_code == 302
     page = coordinator.get(EDIT).get_data(as_text=True)
     assert "Sparad som version 2." in page
+    assert "nyckelord (en): +hydrogen" in page.split("Versioner")[1]
     with Store(site.db_path) as store:
         [second, first] = store.profile_versions("social")
         assert (second.version, second.saved_by, second.note) == (2, "anna", "vätgas i bostäder")
