@@ -1,4 +1,5 @@
-"""The profile_versions table: each department's profile, versioned (newest first)."""
+"""Versioned profiles: each department's profile (profile_versions) and each focus area of
+the strategy (focus_area_versions), newest version first."""
 
 from __future__ import annotations
 
@@ -7,76 +8,86 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from db.records import Department, ProfileVersion
+from db.records import Department, FocusArea, ProfileVersion
 from db.rows import from_text, to_text
 from db.tables import Tables
 
 TUPLES = ("negative_keywords", "preferred_programmes", "recipients")
+# The table of each kind of profile, and its id column.
+TABLES = {
+    Department: ("profile_versions", "department_id"),
+    FocusArea: ("focus_area_versions", "focus_area_id"),
+}
 
 
-def profile_json(department: Department) -> str:
+def profile_json(profile: Department | FocusArea) -> str:
     """A profile as stored (JSON of its fields)."""
-    return json.dumps(asdict(department), ensure_ascii=False, sort_keys=True)
+    return json.dumps(asdict(profile), ensure_ascii=False, sort_keys=True)
 
 
-def profile_from_json(text: str) -> Department:
-    """A stored profile back as a Department."""
+def profile_from_json(text: str, kind: type = Department) -> Department | FocusArea:
+    """A stored profile back as a Department (or FocusArea)."""
     fields = json.loads(text)
     for name in TUPLES:
-        fields[name] = tuple(fields[name])
-    return Department(**fields)
+        if name in fields:
+            fields[name] = tuple(fields[name])
+    return kind(**fields)
 
 
 class ProfileTables(Tables):
-    """Versioned department profiles."""
+    """Versioned department profiles and focus areas."""
 
-    def seed_profiles(self, departments: Sequence[Department], now: datetime) -> list[str]:
-        """Store version 1 of each department that has no stored profile (from the
-        configuration); return the ids seeded."""
+    def seed_profiles(self, profiles: Sequence[Department | FocusArea], now: datetime) -> list[str]:
+        """Store version 1 of each profile that has none stored (from the configuration);
+        return the ids seeded."""
         seeded = []
         with self.conn:
-            for department in departments:
+            for profile in profiles:
+                table, column = TABLES[type(profile)]
                 known = self.conn.execute(
-                    "SELECT 1 FROM profile_versions WHERE department_id = ? LIMIT 1",
-                    [department.id],
+                    f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", [profile.id]
                 ).fetchone()
                 if known:
                     continue
-                self._insert_version(department, 1, "configuration", now, "from config/")
-                seeded.append(department.id)
+                self._insert_version(profile, 1, "configuration", now, "from config/")
+                seeded.append(profile.id)
         return seeded
 
-    def save_profile(self, department: Department, saved_by: str, now: datetime, note: str) -> int:
-        """Store a new version of a department's profile; its number."""
+    def save_profile(
+        self, profile: Department | FocusArea, saved_by: str, now: datetime, note: str
+    ) -> int:
+        """Store a new version of a profile; its number."""
+        table, column = TABLES[type(profile)]
         with self.conn:
             row = self.conn.execute(
-                "SELECT coalesce(max(version), 0) FROM profile_versions WHERE department_id = ?",
-                [department.id],
+                f"SELECT coalesce(max(version), 0) FROM {table} WHERE {column} = ?",
+                [profile.id],
             ).fetchone()
             version = int(row[0]) + 1
-            self._insert_version(department, version, saved_by, now, note)
+            self._insert_version(profile, version, saved_by, now, note)
         return version
 
-    def current_profiles(self) -> dict[str, Department]:
-        """Each department's newest profile."""
+    def current_profiles(self, kind: type = Department) -> dict[str, Department | FocusArea]:
+        """Each department's (or focus area's) newest profile."""
+        table, column = TABLES[kind]
         rows = self.conn.execute(
-            "SELECT p.department_id, p.profile FROM profile_versions p "
-            "JOIN (SELECT department_id, max(version) AS version FROM profile_versions "
-            "GROUP BY department_id) newest USING (department_id, version)"
+            f"SELECT p.{column}, p.profile FROM {table} p "
+            f"JOIN (SELECT {column}, max(version) AS version FROM {table} "
+            f"GROUP BY {column}) newest USING ({column}, version)"
         )
-        return {row[0]: profile_from_json(row[1]) for row in rows}
+        return {row[0]: profile_from_json(row[1], kind) for row in rows}
 
-    def profile_versions(self, department_id: str) -> list[ProfileVersion]:
-        """A department's saved versions, newest first."""
+    def profile_versions(self, profile_id: str, kind: type = Department) -> list[ProfileVersion]:
+        """A profile's saved versions, newest first."""
+        table, column = TABLES[kind]
         rows = self.conn.execute(
-            "SELECT * FROM profile_versions WHERE department_id = ? ORDER BY version DESC",
-            [department_id],
+            f"SELECT * FROM {table} WHERE {column} = ? ORDER BY version DESC", [profile_id]
         )
         return [
             ProfileVersion(
-                department_id=row["department_id"],
+                department_id=row[column],
                 version=row["version"],
-                profile=profile_from_json(row["profile"]),
+                profile=profile_from_json(row["profile"], kind),
                 saved_by=row["saved_by"],
                 saved_at=from_text(row["saved_at"]),
                 note=row["note"],
@@ -85,10 +96,11 @@ class ProfileTables(Tables):
         ]
 
     def _insert_version(
-        self, department: Department, version: int, saved_by: str, now: datetime, note: str
+        self, profile: Department | FocusArea, version: int, saved_by: str, now: datetime, note: str
     ) -> None:
+        table, column = TABLES[type(profile)]
         self.conn.execute(
-            "INSERT INTO profile_versions (department_id, version, profile, saved_by, saved_at, "
-            "note) VALUES (?, ?, ?, ?, ?, ?)",
-            [department.id, version, profile_json(department), saved_by, to_text(now), note],
+            f"INSERT INTO {table} ({column}, version, profile, saved_by, saved_at, note) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [profile.id, version, profile_json(profile), saved_by, to_text(now), note],
         )

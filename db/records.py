@@ -181,7 +181,8 @@ class ProfileVersion:
 
     department_id: str
     version: int
-    profile: Department
+    # A department's profile, or a focus area of the strategy (department_id is its id).
+    profile: Department | FocusArea
     saved_by: str
     saved_at: datetime
     note: str

@@ -351,3 +351,21 @@ def m014_profile_versions(db: Database) -> None:
         pk="id",
     )
     db["profile_versions"].create_index(["department_id", "version"], unique=True)
+
+
+@migration
+def m015_focus_area_versions(db: Database) -> None:
+    """The strategy's focus areas in the database too, versioned as department profiles are."""
+    db["focus_area_versions"].create(
+        {
+            "id": int,
+            "focus_area_id": str,
+            "version": int,
+            "profile": str,
+            "saved_by": str,
+            "saved_at": str,
+            "note": str,
+        },
+        pk="id",
+    )
+    db["focus_area_versions"].create_index(["focus_area_id", "version"], unique=True)

@@ -168,6 +168,13 @@ def with_cutoffs(
     return tuple(replace(d, min_score=model.threshold_for(d.id)) for d in departments)
 
 
+def parse_focus_area(path: Path, document: dict) -> FocusArea:
+    """One focus area from a TOML-shaped table (as focus_areas.toml holds it), checked as
+    the configuration is."""
+    [area] = _parse_focus_areas(path, {"focus_area": [document]})
+    return area
+
+
 def parse_department(path: Path, document: dict, matching: MatchingSettings) -> Department:
     """One department from a TOML-shaped table (as departments.toml holds it), checked as
     the configuration is: a ConfigError naming the problem otherwise."""

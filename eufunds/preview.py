@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from db import Call, Store
-from db.records import Department
+from db.records import Department, FocusArea
 from eufunds.config import Config, with_cutoffs
 from eufunds.matching import stored_analyses
 from matcher.rank import Matcher
@@ -45,19 +45,10 @@ def preview_profile(
     matcher = Matcher([current, twin], config.focus_areas, config.matching)
     known = stored_analyses(store, matcher, calls)
     table = matcher.fit(calls, known).score(calls, known)
-    matches = table.matches(now)
     by_id = {call.id: call for call in calls}
-    digests = []
-    for department in (current, twin):
-        mine = [m for m in matches if m.department_id == department.id]
-        history = store.digest_history(edited.id, before_week=iso_week(now))
-        since = history.last_sent_at
-        changes = store.changes_since([m.call_id for m in mine], since) if since else {}
-        items = select_items(mine, by_id, history, changes, now, department.lead_time_days)
-        calibrated = config.matching.model is not None
-        shown = shown_items(items, now, department.min_score, calibrated)
-        digests.append([item.call.id for item in shown])
-    before, after = digests
+    matches = table.matches(now)
+    before = _digest(store, config, current, edited.id, matches, by_id, now)
+    after = _digest(store, config, twin, edited.id, matches, by_id, now)
     ranking = table.ranking(twin.id)[:TOP]
     column = [d.id for d in table.departments].index(twin.id)
     rows = {call.id: i for i, call in enumerate(table.calls)}
@@ -78,3 +69,72 @@ def preview_profile(
         hits=table.keyword_hits(twin.id),
         open_calls=len(calls),
     )
+
+
+@dataclass(frozen=True)
+class FocusAreaPreview:
+    """An edited focus area against the saved one: each department's digest this week
+    before and after (added and removed calls), and each keyword's hits among open calls."""
+
+    digests: list[tuple[Department, list[Call], list[Call], int]]
+    hits: list[tuple[str, int]]
+    open_calls: int
+
+
+def preview_focus_area(
+    store: Store, config: Config, edited: FocusArea, now: datetime
+) -> FocusAreaPreview:
+    """Score the open calls with the saved focus areas and with the edited one in its place,
+    and compare every department's digest of this week."""
+    calls = store.matchable_calls(now)
+    areas = tuple(edited if area.id == edited.id else area for area in config.focus_areas)
+    saved = Matcher(config.departments, config.focus_areas, config.matching)
+    known = stored_analyses(store, saved, calls)
+    before = saved.fit(calls, known).score(calls, known).matches(now)
+    changed = Matcher(config.departments, areas, config.matching)
+    after = changed.fit(calls, known).score(calls, known).matches(now)
+    by_id = {call.id: call for call in calls}
+    digests = []
+    for department in config.departments:
+        old = _digest(store, config, department, department.id, before, by_id, now)
+        new = _digest(store, config, department, department.id, after, by_id, now)
+        added = [by_id[c] for c in new if c not in old]
+        removed = [by_id[c] for c in old if c not in new]
+        digests.append((department, added, removed, len(new)))
+    # The area's keywords as a profile of their own: which open calls hold each.
+    probe = Department(
+        id=edited.id,
+        name=edited.name,
+        description_sv=edited.description_sv,
+        description_en=edited.description_en,
+        keywords_sv=edited.keywords_sv,
+        keywords_en=edited.keywords_en,
+        negative_keywords=(),
+        preferred_programmes=(),
+        min_score=1.0,
+        lead_time_days=0,
+        recipients=(),
+        digest_weekday="monday",
+    )
+    hits_table = Matcher([probe], (), config.matching).fit(calls, known).score(calls, known)
+    return FocusAreaPreview(digests, hits_table.keyword_hits(probe.id), len(calls))
+
+
+def _digest(
+    store: Store,
+    config: Config,
+    department: Department,
+    history_of: str,
+    matches: list,
+    by_id: dict[str, Call],
+    now: datetime,
+) -> list[str]:
+    """The calls this week's digest of a department would show with these matches, as if
+    none had been sent this week (``history_of``: whose earlier digests count)."""
+    mine = [m for m in matches if m.department_id == department.id]
+    history = store.digest_history(history_of, before_week=iso_week(now))
+    since = history.last_sent_at
+    changes = store.changes_since([m.call_id for m in mine], since) if since else {}
+    items = select_items(mine, by_id, history, changes, now, department.lead_time_days)
+    calibrated = config.matching.model is not None
+    return [item.call.id for item in shown_items(items, now, department.min_score, calibrated)]

@@ -16,10 +16,11 @@ from pathlib import Path
 import tomli_w
 
 from db import Store
-from db.records import Department
+from db.records import Department, FocusArea
 from eufunds.config import Config, with_cutoffs
 
 DEPARTMENTS_FILE = "departments.toml"
+FOCUS_AREAS_FILE = "focus_areas.toml"
 
 
 def effective_config(config: Config, store: Store, now: datetime, seed: bool = True) -> Config:
@@ -28,13 +29,15 @@ def effective_config(config: Config, store: Store, now: datetime, seed: bool = T
     configuration does."""
     written = config.written_departments or config.departments
     if seed:
-        store.seed_profiles(written, now)
+        store.seed_profiles([*written, *config.focus_areas], now)
     stored = store.current_profiles()
     profiles = tuple(stored.get(d.id, d) for d in written)
+    areas = store.current_profiles(FocusArea)
     return replace(
         config,
         departments=with_cutoffs(profiles, config.matching),
         written_departments=profiles,
+        focus_areas=tuple(areas.get(a.id, a) for a in config.focus_areas),
     )
 
 
@@ -66,7 +69,7 @@ def export_config(config: Config, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for source in sorted(config.directory.glob("*")):
-        if source.is_file() and source.name != DEPARTMENTS_FILE:
+        if source.is_file() and source.name not in (DEPARTMENTS_FILE, FOCUS_AREAS_FILE):
             written.append(Path(shutil.copy2(source, directory / source.name)))
     departments = config.written_departments or config.departments
     document = {"department": [department_document(d) for d in departments]}
@@ -77,10 +80,32 @@ def export_config(config: Config, directory: Path) -> list[Path]:
     )
     target.write_text(header + tomli_w.dumps(document), encoding="utf-8")
     written.append(target)
+    areas = directory / FOCUS_AREAS_FILE
+    document = {"focus_area": [focus_area_document(a) for a in config.focus_areas]}
+    areas.write_text(
+        header.replace("Department profiles", "Focus areas") + tomli_w.dumps(document),
+        encoding="utf-8",
+    )
+    written.append(areas)
     return written
 
 
-def profile_changes(old: Department, new: Department) -> list[str]:
+def focus_area_document(area: FocusArea) -> dict:
+    """A focus area as focus_areas.toml writes it."""
+    return {
+        "id": area.id,
+        "name": area.name,
+        "kind": area.kind,
+        "strategy_section": area.strategy_section,
+        "strategy_quote": area.strategy_quote,
+        "weight": area.weight,
+        "description_sv": area.description_sv,
+        "description_en": area.description_en,
+        "keywords": {"sv": dict(area.keywords_sv), "en": dict(area.keywords_en)},
+    }
+
+
+def profile_changes(old: Department | FocusArea, new: Department | FocusArea) -> list[str]:
     """What changed between two versions of a profile, in Swedish, field by field:
     keywords added and removed (or reweighed), and each other field before and after."""
     changes = []
@@ -108,7 +133,10 @@ def profile_changes(old: Department, new: Department) -> list[str]:
         "digest_weekday": "utskicksdag",
         "send_empty_digest": "tomma utskick",
     }
+    labels["weight"] = "vikt"
     for field, label in labels.items():
+        if not hasattr(old, field):
+            continue
         before, after = getattr(old, field), getattr(new, field)
         if before == after:
             continue

@@ -54,12 +54,14 @@ def create_app(
     app.teardown_appcontext(_close_store)
 
     from web.auth import auth
+    from web.focus import focus
     from web.pages import pages
     from web.profiles import profiles
 
     app.register_blueprint(auth)
     app.register_blueprint(pages)
     app.register_blueprint(profiles)
+    app.register_blueprint(focus)
 
     @app.errorhandler(HTTPException)
     def error_page(error: HTTPException):

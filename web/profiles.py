@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from db import Busy
-from db.records import ROLES, Department
+from db.records import ROLES, Department, FocusArea
 from eufunds.config import WEEKDAYS, ConfigError, parse_department
 from eufunds.joblock import PipelineLock
 from eufunds.matching import run_match
@@ -37,10 +37,13 @@ def _department(department_id: str) -> Department:
 @profiles.route("/profiler")
 @require(*ROLES)
 def profile_list():
-    """Every department's profile: its current version and when it was saved."""
-    departments = current_config().written_departments
+    """Every department's profile and every focus area: current version, when and by whom."""
+    current = current_config()
+    departments = current.written_departments
     newest = {d.id: store().profile_versions(d.id)[0] for d in departments}
-    return render_template("profiles.html", departments=departments, newest=newest)
+    areas = current.focus_areas
+    newest |= {a.id: store().profile_versions(a.id, FocusArea)[0] for a in areas}
+    return render_template("profiles.html", departments=departments, areas=areas, newest=newest)
 
 
 @profiles.route("/profiler/<department_id>")
@@ -76,7 +79,7 @@ def save(department_id: str):
         return _page(department, values, preview=None, errors=errors), 400
     note = values.get("note", "").strip()[:500]
     version = store().save_profile(edited, session["user"], now(), note)
-    flash(f"Sparad som version {version}. {_match_now()}")
+    flash(f"Sparad som version {version}. {match_now()}")
     return redirect(url_for("profiles.edit", department_id=department_id))
 
 
@@ -92,11 +95,11 @@ def rollback(department_id: str, version: int):
         abort(404, description="Versionen finns inte.")
     note = f"återställd till version {version}"
     newest = store().save_profile(chosen.profile, session["user"], now(), note)
-    flash(f"Version {version} återställd (sparad som version {newest}). {_match_now()}")
+    flash(f"Version {version} återställd (sparad som version {newest}). {match_now()}")
     return redirect(url_for("profiles.edit", department_id=department_id))
 
 
-def _match_now() -> str:
+def match_now() -> str:
     """Match with the saved profiles now, unless a run holds the job lock."""
     try:
         with PipelineLock(store().path):
@@ -142,8 +145,8 @@ def form_values(department: Department) -> dict:
     return {
         "description_sv": department.description_sv,
         "description_en": department.description_en,
-        "keywords_sv": _keyword_lines(department.keywords_sv),
-        "keywords_en": _keyword_lines(department.keywords_en),
+        "keywords_sv": keyword_lines(department.keywords_sv),
+        "keywords_en": keyword_lines(department.keywords_en),
         "negative_keywords": "\n".join(department.negative_keywords),
         "preferred_programmes": list(department.preferred_programmes),
         "min_score": f"{department.min_score:g}",
@@ -164,13 +167,15 @@ def parse_form(department: Department, values: dict) -> tuple[Department | None,
             "description_sv": values.get("description_sv", "").strip(),
             "description_en": values.get("description_en", "").strip(),
             "keywords": {
-                "sv": _keywords(values.get("keywords_sv", ""), "sv"),
-                "en": _keywords(values.get("keywords_en", ""), "en"),
+                "sv": parse_keywords(values.get("keywords_sv", ""), "sv"),
+                "en": parse_keywords(values.get("keywords_en", ""), "en"),
             },
             "negative_keywords": _lines(values.get("negative_keywords", "")),
             "preferred_programmes": list(values.get("preferred_programmes", [])),
-            "min_score": _number(values.get("min_score", ""), "minsta poäng"),
-            "lead_time_days": int(_number(values.get("lead_time_days", ""), "framförhållning")),
+            "min_score": parse_number(values.get("min_score", ""), "minsta poäng"),
+            "lead_time_days": int(
+                parse_number(values.get("lead_time_days", ""), "framförhållning")
+            ),
             "recipients": _lines(values.get("recipients", "")),
             "digest_weekday": values.get("digest_weekday", ""),
             "send_empty_digest": values.get("send_empty_digest") == "on",
@@ -180,7 +185,7 @@ def parse_form(department: Department, values: dict) -> tuple[Department | None,
         return None, str(exc).replace(f"{FORM}: ", "")
 
 
-def _keyword_lines(keywords: dict[str, float]) -> str:
+def keyword_lines(keywords: dict[str, float]) -> str:
     return "\n".join(f"{term} = {weight:g}" for term, weight in keywords.items())
 
 
@@ -188,18 +193,17 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _keywords(text: str, language: str) -> dict[str, float]:
+def parse_keywords(text: str, language: str) -> dict[str, float]:
     """'term = weight' per line (weight 1 when left out)."""
     found = {}
     for line in _lines(text):
         term, _, weight = line.partition("=")
-        found[term.strip()] = (
-            _number(weight, f"vikten för '{term.strip()}' ({language})") if weight.strip() else 1.0
-        )
+        what = f"vikten för '{term.strip()}' ({language})"
+        found[term.strip()] = parse_number(weight, what) if weight.strip() else 1.0
     return found
 
 
-def _number(text: str, what: str) -> float:
+def parse_number(text: str, what: str) -> float:
     try:
         return float(text.replace(",", ".").strip())
     except ValueError:

@@ -57,6 +57,7 @@ def test_export_round_trip(matched_snapshot, config, tmp_path):
     loaded = load_config(tmp_path / "exported")
     assert loaded.written_departments == current.written_departments
     assert loaded.departments == current.departments
+    assert loaded.focus_areas == current.focus_areas
     assert next(d for d in loaded.departments if d.id == "social").lead_time_days == 30
     again = CliRunner().invoke(
         main, ["config", "export", str(tmp_path / "exported"), "--db", str(tmp_path / "p.db")]

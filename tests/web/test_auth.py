@@ -12,14 +12,28 @@ from tests.web.conftest import PASSWORDS, form_token, log_in
 PAGES = ("/utlysningar", "/kallor", "/avdelningar", "/avdelningar/social")
 
 
+COORDINATOR_PAGES = ("/profiler/social", "/fokusomraden/extern-finansiering")
+POSTS = (
+    "/profiler/social",
+    "/profiler/social/forhandsgranska",
+    "/profiler/social/aterstall/1",
+    "/fokusomraden/extern-finansiering",
+    "/fokusomraden/extern-finansiering/forhandsgranska",
+    "/fokusomraden/extern-finansiering/aterstall/1",
+)
+
+
 def test_pages_need_a_login(site):
     """Every page sends a visitor who is not logged in to the login page, keeping the way
-    back; a form post without a session is 401."""
+    back; a form post without a session is 401, even with a token of the login page."""
     client = site.app.test_client()
-    for path in PAGES:
+    for path in (*PAGES, "/profiler", *COORDINATOR_PAGES):
         response = client.get(path)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/logga-in?next=")
+    token = form_token(client.get("/logga-in").get_data(as_text=True))
+    for path in POSTS:
+        assert client.post(path, data={"csrf_token": token}).status_code == 401
 
 
 def test_wrong_password_is_refused_and_right_one_logs_in(site):
