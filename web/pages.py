@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from db.records import LOCAL_TZ, ROLES, flag_rule, named_day
+from db.records import LOCAL_TZ, NEGATIVE_FLAG, ROLES, MatchFlag, flag_rule, named_day
 from eufunds.health import sources_health
 from notifier.calendar import safe_url
 from web.app import config, now, store
@@ -16,6 +16,26 @@ from web.auth import require
 pages = Blueprint("pages", __name__)
 PAGE_SIZE = 50
 STATUS = {"open": "öppen", "forthcoming": "kommande", "closed": "stängd"}
+FLAGS = {
+    MatchFlag.CLOSING_SOON: "stänger snart",
+    MatchFlag.PREFERRED_PROGRAMME: "prioriterat program",
+    MatchFlag.OUT_OF_AREA: "gäller andra regioner än vår",
+    MatchFlag.OWN_AREA: "för vår region",
+}
+
+
+def flag_notes(flags, labels: dict[str, str]) -> list[str]:
+    """A match's flags in Swedish: rules by their labels, negative keywords named."""
+    notes = []
+    for flag in flags:
+        rule = flag_rule(flag)
+        if rule:
+            notes.append(labels.get(rule, rule))
+        elif flag.startswith(NEGATIVE_FLAG):
+            notes.append(f"negativt nyckelord: {flag.removeprefix(NEGATIVE_FLAG)}")
+        else:
+            notes.append(FLAGS.get(flag, flag))
+    return notes
 
 
 @pages.app_template_filter("day")
@@ -92,7 +112,7 @@ def call(call_id: str):
             "score": m.score,
             "terms": ", ".join(term for term, _ in m.terms),
             "focus_areas": ", ".join(m.focus_areas),
-            "notes": [labels.get(r, r) for r in map(flag_rule, m.flags) if r],
+            "notes": flag_notes(m.flags, labels),
         }
         for m in store().call_matches(call_id)
     ]

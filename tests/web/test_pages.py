@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import timedelta
+from html import unescape
 
 from db import Store
 from tests.conftest import SNAPSHOT_NOW
 from tests.support.databases import upsert_one
+from web.pages import flag_notes
 
 CL5 = "ft_portal/HORIZON-CL5-2027-07-D3-16"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> "quoted" & more'
@@ -53,7 +55,7 @@ def test_search_text_is_never_query_syntax(management):
         assert management.get("/utlysningar", query_string={"q": query}).status_code == 200
 
 
-def test_call_page_shows_matches_reasons_and_history(management, site):
+def test_call_page_shows_matches_reasons_and_history(management, site, config):
     """A call's page: its fields, each department it matches with score and reasons, and
     its change history."""
     with Store(site.db_path) as store:
@@ -65,9 +67,13 @@ def test_call_page_shows_matches_reasons_and_history(management, site):
     html = management.get(f"/utlysningar/{call_id}").get_data(as_text=True)
     assert call.title in html and moved[0].date().isoformat() in html
     assert matches, "the call matches some department"
+    labels = {rule.id: rule.label for rule in config.matching.eligibility_rules}
+    text = unescape(html)
     for match in matches:
         assert f'href="/avdelningar/{match.department_id}"' in html
-        assert match.terms[0][0] in html
+        assert match.terms[0][0] in text
+        assert all(note in text for note in flag_notes(match.flags, labels))
+    assert any(match.flags for match in matches)
     assert "deadlines" in html.split("Ändringar")[1]
     assert management.get("/utlysningar/ft_portal/NOPE").status_code == 404
 
