@@ -190,6 +190,15 @@ class CallTables(Tables):
         """When a crawl last saw any call (None: no calls)."""
         return from_text(self.conn.execute("SELECT max(last_seen) FROM calls").fetchone()[0])
 
+    def calls_state(self) -> tuple[int, str, str]:
+        """What changes whenever a crawl stores, changes or sees calls: how many there are,
+        and the newest change and sighting (a cache of the calls is fresh while it holds)."""
+        row = self.conn.execute(
+            "SELECT count(*), coalesce(max(last_changed), ''), coalesce(max(last_seen), '') "
+            "FROM calls"
+        ).fetchone()
+        return int(row[0]), row[1], row[2]
+
     def call_ids(self) -> list[str]:
         """Every stored call's id."""
         return [row[0] for row in self.conn.execute("SELECT id FROM calls ORDER BY id")]

@@ -4,6 +4,8 @@ calls hold each keyword (one that none holds says so)."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,6 +20,45 @@ from notifier.selection import select_items
 
 TOP = 10
 EDITED = "~förhandsgranskning"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The open calls, their stored analyses and a matcher fitted on them with the saved
+    profiles: what every preview starts from, kept while the calls and settings hold."""
+
+    key: tuple
+    calls: list[Call]
+    known: dict
+    matcher: Matcher
+
+
+_corpora: dict[str, Corpus] = {}
+_corpora_lock = threading.Lock()
+
+
+def forget_corpora() -> None:
+    """Drop every kept corpus (the next preview reads and fits its own)."""
+    with _corpora_lock:
+        _corpora.clear()
+
+
+def open_corpus(store: Store, config: Config, now: datetime) -> Corpus:
+    """The corpus to preview against: kept from an earlier preview of this database while
+    no crawl changed its calls, the day and the matching settings and focus areas are the
+    same; else read and fitted now (once)."""
+    settings = hashlib.sha256(repr((config.focus_areas, config.matching)).encode()).hexdigest()
+    key = (store.calls_state(), now.date(), settings)
+    with _corpora_lock:
+        kept = _corpora.get(str(store.path))
+        if kept is not None and kept.key == key:
+            return kept
+        calls = store.matchable_calls(now)
+        matcher = Matcher(config.departments, config.focus_areas, config.matching)
+        known = stored_analyses(store, matcher, calls)
+        matcher.fit(calls, known)
+        corpus = _corpora[str(store.path)] = Corpus(key, calls, known, matcher)
+        return corpus
 
 
 @dataclass(frozen=True)
@@ -41,10 +82,9 @@ def preview_profile(
     [current] = [d for d in config.departments if d.id == edited.id]
     [cut] = with_cutoffs((edited,), config.matching)
     twin = replace(cut, id=edited.id + EDITED)
-    calls = store.matchable_calls(now)
-    matcher = Matcher([current, twin], config.focus_areas, config.matching)
-    known = stored_analyses(store, matcher, calls)
-    table = matcher.fit(calls, known).score(calls, known)
+    corpus = open_corpus(store, config, now)
+    calls, known = corpus.calls, corpus.known
+    table = corpus.matcher.with_profiles([current, twin]).score(calls, known)
     by_id = {call.id: call for call in calls}
     matches = table.matches(now)
     before = _digest(store, config, current, edited.id, matches, by_id, now)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -13,6 +16,8 @@ from eufunds.config import Config
 from eufunds.options import open_store, prepare_store, run_moment, with_config, with_db
 
 SECRET_KEY_VARIABLE = "EUFUNDS_SECRET_KEY"
+# How often the web app checks whether the calls changed, to refit the previews' corpus.
+WARM_EVERY_SECONDS = 120
 # A shorter key is too easy to guess for signing sessions.
 MIN_SECRET_KEY = 32
 
@@ -48,8 +53,25 @@ def serve_command(host: str, port: int, https: bool, db_path: Path, config: Conf
 
     prepare_store(db_path)
     app = create_app(config, db_path, secret_key, secure_cookies=https)
+    threading.Thread(target=_keep_previews_warm, args=(config, db_path), daemon=True).start()
     click.echo(f"serving on http://{host}:{port}/ (stop with Ctrl+C)")
     serve(app, host=host, port=port, threads=8, ident="eufunds")
+
+
+def _keep_previews_warm(config: Config, db_path: Path) -> None:
+    """Keep the corpus profile previews start from fitted, refitting it soon after a crawl
+    changed the calls (so that even the first preview after a crawl is quick)."""
+    from eufunds.preview import open_corpus
+    from eufunds.profiles import effective_config
+
+    while True:
+        try:
+            with open_store(db_path) as store:
+                now = run_moment(None)
+                open_corpus(store, effective_config(config, store, now, seed=False), now)
+        except Exception as exc:  # noqa: BLE001 - a failed warm-up only costs a slower preview
+            logging.getLogger(__name__).warning("preview warm-up failed: %s", exc)
+        time.sleep(WARM_EVERY_SECONDS)
 
 
 @click.group("users")

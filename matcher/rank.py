@@ -207,6 +207,28 @@ class Matcher:
         # call uses have no column: they would only lengthen the profile vectors.
         self._tfidf = TfidfTransformer(sublinear_tf=True).fit(self._counts_matrix(rows))
         self._idf = self._tfidf.idf_
+        self._build_profile_vectors()
+        return self
+
+    def with_profiles(self, departments: Sequence[Department]) -> Matcher:
+        """A matcher for other department profiles over the corpus this one was fitted on:
+        its analyses, vocabulary and term weights are shared, only the profiles are built
+        (a preview of an edited profile needs no new fit). Calls' compounds are split for the
+        Swedish words of all profiles, as a matcher of every department does; where the new
+        profiles bring more such words, the calls' rows are made again with them."""
+        if self._tfidf is None:
+            raise RuntimeError("Matcher.fit() must run before with_profiles()")
+        other = Matcher(departments, self.focus_areas, self.settings)
+        other._analyses = self._analyses
+        other._vocabulary, other._tfidf, other._idf = self._vocabulary, self._tfidf, self._idf
+        if other._lexicon <= self._lexicon:
+            other._last_rows, other._last_counts = self._last_rows, self._last_counts
+        other._lexicon = self._lexicon | other._lexicon
+        other._build_profile_vectors()
+        return other
+
+    def _build_profile_vectors(self) -> None:
+        """The profiles and focus areas as vectors over the fitted vocabulary."""
         blend = self.settings.description_weight
         self._department_vectors = ProfileVectors.build(
             self._profiles, self.column, self._idf, blend
@@ -224,7 +246,6 @@ class Matcher:
             keyword_gates=self._keyword_gates(),
             focus_threshold=self.settings.focus_threshold,
         )
-        return self
 
     def _keyword_matrix(self, profile: PreparedProfile, gated: bool) -> sparse.csr_matrix:
         """One row per keyword: how much each of its features weighs (for reasons); the single

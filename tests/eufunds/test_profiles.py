@@ -11,6 +11,7 @@ from db import Store
 from eufunds.cli import main
 from eufunds.config import load_config
 from eufunds.matching import run_match
+from eufunds.preview import forget_corpora, open_corpus, preview_profile
 from eufunds.profiles import effective_config, export_config, profile_changes
 from tests.conftest import SNAPSHOT_NOW
 from tests.support.databases import copy_database
@@ -92,3 +93,25 @@ def test_what_changed_between_versions(config):
     assert f"framförhållning: {social.lead_time_days} → 30" in changes
     assert "program: +LIFE" in changes
     assert profile_changes(social, social) == []
+
+
+def test_a_preview_scores_as_matching_does(matched_snapshot, config, tmp_path):
+    """A preview's matcher (profiles built over the kept corpus) gives an unchanged
+    department the scores the stored matches have; a second preview reuses the corpus."""
+    with Store(copy_database(matched_snapshot, tmp_path / "p.db")) as store:
+        current = effective_config(config, store, SNAPSHOT_NOW)
+        forget_corpora()
+        corpus = open_corpus(store, current, SNAPSHOT_NOW)
+        assert open_corpus(store, current, SNAPSHOT_NOW) is corpus
+        social = next(d for d in current.departments if d.id == "social")
+        table = corpus.matcher.with_profiles([social]).score(corpus.calls, corpus.known)
+        stored = {m.call_id: m.score for m in store.matches("social")}
+        column = dict(zip((c.id for c in table.calls), table.final[:, 0], strict=True))
+        assert stored and all(abs(column[c] - s) < 1e-3 for c, s in stored.items())
+        preview = preview_profile(
+            store,
+            current,
+            next(d for d in current.written_departments if d.id == "social"),
+            SNAPSHOT_NOW,
+        )
+        assert preview.added == [] and preview.removed == []
