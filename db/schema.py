@@ -338,28 +338,22 @@ def m013_web(db: Database) -> None:
 def m014_profile_versions(db: Database) -> None:
     """Department profiles in the database, versioned: the configuration seeds version 1,
     each save in the web app adds one (who, when, why); the newest is the profile."""
-    db["profile_versions"].create(
-        {
-            "id": int,
-            "department_id": str,
-            "version": int,
-            "profile": str,
-            "saved_by": str,
-            "saved_at": str,
-            "note": str,
-        },
-        pk="id",
-    )
-    db["profile_versions"].create_index(["department_id", "version"], unique=True)
+    _versions_table(db, "profile_versions", "department_id")
 
 
 @migration
 def m015_focus_area_versions(db: Database) -> None:
     """The strategy's focus areas in the database too, versioned as department profiles are."""
-    db["focus_area_versions"].create(
+    _versions_table(db, "focus_area_versions", "focus_area_id")
+
+
+def _versions_table(db: Database, table: str, id_column: str) -> None:
+    """A table of versions of one kind of profile: its id, the version number, the profile
+    (JSON), who saved it, when and why; one row per id and version."""
+    db[table].create(
         {
             "id": int,
-            "focus_area_id": str,
+            id_column: str,
             "version": int,
             "profile": str,
             "saved_by": str,
@@ -368,4 +362,4 @@ def m015_focus_area_versions(db: Database) -> None:
         },
         pk="id",
     )
-    db["focus_area_versions"].create_index(["focus_area_id", "version"], unique=True)
+    db[table].create_index([id_column, "version"], unique=True)

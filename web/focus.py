@@ -6,15 +6,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 
 from db.records import FocusArea
 from eufunds.config import ConfigError, parse_focus_area
 from eufunds.preview import preview_focus_area
-from eufunds.profiles import focus_area_document, profile_changes
+from eufunds.profiles import focus_area_document
 from web.app import now, store
 from web.auth import require
-from web.profiles import current_config, keyword_lines, match_now, parse_keywords, parse_number
+from web.profiles import (
+    current_config,
+    keyword_lines,
+    parse_keywords,
+    parse_number,
+    restore_version,
+    save_version,
+    versions_with_changes,
+)
 
 focus = Blueprint("focus", __name__)
 FORM = Path("webbformuläret")
@@ -65,10 +73,7 @@ def save(area_id: str):
     edited, errors = parse_form(area, values)
     if edited is None:
         return _page(area, values, preview=None, errors=errors), 400
-    note = values.get("note", "").strip()[:500]
-    version = store().save_profile(edited, session["user"], now(), note)
-    flash(f"Sparad som version {version}. {match_now()}")
-    return redirect(url_for("focus.edit", area_id=area_id))
+    return save_version(edited, values, url_for("focus.edit", area_id=area_id))
 
 
 @focus.route("/fokusomraden/<area_id>/aterstall/<int:version>", methods=["POST"])
@@ -76,14 +81,7 @@ def save(area_id: str):
 def rollback(area_id: str, version: int):
     """Save an earlier version of the focus area again as the newest."""
     _area(area_id)
-    saved = store().profile_versions(area_id, FocusArea)
-    chosen = next((v for v in saved if v.version == version), None)
-    if chosen is None:
-        abort(404, description="Versionen finns inte.")
-    note = f"återställd till version {version}"
-    newest = store().save_profile(chosen.profile, session["user"], now(), note)
-    flash(f"Version {version} återställd (sparad som version {newest}). {match_now()}")
-    return redirect(url_for("focus.edit", area_id=area_id))
+    return restore_version(area_id, FocusArea, version, url_for("focus.edit", area_id=area_id))
 
 
 def parse_form(area: FocusArea, values: dict) -> tuple[FocusArea | None, str]:
@@ -106,11 +104,11 @@ def parse_form(area: FocusArea, values: dict) -> tuple[FocusArea | None, str]:
 
 
 def _page(area: FocusArea, values: dict, preview, errors: str):
-    versions = store().profile_versions(area.id, FocusArea)
-    listed = [
-        (v, profile_changes(versions[n + 1].profile, v.profile) if n + 1 < len(versions) else [])
-        for n, v in enumerate(versions)
-    ]
     return render_template(
-        "focus_area.html", area=area, values=values, preview=preview, errors=errors, versions=listed
+        "focus_area.html",
+        area=area,
+        values=values,
+        preview=preview,
+        errors=errors,
+        versions=versions_with_changes(area.id, FocusArea),
     )

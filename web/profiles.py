@@ -77,10 +77,7 @@ def save(department_id: str):
     edited, errors = parse_form(department, values)
     if edited is None:
         return _page(department, values, preview=None, errors=errors), 400
-    note = values.get("note", "").strip()[:500]
-    version = store().save_profile(edited, session["user"], now(), note)
-    flash(f"Sparad som version {version}. {match_now()}")
-    return redirect(url_for("profiles.edit", department_id=department_id))
+    return save_version(edited, values, url_for("profiles.edit", department_id=department_id))
 
 
 @profiles.route("/profiler/<department_id>/aterstall/<int:version>", methods=["POST"])
@@ -88,15 +85,40 @@ def save(department_id: str):
 def rollback(department_id: str, version: int):
     """Save an earlier version again as the newest (history is kept, never rewritten)."""
     _department(department_id)
-    chosen = next(
-        (v for v in store().profile_versions(department_id) if v.version == version), None
-    )
+    back = url_for("profiles.edit", department_id=department_id)
+    return restore_version(department_id, Department, version, back)
+
+
+def save_version(edited: Department | FocusArea, values: dict, back: str):
+    """Save an edited profile or focus area as its next version (why: the form's note),
+    match with it, and go back to its page saying so."""
+    note = values.get("note", "").strip()[:500]
+    version = store().save_profile(edited, session["user"], now(), note)
+    flash(f"Sparad som version {version}. {match_now()}")
+    return redirect(back)
+
+
+def restore_version(profile_id: str, kind: type, version: int, back: str):
+    """Save an earlier version again as the newest (history is kept, never rewritten)."""
+    saved = store().profile_versions(profile_id, kind)
+    chosen = next((v for v in saved if v.version == version), None)
     if chosen is None:
         abort(404, description="Versionen finns inte.")
     note = f"återställd till version {version}"
     newest = store().save_profile(chosen.profile, session["user"], now(), note)
     flash(f"Version {version} återställd (sparad som version {newest}). {match_now()}")
-    return redirect(url_for("profiles.edit", department_id=department_id))
+    return redirect(back)
+
+
+def versions_with_changes(profile_id: str, kind: type = Department) -> list[tuple]:
+    """Each saved version with what changed from the one before it (newest first)."""
+    versions = store().profile_versions(profile_id, kind)
+    return [
+        (version, profile_changes(versions[n + 1].profile, version.profile))
+        if n + 1 < len(versions)
+        else (version, [])
+        for n, version in enumerate(versions)
+    ]
 
 
 def match_now() -> str:
@@ -117,20 +139,10 @@ def _page(department: Department, values: dict, preview, errors: str):
         values=values,
         preview=preview,
         errors=errors,
-        versions=_with_changes(store().profile_versions(department.id)),
+        versions=versions_with_changes(department.id),
         programmes=programmes,
         weekdays=WEEKDAYS,
     )
-
-
-def _with_changes(versions: list) -> list[tuple]:
-    """Each version with what changed from the one before it (newest first)."""
-    return [
-        (version, profile_changes(versions[n + 1].profile, version.profile))
-        if n + 1 < len(versions)
-        else (version, [])
-        for n, version in enumerate(versions)
-    ]
 
 
 def _posted() -> dict:
