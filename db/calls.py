@@ -309,7 +309,9 @@ class CallTables(Tables):
             clauses.append("source_id = ?")
             params.append(source_id)
         if department_id:
-            clauses.append("id IN (SELECT call_id FROM matches WHERE department_id = ?)")
+            clauses.append(
+                "id IN (SELECT call_id FROM matches WHERE department_id = ? AND expired_at IS NULL)"
+            )
             params.append(department_id)
         for bound, operator in ((deadline_after, ">="), (deadline_before, "<")):
             if bound is not None:
