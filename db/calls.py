@@ -43,6 +43,8 @@ TRACKED_FIELDS = (
 # content hash, so adding them changed no call that lacks them (the portal's calls gained the
 # grant range, once, at their first crawl after it was added).
 OPTIONAL_TRACKED_FIELDS = ("regions", "audience", "cofinancing", "grant_min_eur", "grant_max_eur")
+# The most words a full-text search looks for.
+MAX_WORDS = 10
 # What listings, the matcher and digests read: every column but the source's raw answer.
 WITHOUT_RAW = columns(Call, exclude=("raw",))
 
@@ -263,16 +265,11 @@ class CallTables(Tables):
         if programme:
             clauses.append("programme LIKE ?")
             params.append(f"%{programme}%")
-        # A deadline that names a day (midnight UTC, or 23:59 UTC) is compared as that day;
-        # others as moments (db.records.named_day says the same).
-        named = "substr(next_deadline, 12, 5) IN ('00:00', '23:59')"
         for bound, operator in ((deadline_before, "<"), (deadline_after, ">=")):
             if bound:
-                clauses.append(
-                    f"(({named} AND substr(next_deadline, 1, 10) {operator} ?) "
-                    f"OR (NOT {named} AND next_deadline {operator} ?))"
-                )
-                params += [bound.astimezone(LOCAL_TZ).date().isoformat(), to_text(bound)]
+                clause, values = _deadline_clause(bound, operator)
+                clauses.append(clause)
+                params += values
         if text:
             clauses.append("(title LIKE ? OR summary LIKE ? OR identifier LIKE ?)")
             params += [f"%{text}%"] * 3
@@ -295,39 +292,43 @@ class CallTables(Tables):
         full-text, best first), filtered; and how many there are in all.
 
         The text is only ever words: quotes and FTS5 operators in it are not syntax."""
-        words = re.findall(r"\w+", text)
+        # At most MAX_WORDS distinct words; a word of two letters or more may be the start
+        # of one (a one-letter prefix would match nearly every call).
+        words = list(dict.fromkeys(re.findall(r"\w+", text.lower())))[:MAX_WORDS]
         clauses, params = [], []
+        query = " ".join(f'"{w}"*' if len(w) > 1 else f'"{w}"' for w in words)
+        source = "calls"
         if words:
-            query = " ".join(f'"{word}"*' for word in words)
-            clauses.append("rowid IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)")
+            source = "calls JOIN calls_fts ON calls_fts.rowid = calls.rowid"
+            clauses.append("calls_fts MATCH ?")
             params.append(query)
-        for column, value in (("programme", programme), ("status", status)):
+        for column, value in (
+            ("programme", programme),
+            ("status", status),
+            ("source_id", source_id),
+        ):
             if value:
-                clauses.append(f"{column} = ?")
+                clauses.append(f"calls.{column} = ?")
                 params.append(value)
-        if source_id:
-            clauses.append("source_id = ?")
-            params.append(source_id)
         if department_id:
             clauses.append(
-                "id IN (SELECT call_id FROM matches WHERE department_id = ? AND expired_at IS NULL)"
+                "calls.id IN (SELECT call_id FROM matches WHERE department_id = ? "
+                "AND expired_at IS NULL)"
             )
             params.append(department_id)
         for bound, operator in ((deadline_after, ">="), (deadline_before, "<")):
             if bound is not None:
-                clauses.append(f"next_deadline {operator} ?")
-                params.append(to_text(bound))
+                clause, values = _deadline_clause(bound, operator)
+                clauses.append(clause)
+                params += values
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        total = self.conn.execute(f"SELECT count(*) FROM calls {where}", params).fetchone()[0]
-        order = "next_deadline IS NULL, next_deadline, id"
+        total = self.conn.execute(f"SELECT count(*) FROM {source} {where}", params).fetchone()[0]
+        order = "calls.next_deadline IS NULL, calls.next_deadline, calls.id"
         if words:
-            order = (
-                "(SELECT min(rank) FROM calls_fts WHERE calls_fts MATCH ? "
-                "AND calls_fts.rowid = calls.rowid), " + order
-            )
-            params = [*params, query]
+            order = "calls_fts.rank, " + order
+        selected = ", ".join(f"calls.{name}" for name in WITHOUT_RAW.split(", "))
         rows = self.conn.execute(
-            f"SELECT {WITHOUT_RAW} FROM calls {where} ORDER BY {order} LIMIT ?", [*params, limit]
+            f"SELECT {selected} FROM {source} {where} ORDER BY {order} LIMIT ?", [*params, limit]
         )
         return [from_row(Call, row) for row in rows], int(total)
 
@@ -345,3 +346,15 @@ class CallTables(Tables):
         )
         calls = [from_row(Call, row) for row in rows]
         return [c for c in calls if still_open(c, now)]
+
+
+def _deadline_clause(bound: datetime, operator: str) -> tuple[str, list[str]]:
+    """SQL comparing a call's next deadline with a bound (midnight of a day in Swedish time):
+    a deadline that names a day (midnight UTC, or 23:59 UTC) as that day, others as moments
+    (db.records.named_day says the same)."""
+    named = "substr(calls.next_deadline, 12, 5) IN ('00:00', '23:59')"
+    clause = (
+        f"(({named} AND substr(calls.next_deadline, 1, 10) {operator} ?) "
+        f"OR (NOT {named} AND calls.next_deadline {operator} ?))"
+    )
+    return clause, [bound.astimezone(LOCAL_TZ).date().isoformat(), to_text(bound)]

@@ -38,12 +38,21 @@ class UserTables(Tables):
         rows = self.conn.execute("SELECT * FROM users ORDER BY name")
         return [from_row(WebUser, row) for row in rows]
 
-    def record_login(self, name: str, address: str, at: datetime, succeeded: bool) -> None:
-        """Note a login attempt (for the rate limit)."""
+    def record_login(self, name: str, address: str, at: datetime, succeeded: bool) -> int:
+        """Note a login attempt (for the rate limit); its id."""
         with self.conn:
-            self.conn.execute(
+            cursor = self.conn.execute(
                 "INSERT INTO login_attempts (name, address, at, succeeded) VALUES (?, ?, ?, ?)",
                 [name, address, to_text(at), int(succeeded)],
+            )
+        return int(cursor.lastrowid)
+
+    def login_succeeded(self, attempt_id: int) -> None:
+        """Mark a login attempt, noted as failed before the password was checked, as one
+        that succeeded."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE login_attempts SET succeeded = 1 WHERE rowid = ?", [attempt_id]
             )
 
     def failed_logins(self, name: str, address: str, since: datetime) -> tuple[int, int]:

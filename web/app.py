@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask, g, render_template
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from db import Store
 from db.records import LOCAL_TZ
@@ -33,10 +34,14 @@ def create_app(
     secure_cookies: bool = False,
     clock: Callable[[], datetime] = local_now,
 ) -> Flask:
-    """The app for one configuration and database; ``secure_cookies`` when served over HTTPS."""
+    """The app for one configuration and database; ``secure_cookies`` when served over HTTPS
+    by a reverse proxy (whose X-Forwarded-For then gives the client's address, for the
+    login rate limit)."""
     if not secret_key:
         raise ValueError("a secret key is needed (EUFUNDS_SECRET_KEY)")
     app = Flask(__name__)
+    if secure_cookies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     app.config.update(
         SECRET_KEY=secret_key,
         SESSION_COOKIE_HTTPONLY=True,

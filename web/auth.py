@@ -35,12 +35,16 @@ def require(*roles: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            role = session.get("role")
-            if not session.get("user"):
+            # The user and role as stored now: a removed user or a changed role counts at
+            # once, whatever an old session cookie says.
+            user = store().user(session["user"]) if session.get("user") else None
+            if user is None or user.role != session.get("role"):
+                if session.get("user"):
+                    session.clear()
                 if request.method != "GET":
                     abort(401)
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if role not in roles:
+            if user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
@@ -59,17 +63,20 @@ def login():
     password = request.form.get("password", "")
     address = request.remote_addr or ""
     moment = now()
+    # Noted as failed before anything is checked, so that tries made at the same moment
+    # count against each other; marked as succeeded once the password is right.
+    attempt = store().record_login(name, address, moment, succeeded=False)
     by_name, by_address = store().failed_logins(name, address, moment - LOGIN_WINDOW)
-    if by_name >= FAILURES_PER_NAME or by_address >= FAILURES_PER_ADDRESS:
+    if by_name > FAILURES_PER_NAME or by_address > FAILURES_PER_ADDRESS:
         minutes = int(LOGIN_WINDOW.total_seconds() // 60)
         message = f"För många misslyckade inloggningar. Försök igen om {minutes} minuter."
         return render_template("login.html", next="", error=message), 429
     user = store().user(name)
     matches = password_matches(user.password_hash if user else _dummy_hash(), password)
-    store().record_login(name, address, moment, succeeded=bool(user and matches))
     if not (user and matches):
         error = "Fel namn eller lösenord."
         return render_template("login.html", next=request.form.get("next", ""), error=error), 401
+    store().login_succeeded(attempt)
     session.clear()
     session.permanent = True
     session["user"], session["role"] = user.name, user.role

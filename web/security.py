@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import abort, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -75,7 +76,11 @@ def password_problem(password: str) -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path of this site only (never another host)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """Where to go after logging in: a path of this site only (never another host, nor a
+    path with whitespace or control characters a browser would drop to make one)."""
+    if not target or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
+        return "/"
+    parts = urlsplit(target.replace("\\", "/"))
+    if target.startswith("/") and not parts.scheme and not parts.netloc:
         return target
     return "/"

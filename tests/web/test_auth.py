@@ -170,3 +170,22 @@ def test_users_add_asks_for_the_password(tmp_path):
         input=f"{password}\n{password}\n",
     )
     assert again.exit_code == 1 and "already a user named 'eva'" in again.output
+
+
+def test_a_removed_user_or_changed_role_counts_at_once(site, management):
+    """A session whose user was removed, or whose role changed, is logged out on its next
+    request, whatever its cookie says."""
+    with Store(site.db_path) as store:
+        store.conn.execute("UPDATE users SET role = 'coordinator' WHERE name = 'lars'")
+        store.conn.commit()
+    assert management.get("/utlysningar").status_code == 302
+    assert management.get("/kallor").status_code == 302
+
+
+def test_next_never_leaves_the_site_even_with_hidden_characters(site):
+    """A 'next' with a tab, newline or backslash a browser would drop is ignored."""
+    client = site.app.test_client()
+    for target in ("/\t/evil.example", "/\n/evil.example", "\\\\evil.example", "/%0a"):
+        response = log_in(client, "anna", next_path=target)
+        assert response.status_code == 302
+        assert response.headers["Location"] in ("/", "/%0a")
