@@ -59,13 +59,18 @@ class ProfileTables(Tables):
         """Store a new version of a profile; its number."""
         table, column = TABLES[type(profile)]
         with self.conn:
+            # The number is taken in the statement that stores it, so two saves at the same
+            # moment get two numbers.
+            cursor = self.conn.execute(
+                f"INSERT INTO {table} ({column}, version, profile, saved_by, saved_at, note) "
+                f"SELECT ?, coalesce(max(version), 0) + 1, ?, ?, ?, ? FROM {table} "
+                f"WHERE {column} = ?",
+                [profile.id, profile_json(profile), saved_by, to_text(now), note, profile.id],
+            )
             row = self.conn.execute(
-                f"SELECT coalesce(max(version), 0) FROM {table} WHERE {column} = ?",
-                [profile.id],
+                f"SELECT version FROM {table} WHERE rowid = ?", [cursor.lastrowid]
             ).fetchone()
-            version = int(row[0]) + 1
-            self._insert_version(profile, version, saved_by, now, note)
-        return version
+        return int(row[0])
 
     def current_profiles(self, kind: type = Department) -> dict[str, Department | FocusArea]:
         """Each department's (or focus area's) newest profile."""

@@ -47,7 +47,9 @@ def open_corpus(store: Store, config: Config, now: datetime) -> Corpus:
     """The corpus to preview against: kept from an earlier preview of this database while
     no crawl changed its calls, the day and the matching settings and focus areas are the
     same; else read and fitted now (once)."""
-    settings = hashlib.sha256(repr((config.focus_areas, config.matching)).encode()).hexdigest()
+    # The departments count too: their Swedish words decide how compounds are split.
+    profiles = (config.departments, config.focus_areas, config.matching)
+    settings = hashlib.sha256(repr(profiles).encode()).hexdigest()
     key = (store.calls_state(), now.date(), settings)
     with _corpora_lock:
         kept = _corpora.get(str(store.path))
@@ -56,7 +58,8 @@ def open_corpus(store: Store, config: Config, now: datetime) -> Corpus:
         calls = store.matchable_calls(now)
         matcher = Matcher(config.departments, config.focus_areas, config.matching)
         known = stored_analyses(store, matcher, calls)
-        matcher.fit(calls, known)
+        if calls:
+            matcher.fit(calls, known)
         corpus = _corpora[str(store.path)] = Corpus(key, calls, known, matcher)
         return corpus
 
@@ -84,6 +87,8 @@ def preview_profile(
     twin = replace(cut, id=edited.id + EDITED)
     corpus = open_corpus(store, config, now)
     calls, known = corpus.calls, corpus.known
+    if not calls:
+        return ProfilePreview([], [], [], 0, 0, [(k, 0) for k in _keywords(edited)], 0)
     table = corpus.matcher.with_profiles([current, twin]).score(calls, known)
     by_id = {call.id: call for call in calls}
     matches = table.matches(now)
@@ -127,6 +132,9 @@ def preview_focus_area(
     """Score the open calls with the saved focus areas and with the edited one in its place,
     and compare every department's digest of this week."""
     calls = store.matchable_calls(now)
+    if not calls:
+        empty = [(d, [], [], 0) for d in config.departments]
+        return FocusAreaPreview(empty, [(k, 0) for k in _keywords(edited)], 0)
     areas = tuple(edited if area.id == edited.id else area for area in config.focus_areas)
     saved = Matcher(config.departments, config.focus_areas, config.matching)
     known = stored_analyses(store, saved, calls)
@@ -178,3 +186,8 @@ def _digest(
     items = select_items(mine, by_id, history, changes, now, department.lead_time_days)
     calibrated = config.matching.model is not None
     return [item.call.id for item in shown_items(items, now, department.min_score, calibrated)]
+
+
+def _keywords(profile: Department | FocusArea) -> list[str]:
+    """A profile's keywords, Swedish then English (what a preview counts hits of)."""
+    return [*profile.keywords_sv, *profile.keywords_en]

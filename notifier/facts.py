@@ -54,7 +54,10 @@ BOILERPLATE = re.compile(
     r"Eligibility conditions|Topic description|Destination)\s*:\s*",
     re.I,
 )
-FOOTNOTES = re.compile(r"(?:(?<=[a-zåäö]{2})|(?<=[.,;)]))\d{1,2}(?=[\s,.;:]|$)|\[\d{1,2}\]")
+# A footnote mark: one or two digits right after a word of three letters or more, or after a
+# stop that follows a letter ("policies1", "goals.2"); never a decimal ("2.5"), a unit
+# ("km2") or a formula ("CO2"). Or a bracketed number ("[3]").
+FOOTNOTES = re.compile(r"(?:(?<=[a-zåäö]{3})|(?<=[a-zåäö][.,;)]))\d{1,2}(?=[\s,.;:]|$)|\[\d{1,2}\]")
 SUMMARY_CHARACTERS = 400
 
 

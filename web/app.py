@@ -88,6 +88,13 @@ def config() -> Config:
     return _settings()["config"]
 
 
+def current_config() -> Config:
+    """The configuration with the stored profiles and focus areas (seeded on first use)."""
+    from eufunds.profiles import effective_config
+
+    return effective_config(config(), store(), now())
+
+
 def now() -> datetime:
     """The app's clock (tests freeze it)."""
     return _settings()["clock"]()

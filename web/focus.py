@@ -12,10 +12,9 @@ from db.records import FocusArea
 from eufunds.config import ConfigError, parse_focus_area
 from eufunds.preview import preview_focus_area
 from eufunds.profiles import focus_area_document
-from web.app import now, store
+from web.app import current_config, now, store
 from web.auth import require
 from web.profiles import (
-    current_config,
     keyword_lines,
     parse_keywords,
     parse_number,

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from db.records import LOCAL_TZ, NEGATIVE_FLAG, ROLES, MatchFlag, flag_rule, named_day
 from eufunds.health import sources_health
 from notifier.calendar import safe_url
-from web.app import config, now, store
+from web.app import config, current_config, now, store
 from web.auth import require
 
 pages = Blueprint("pages", __name__)
@@ -136,15 +136,16 @@ def sources():
 @require(*ROLES)
 def departments():
     """The departments, with how many current matches each has."""
-    counts = {d.id: len(store().matches(d.id)) for d in config().departments}
-    return render_template("departments.html", departments=config().departments, counts=counts)
+    departments = current_config().written_departments
+    counts = {d.id: len(store().matches(d.id)) for d in departments}
+    return render_template("departments.html", departments=departments, counts=counts)
 
 
 @pages.route("/avdelningar/<department_id>")
 @require(*ROLES)
 def department(department_id: str):
     """A department: its current matches, best first, and its last digests with their calls."""
-    chosen = next((d for d in config().departments if d.id == department_id), None)
+    chosen = next((d for d in current_config().written_departments if d.id == department_id), None)
     if chosen is None:
         abort(404, description="Avdelningen finns inte.")
     matches = store().matches(department_id, limit=PAGE_SIZE)
@@ -166,8 +167,13 @@ def department(department_id: str):
 
 
 def _day(text: str) -> datetime | None:
-    """A YYYY-MM-DD filter as midnight in Swedish time; none when empty or no date."""
+    """A YYYY-MM-DD filter (2000 to 2099) as midnight in Swedish time; none when empty."""
+    if not text:
+        return None
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ) if text else None
+        day = datetime.fromisoformat(text).replace(tzinfo=LOCAL_TZ)
     except ValueError:
         abort(400, description=f"Ogiltigt datum: {text}")
+    if not 2000 <= day.year <= 2099:
+        abort(400, description=f"Ogiltigt datum: {text} (år 2000–2099)")
+    return day

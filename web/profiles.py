@@ -4,6 +4,7 @@ keyword's hits among open calls), saved as versions (who, when, why) and rolled 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -14,17 +15,12 @@ from eufunds.config import WEEKDAYS, ConfigError, parse_department
 from eufunds.joblock import PipelineLock
 from eufunds.matching import run_match
 from eufunds.preview import preview_profile
-from eufunds.profiles import department_document, effective_config, profile_changes
-from web.app import config, now, store
+from eufunds.profiles import department_document, profile_changes
+from web.app import config, current_config, now, store
 from web.auth import require
 
 profiles = Blueprint("profiles", __name__)
 FORM = Path("webbformuläret")
-
-
-def current_config():
-    """The configuration with the stored profiles (seeded on first use)."""
-    return effective_config(config(), store(), now())
 
 
 def _department(department_id: str) -> Department:
@@ -42,8 +38,14 @@ def profile_list():
     departments = current.written_departments
     newest = {d.id: store().profile_versions(d.id)[0] for d in departments}
     areas = current.focus_areas
-    newest |= {a.id: store().profile_versions(a.id, FocusArea)[0] for a in areas}
-    return render_template("profiles.html", departments=departments, areas=areas, newest=newest)
+    newest_areas = {a.id: store().profile_versions(a.id, FocusArea)[0] for a in areas}
+    return render_template(
+        "profiles.html",
+        departments=departments,
+        areas=areas,
+        newest=newest,
+        newest_areas=newest_areas,
+    )
 
 
 @profiles.route("/profiler/<department_id>")
@@ -216,7 +218,12 @@ def parse_keywords(text: str, language: str) -> dict[str, float]:
 
 
 def parse_number(text: str, what: str) -> float:
+    """A number as typed ('2,5' or '2.5'); a ValueError naming the field otherwise (also
+    for what is no finite number, such as 'inf' or '1e400')."""
     try:
-        return float(text.replace(",", ".").strip())
+        number = float(text.replace(",", ".").strip())
     except ValueError:
-        raise ValueError(f"{what} måste vara ett tal, inte '{text.strip()}'") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"{what} måste vara ett tal, inte '{text.strip()}'")
+    return number

@@ -130,6 +130,9 @@ def test_summaries_lose_the_portals_headings(calls):
 
 
 def test_footnote_marks_go_and_numbers_stay():
-    """Footnote marks after words or stops go; years, CO2 and COVID-19 stay (hand-written)."""
+    """Footnote marks after words or stops go; years, decimals, units, CO2 and COVID-19 stay
+    (hand-written)."""
     text = "Support policies1 and goals.2 In 2030, CO2 and COVID-19 matter[3]."
     assert clean_summary(text) == "Support policies and goals. In 2030, CO2 and COVID-19 matter."
+    kept = "EUR 2.5 million for 40 km2 of land, 1,5 miljoner."
+    assert clean_summary(kept) == kept

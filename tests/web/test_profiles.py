@@ -116,3 +116,28 @@ def test_edits_need_the_csrf_token(coordinator):
     form.pop("csrf_token")
     for path in (EDIT, f"{EDIT}/forhandsgranska", f"{EDIT}/aterstall/1"):
         assert coordinator.post(path, data=form).status_code == 400
+
+
+def test_numbers_that_are_no_numbers_are_refused(coordinator):
+    """'inf' or '1e400' as a lead time, or a date outside 2000-2099 in a search, is a
+    clear 400, never a crash."""
+    for value in ("inf", "1e400", "nan"):
+        form = _form(coordinator)
+        form["lead_time_days"] = value
+        response = coordinator.post(EDIT, data=form)
+        assert response.status_code == 400, value
+        assert "framförhållning måste vara ett tal" in response.get_data(as_text=True)
+    assert coordinator.get("/utlysningar?from=0001-01-01").status_code == 400
+
+
+def test_department_pages_show_the_saved_profile(coordinator):
+    """After a save, the departments pages show the saved description and weekday."""
+    form = _form(coordinator)
+    form["description_sv"] = "Ny beskrivning av socialförvaltningen."
+    form["digest_weekday"] = "friday"
+    assert coordinator.post(EDIT, data=form).status_code == 302
+    assert "Ny beskrivning av socialförvaltningen." in coordinator.get(
+        "/avdelningar/social"
+    ).get_data(as_text=True)
+    listing = coordinator.get("/avdelningar").get_data(as_text=True)
+    assert "friday" in listing.split("/avdelningar/social")[1].split("</tr>")[0]
