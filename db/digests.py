@@ -137,7 +137,8 @@ class DigestTables(Tables):
         weeks = " AND iso_week < ?" if before_week else ""
         extra = [before_week] if before_week else []
         rows = self.conn.execute(
-            "SELECT i.call_id, i.reason FROM digest_items i JOIN digests d ON d.id = i.digest_id "
+            "SELECT i.call_id, i.reason, d.sent_at FROM digest_items i "
+            "JOIN digests d ON d.id = i.digest_id "
             f"WHERE d.department_id = ? AND d.status IN ({delivered})"
             f"{weeks.replace('iso_week', 'd.iso_week')}",
             [department_id, *DELIVERED, *extra],
@@ -155,4 +156,15 @@ class DigestTables(Tables):
                 if DigestReason.CLOSING_SOON in row["reason"].split(_REASON_SEPARATOR)
             ),
             last_sent_at=from_text(last),
+            call_sent_at=_newest_by_call(rows),
         )
+
+
+def _newest_by_call(rows) -> dict:
+    """When each call was last sent (the newest of its digests' send times)."""
+    newest: dict = {}
+    for row in rows:
+        sent = from_text(row["sent_at"])
+        if sent is not None and (row["call_id"] not in newest or sent > newest[row["call_id"]]):
+            newest[row["call_id"]] = sent
+    return newest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -430,6 +430,9 @@ class DigestHistory:
     sent_call_ids: frozenset[str]
     closing_soon_sent: frozenset[str]
     last_sent_at: datetime | None
+    # When each call was last sent: a change after it is news, whichever digest came since
+    # (a digest past its cap leaves some changes unsent).
+    call_sent_at: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass

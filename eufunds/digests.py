@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from db import Store, StoreError
-from db.records import DELIVERED, LOCAL_TZ, Department, DigestItem, DigestStatus, SourceHealth
+from db.records import (
+    DELIVERED,
+    LOCAL_TZ,
+    Call,
+    Department,
+    DigestItem,
+    DigestStatus,
+    Match,
+    SourceHealth,
+)
 from eufunds.config import WEEKDAYS, Config
 from eufunds.health import sources_health
 from notifier.render import DigestContext, build_digest, digest_message_id, iso_week
@@ -239,20 +248,38 @@ def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
     return DigestOutcome(department.id, week, DigestStatus.WRITTEN, len(items), path)
 
 
+def week_items(
+    store: Store,
+    department: Department,
+    matches: Sequence[Match],
+    calls: Mapping[str, Call],
+    now: datetime,
+    calibrated: bool,
+    before_week: str = "",
+) -> tuple[list[DigestItem], list[DigestItem]]:
+    """A department's items this week from these matches, and those its digest shows: what
+    it shows is what it records as sent, so calls past a section's cap stay unsent and may
+    come in a later week. ``before_week``: count only digests of earlier weeks (a preview)."""
+    history = store.digest_history(department.id, before_week=before_week)
+    # Changes since each call was last sent (the oldest such moment bounds the query).
+    sent = [history.call_sent_at[m.call_id] for m in matches if m.call_id in history.call_sent_at]
+    changes = store.changes_since([m.call_id for m in matches], min(sent)) if sent else {}
+    items = select_items(matches, calls, history, changes, now, department.lead_time_days)
+    return items, shown_items(items, now, department.min_score, calibrated)
+
+
 def _prepare(
     run: _Run, department: Department, build: bool = True
 ) -> tuple[list[DigestItem], EmailMessage | None]:
     """This week's items for a department and its message (None when empty and not wanted,
     or not asked for)."""
     store, now = run.store, run.now
-    history = store.digest_history(department.id, before_week=run.week if run.preview else "")
     matches = store.matches(department.id)
     calls = store.calls_by_id([m.call_id for m in matches])
-    changes = store.changes_since(list(calls), history.last_sent_at) if history.last_sent_at else {}
-    items = select_items(matches, calls, history, changes, now, department.lead_time_days)
-    # What the digest shows is what it records as sent: calls past a section's cap stay
-    # unsent and may come in a later week.
-    shown = shown_items(items, now, department.min_score, run.context.calibrated)
+    before = run.week if run.preview else ""
+    items, shown = week_items(
+        store, department, matches, calls, now, run.context.calibrated, before
+    )
     coordinator = run.context.coordinator_email in department.recipients
     problems = run.source_problems if coordinator else ()
     if not build or (not items and not problems and not department.send_empty_digest):

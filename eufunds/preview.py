@@ -12,11 +12,10 @@ from datetime import datetime
 from db import Call, Store
 from db.records import Department, FocusArea
 from eufunds.config import Config, with_cutoffs
+from eufunds.digests import week_items
 from eufunds.matching import stored_analyses
 from matcher.rank import Matcher
 from notifier.render import iso_week
-from notifier.sections import shown_items
-from notifier.selection import select_items
 
 TOP = 10
 EDITED = "~förhandsgranskning"
@@ -180,12 +179,10 @@ def _digest(
     """The calls this week's digest of a department would show with these matches, as if
     none had been sent this week (``history_of``: whose earlier digests count)."""
     mine = [m for m in matches if m.department_id == department.id]
-    history = store.digest_history(history_of, before_week=iso_week(now))
-    since = history.last_sent_at
-    changes = store.changes_since([m.call_id for m in mine], since) if since else {}
-    items = select_items(mine, by_id, history, changes, now, department.lead_time_days)
+    counted = replace(department, id=history_of)
     calibrated = config.matching.model is not None
-    return [item.call.id for item in shown_items(items, now, department.min_score, calibrated)]
+    _, shown = week_items(store, counted, mine, by_id, now, calibrated, iso_week(now))
+    return [item.call.id for item in shown]
 
 
 def _keywords(profile: Department | FocusArea) -> list[str]:

@@ -43,7 +43,12 @@ def select_items(
         if call.id not in history.sent_call_ids:
             reasons.append(DigestReason.NEW)
         else:
-            news = [c for c in changes.get(call.id, ()) if c.field in NEWS_FIELDS]
+            sent = history.call_sent_at.get(call.id)
+            news = [
+                c
+                for c in changes.get(call.id, ())
+                if c.field in NEWS_FIELDS and (sent is None or c.changed_at > sent)
+            ]
             if news:
                 reasons.append(DigestReason.CHANGED)
         deadline = next_deadline(call.deadlines, now)

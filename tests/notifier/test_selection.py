@@ -205,3 +205,19 @@ def test_next_deadline_is_first_at_or_after_now():
 def test_still_open(call, open_):
     """Open or forthcoming with a deadline ahead (or none known) can still be applied for."""
     assert still_open(call, NOW) is open_
+
+
+def test_a_change_not_yet_sent_stays_news_after_a_later_digest():
+    """A call sent two weeks ago changed after that; last week's digest did not carry the
+    change (past a section's cap): it is still news now, and an older change is not."""
+    call = _call("HELD-BACK", NOW + timedelta(days=60))
+    sent_at = NOW - timedelta(days=14)
+    history = DigestHistory(
+        frozenset({call.id}), frozenset(), LAST_DIGEST, call_sent_at={call.id: sent_at}
+    )
+    moved = CallChange(call.id, "deadlines", "[]", "[]", sent_at + timedelta(days=2))
+    older = CallChange(call.id, "status", "forthcoming", "open", sent_at - timedelta(days=1))
+    [item] = select_items(
+        [_match(call)], {call.id: call}, history, {call.id: [older, moved]}, NOW, LEAD_DAYS
+    )
+    assert item.reasons == (DigestReason.CHANGED,) and item.changes == (moved,)
