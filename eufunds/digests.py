@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,13 @@ from db.records import (
 )
 from eufunds.config import WEEKDAYS, Config
 from eufunds.health import sources_health
-from notifier.render import DigestContext, build_digest, digest_message_id, iso_week
+from notifier.render import (
+    ITEMS_HEADER,
+    DigestContext,
+    build_digest,
+    digest_message_id,
+    iso_week,
+)
 from notifier.sections import shown_items
 from notifier.selection import select_items
 from notifier.send import (
@@ -233,12 +240,15 @@ def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
     if not path.exists():
         store.reclaim_digest(digest.id, run.now)
         return _deliver_claimed(run, department, digest.id)
-    items, _ = _prepare(run, department, build=False)
     written = read_outbox(path)
+    items = _written_items(written)
+    if items is None:
+        shown, _ = _prepare(run, department, build=False)
+        items = [(item.call.id, item.reasons) for item in shown]
     store.finish_digest(
         digest.id,
         DigestStatus.WRITTEN,
-        [(item.call.id, item.reasons) for item in items],
+        items,
         written["Message-ID"],
         written["Subject"],
         str(path),
@@ -246,6 +256,16 @@ def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
         error="recorded after an interrupted run had written it",
     )
     return DigestOutcome(department.id, week, DigestStatus.WRITTEN, len(items), path)
+
+
+def _written_items(message: EmailMessage) -> list[tuple[str, tuple[str, ...]]] | None:
+    """The calls a written digest shows and why (its items header); None when it has none
+    (written by an older version) or it cannot be read."""
+    header = message.get(ITEMS_HEADER)
+    try:
+        return [(str(call_id), tuple(reasons)) for call_id, reasons in json.loads(str(header))]
+    except (TypeError, ValueError):
+        return None
 
 
 def week_items(

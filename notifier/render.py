@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -46,6 +47,8 @@ from notifier.sections import (
 )
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The header listing a digest's calls and why each is there (JSON).
+ITEMS_HEADER = "X-Eufunds-Items"
 # A focus area is named among the reasons when it lifted the score by at least this share.
 FOCUS_CONTRIBUTION = 0.1
 
@@ -261,6 +264,8 @@ def build_digest(
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message["List-Unsubscribe"] = f"<{values['unsubscribe']}>"
+    # What the digest shows, so that a run that stopped after writing it records exactly that.
+    message[ITEMS_HEADER] = json.dumps([[i.call.id, list(i.reasons)] for i in shown])
     message.set_content(_environment.get_template("digest/body.txt").render(values))
     message.add_alternative(
         _environment.get_template("digest/body.html").render(values), subtype="html"

@@ -351,21 +351,25 @@ def test_outbox_digest_never_written_is_written_by_the_next_run(matched_store, c
 def test_outbox_digest_written_but_not_recorded_is_recorded_not_rewritten(
     matched_store, config, tmp_path
 ):
-    """Killed after writing its file, a digest is recorded as written by the next run, with its
-    items and the file's Message-ID; the file is left as it was."""
+    """Killed after writing its file, a digest is recorded as written by the next run, with the
+    items the file shows (even when the matches changed meanwhile) and the file's Message-ID;
+    the file is left as it was."""
     outbox = tmp_path / "outbox"
     [first] = send_digests(matched_store, config, NOW, outbox, None, department_ids=["social"])
     written = first.path.read_bytes()
+    shown = digest_items(matched_store, recorded(matched_store)["social"].id)
     with matched_store.conn:  # as if the process had died before recording the file
         matched_store.conn.execute("UPDATE digests SET status = 'claimed'")
         matched_store.conn.execute("DELETE FROM digest_items")
+        # ... and the matches changed before the next run: the file still says what it showed.
+        matched_store.conn.execute("DELETE FROM matches WHERE department_id = 'social'")
     later = NOW + timedelta(hours=2)
     [outcome] = send_digests(matched_store, config, later, outbox, None, department_ids=["social"])
     assert (outcome.status, outcome.items) == ("written", first.items)
     assert first.path.read_bytes() == written
     digest = recorded(matched_store)["social"]
     assert digest.message_id == f"<eufunds.digest.social.{WEEK}@example.org>"
-    assert len(digest_items(matched_store, digest.id)) == first.items
+    assert digest_items(matched_store, digest.id) == shown
 
 
 def test_smtp_digest_left_claimed_is_shown_stuck_until_retried(
