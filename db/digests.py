@@ -95,6 +95,11 @@ class DigestTables(Tables):
         ).fetchone()
         return from_row(Digest, row) if row else None
 
+    def digest_by_id(self, digest_id: int) -> Digest | None:
+        """A recorded digest by its id, if there is one."""
+        row = self.conn.execute("SELECT * FROM digests WHERE id = ?", [digest_id]).fetchone()
+        return from_row(Digest, row) if row else None
+
     def department_digests(self, department_id: str, limit: int = 10) -> list[Digest]:
         """A department's newest recorded digests, newest first."""
         rows = self.conn.execute(

@@ -389,6 +389,27 @@ class SourceHealth:
     problem: str = ""
 
 
+class Verdict(StrEnum):
+    """What a member of staff says of a call in a digest (one click from it)."""
+
+    RELEVANT = "relevant"
+    NOT_RELEVANT = "not-relevant"
+    APPLY = "apply"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One recipient's word on one call of one digest."""
+
+    digest_id: int
+    department_id: str
+    call_id: str
+    recipient: str
+    verdict: str
+    at: datetime
+    comment: str = ""
+
+
 @dataclass(frozen=True)
 class WebUser:
     """A user of the web app: a coordinator (edits) or management (reads)."""

@@ -363,3 +363,24 @@ def _versions_table(db: Database, table: str, id_column: str) -> None:
         pk="id",
     )
     db[table].create_index([id_column, "version"], unique=True)
+
+
+@migration
+def m016_feedback(db: Database) -> None:
+    """Staff feedback from digest links: one row per digest, call and recipient (a second
+    click changes nothing; another verdict replaces the first)."""
+    db["feedback"].create(
+        {
+            "digest_id": int,
+            "department_id": str,
+            "call_id": str,
+            "recipient": str,
+            "verdict": str,
+            "at": str,
+            "comment": str,
+        },
+        pk=("digest_id", "call_id", "recipient"),
+        not_null={"verdict", "at"},
+        defaults={"comment": ""},
+    )
+    db["feedback"].create_index(["department_id"])

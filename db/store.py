@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from db.calls import CallTables
 from db.configuration import ConfigurationTables
 from db.digests import DigestTables
+from db.feedback import FeedbackTables
 from db.locks import LockTable
 from db.matches import MatchTables
 from db.profiles import ProfileTables
@@ -100,6 +101,7 @@ class Store(
     LockTable,
     UserTables,
     ProfileTables,
+    FeedbackTables,
 ):
     """One SQLite database file (WAL), migrated to the current schema when opened."""
 

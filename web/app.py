@@ -59,6 +59,7 @@ def create_app(
     app.teardown_appcontext(_close_store)
 
     from web.auth import auth
+    from web.feedback import feedback
     from web.focus import focus
     from web.pages import pages
     from web.profiles import profiles
@@ -67,6 +68,7 @@ def create_app(
     app.register_blueprint(pages)
     app.register_blueprint(profiles)
     app.register_blueprint(focus)
+    app.register_blueprint(feedback)
 
     @app.errorhandler(HTTPException)
     def error_page(error: HTTPException):

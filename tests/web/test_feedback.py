@@ -1,0 +1,87 @@
+"""Staff feedback from digest links, through Flask's test client on week 34's recorded
+digests: one click records, a second changes nothing, a comment can follow; altered,
+forged and expired links get a friendly page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from db import Store
+from notifier.tokens import feedback_token
+from tests.conftest import SNAPSHOT_NOW
+from tests.support.digest_runs import recorded
+from tests.web.conftest import SECRET
+
+RECIPIENT = "social.eu@example.org"
+
+
+@pytest.fixture
+def sent(site):
+    """Social's week-34 digest and one call in it."""
+    with Store(site.db_path) as store:
+        digest = recorded(store)["social"]
+        call_id = store.digest_call_ids(digest.id)[0][0]
+    return digest, call_id
+
+
+def _link(digest, call_id, verdict="relevant", made=SNAPSHOT_NOW, secret=SECRET):
+    return f"/aterkoppling/{feedback_token(secret, digest.id, call_id, RECIPIENT, verdict, made)}"
+
+
+def test_one_click_records_and_a_second_changes_nothing(site, sent):
+    digest, call_id = sent
+    client = site.app.test_client()
+    first = client.get(_link(digest, call_id))
+    assert first.status_code == 200 and "Tack!" in first.get_data(as_text=True)
+    with Store(site.db_path) as store:
+        [given] = store.feedback("social")
+    assert (given.call_id, given.recipient, given.verdict) == (call_id, RECIPIENT, "relevant")
+    assert client.get(_link(digest, call_id)).status_code == 200
+    with Store(site.db_path) as store:
+        assert store.feedback("social") == [given]
+    assert client.get(_link(digest, call_id, "apply")).status_code == 200
+    with Store(site.db_path) as store:
+        [changed] = store.feedback("social")
+    assert changed.verdict == "apply"
+
+
+def test_a_comment_can_follow(site, sent):
+    digest, call_id = sent
+    client = site.app.test_client()
+    page = client.get(_link(digest, call_id, "not-relevant")).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert (
+        client.post(
+            _link(digest, call_id, "not-relevant"), data={"comment": "Fel region."}
+        ).status_code
+        == 400
+    )
+    done = client.post(
+        _link(digest, call_id, "not-relevant"), data={"comment": "Fel region.", "csrf_token": token}
+    )
+    assert "Tack för kommentaren!" in done.get_data(as_text=True)
+    with Store(site.db_path) as store:
+        [given] = store.feedback("social")
+    assert (given.verdict, given.comment) == ("not-relevant", "Fel region.")
+
+
+def test_bad_links_get_a_friendly_page(site, sent):
+    digest, call_id = sent
+    client = site.app.test_client()
+    good = _link(digest, call_id)
+    for link, said in (
+        (good[:-3] + "abc", "har ändrats"),
+        (_link(digest, call_id, secret="another-secret-key-0123456789-abcdefgh"), "har ändrats"),
+        (_link(digest, call_id, made=SNAPSHOT_NOW - timedelta(days=61)), "gått ut"),
+        (_link(digest, "ft_portal/NOPE"), "inte på något vi känner till"),
+        (_link(digest, call_id, verdict="<script>"), "inte på något vi känner till"),
+    ):
+        response = client.get(link)
+        assert response.status_code == 400
+        text = response.get_data(as_text=True)
+        assert "Länken fungerar inte" in text and said in text and "<script>" not in text
+    with Store(site.db_path) as store:
+        assert store.feedback() == []
