@@ -14,7 +14,8 @@ from crawler.regions import regions_named
 from crawler.report import CrawlReport
 from crawler.text import clean_inline, html_to_text
 from db import Call, Store, StoreError, UpsertOutcome
-from db.records import STATUSES, listed_next_deadline
+from db.deadlines import listed_next_deadline
+from db.records import STATUSES
 from db.text import without_bidi_controls
 
 # Longest text kept: one-line fields (a title), a link, a summary, and description markup read.

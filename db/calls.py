@@ -9,14 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from db.records import (
-    LOCAL_TZ,
-    Call,
-    CallChange,
-    CallStatus,
-    listed_next_deadline,
-    still_open,
-)
+from db.deadlines import listed_next_deadline, still_open
+from db.records import LOCAL_TZ, Call, CallChange, CallStatus
 from db.rows import columns, from_row, from_text, to_row, to_text
 from db.same_calls import note_listing, same_call
 from db.tables import Tables, insert_sql

@@ -12,15 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from db import Call, CallChange, CrawlCounts, CrawlRun, Department, Match
-from db.records import (
-    DELIVERED,
-    LOCAL_TZ,
-    DigestStatus,
-    MatchFlag,
-    RunStatus,
-    SourceHealth,
-    named_day,
-)
+from db.deadlines import named_day
+from db.records import DELIVERED, LOCAL_TZ, DigestStatus, MatchFlag, RunStatus, SourceHealth
 from db.text import without_bidi_controls
 from eufunds.digests import DigestOutcome
 from matcher.evaluation import DepartmentQuality, mean

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from db.programmes import plain_programme, programme_is
 from db.records import (
     Call,
     MatchFlag,
@@ -20,8 +21,6 @@ from db.records import (
     is_out_of_area,
     is_own_area,
     negative_flag,
-    plain_programme,
-    programme_is,
     rule_flag,
 )
 from matcher.analysis import CallAnalysis

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from db.records import Call, ScoreModel, programme_code
+from db.programmes import programme_code
+from db.records import Call, ScoreModel
 
 LOG_SCORE = "log-score"
 PROGRAMME = "programme:"

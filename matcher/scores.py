@@ -13,16 +13,8 @@ from datetime import datetime, timedelta
 import numpy as np
 from scipy import sparse
 
-from db.records import (
-    Call,
-    Department,
-    FocusArea,
-    Match,
-    MatchFlag,
-    ScoreModel,
-    next_deadline,
-    still_open,
-)
+from db.deadlines import next_deadline, still_open
+from db.records import Call, Department, FocusArea, Match, MatchFlag, ScoreModel
 from matcher.factors import Factors
 from matcher.model import contributions, features
 

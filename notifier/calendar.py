@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from icalendar import Alarm, Calendar, Event
 
-from db.records import Department, DigestItem, named_day, upcoming_deadlines
+from db.deadlines import named_day, upcoming_deadlines
+from db.records import Department, DigestItem
 from db.text import without_bidi_controls
 
 EVENT_LENGTH = timedelta(minutes=30)

@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from db.deadlines import named_day, upcoming_deadlines
+from db.programmes import programme_code
 from db.records import (
     LOCAL_TZ,
     SWEDISH_MONTHS,
@@ -21,9 +23,6 @@ from db.records import (
     MatchFlag,
     SourceHealth,
     flag_rule,
-    named_day,
-    programme_code,
-    upcoming_deadlines,
 )
 from db.text import without_bidi_controls
 from notifier.calendar import build_calendar, safe_url

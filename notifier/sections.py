@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from db.records import CallChange, DigestItem, DigestReason, next_deadline
+from db.deadlines import next_deadline
+from db.records import CallChange, DigestItem, DigestReason
 
 # At most this many calls per section; the rest are counted.
 SECTION_CAP = 10

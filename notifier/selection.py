@@ -5,16 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from db.records import (
-    Call,
-    CallChange,
-    DigestHistory,
-    DigestItem,
-    DigestReason,
-    Match,
-    next_deadline,
-    still_open,
-)
+from db.deadlines import next_deadline, still_open
+from db.records import Call, CallChange, DigestHistory, DigestItem, DigestReason, Match
 
 NEWS_FIELDS = ("deadlines", "status", "title", "opening_date", "budget_eur")
 

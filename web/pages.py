@@ -7,7 +7,8 @@ from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from db.records import LOCAL_TZ, NEGATIVE_FLAG, ROLES, MatchFlag, flag_rule, named_day
+from db.deadlines import named_day
+from db.records import LOCAL_TZ, NEGATIVE_FLAG, ROLES, MatchFlag, flag_rule
 from eufunds.health import sources_health
 from notifier.calendar import safe_url
 from web.app import config, current_config, now, store

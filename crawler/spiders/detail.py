@@ -21,7 +21,8 @@ from crawler.items import CallItem
 from crawler.pipelines import crawl_now
 from crawler.report import CrawlReport
 from crawler.selectors import select
-from db.records import CallStatus, deadline_end
+from db.deadlines import deadline_end
+from db.records import CallStatus
 
 
 def detail_file(url: str) -> str:

@@ -19,7 +19,8 @@ from crawler.fields import count, euros, first, portal_date, text, values
 from crawler.items import CallItem
 from crawler.pipelines import crawl_now
 from crawler.report import CrawlReport
-from db.records import Call, CallStatus, SourceKind, status_by_dates
+from db.deadlines import status_by_dates
+from db.records import Call, CallStatus, SourceKind
 
 STATUS_CODES = {
     "31094501": CallStatus.FORTHCOMING,

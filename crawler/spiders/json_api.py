@@ -25,7 +25,8 @@ from crawler.items import CallItem
 from crawler.paths import lookup
 from crawler.pipelines import crawl_now
 from crawler.spiders.configured import ConfiguredSpider
-from db.records import LOCAL_TZ, SWEDISH_MONTHS, Call, CallStatus, SourceKind, status_by_dates
+from db.deadlines import status_by_dates
+from db.records import LOCAL_TZ, SWEDISH_MONTHS, Call, CallStatus, SourceKind
 
 # Most pages read in one crawl: an API that pages on past this is broken.
 MAX_PAGES = 1_000

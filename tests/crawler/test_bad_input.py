@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from db import CrawlRun, Store
-from db.records import upcoming_deadlines
+from db.deadlines import upcoming_deadlines
 from eufunds.config import Config
 from eufunds.crawling import CrawlOptions, crawl, user_agent
 from tests.conftest import SNAPSHOT_CALLS, SNAPSHOT_NOW

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from db.records import (
-    Call,
-    MatchFlag,
-    deadline_end,
-    flag_rule,
-    is_date_only,
-    negative_flag,
-    next_deadline,
-    rule_flag,
-    still_open,
-)
+from db.deadlines import deadline_end, is_date_only, next_deadline, still_open
+from db.records import Call, MatchFlag, flag_rule, negative_flag, rule_flag
 
 DATE_ONLY = datetime(2026, 9, 22, tzinfo=UTC)  # the portal's "22 September 2026"
 TIMED = datetime(2026, 9, 22, 15, 0, tzinfo=UTC)

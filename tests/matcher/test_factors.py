@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from crawler.regions import regions_named
-from db.records import plain_programme, programme_is
+from db.programmes import plain_programme, programme_is
 from matcher.rank import Matcher
 from tests.matcher.support import (
     BROAD,
