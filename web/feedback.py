@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, render_template, request
 
 from db.records import Feedback, Verdict
 from notifier.tokens import TokenError, read_feedback_token
-from web.app import now, store
+from web.app import current_config, now, store
+from web.auth import require
 
 feedback = Blueprint("feedback", __name__)
 SAID = {
@@ -17,6 +18,29 @@ SAID = {
     Verdict.APPLY: "något ni vill söka",
 }
 COMMENT_CHARACTERS = 2000
+
+
+@feedback.route("/aterkoppling")
+@require("coordinator")
+def overview():
+    """Staff feedback per department: how many calls were marked each way, and each verdict
+    with its call, recipient, time and comment (newest first)."""
+    given = store().feedback()
+    calls = store().calls_by_id(sorted({f.call_id for f in given}))
+    departments = current_config().written_departments
+    by_department = {d.id: [f for f in given if f.department_id == d.id] for d in departments}
+    counts = {
+        d.id: {v: sum(1 for f in by_department[d.id] if f.verdict == v) for v in SAID}
+        for d in departments
+    }
+    return render_template(
+        "feedback_overview.html",
+        departments=departments,
+        by_department=by_department,
+        counts=counts,
+        calls=calls,
+        said=SAID,
+    )
 
 
 @feedback.route("/aterkoppling/<token>", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from tests.web.conftest import PASSWORDS, form_token, log_in
 PAGES = ("/utlysningar", "/kallor", "/avdelningar", "/avdelningar/social")
 
 
-COORDINATOR_PAGES = ("/profiler/social", "/fokusomraden/extern-finansiering")
+COORDINATOR_PAGES = ("/profiler/social", "/fokusomraden/extern-finansiering", "/aterkoppling")
 POSTS = (
     "/profiler/social",
     "/profiler/social/forhandsgranska",

@@ -85,3 +85,20 @@ def test_bad_links_get_a_friendly_page(site, sent):
         assert "Länken fungerar inte" in text and said in text and "<script>" not in text
     with Store(site.db_path) as store:
         assert store.feedback() == []
+
+
+def test_coordinator_sees_feedback_per_department(site, sent, coordinator, management):
+    """The coordinator's page counts each department's verdicts and lists each with its
+    call, recipient and comment; management may not see it."""
+    digest, call_id = sent
+    staff = site.app.test_client()
+    page = staff.get(_link(digest, call_id, "apply")).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    staff.post(
+        _link(digest, call_id, "apply"), data={"comment": "<b>Vi söker!</b>", "csrf_token": token}
+    )
+    html = coordinator.get("/aterkoppling").get_data(as_text=True)
+    social = html.split("Socialförvaltningen</td>")[1].split("</tr>")[0]
+    assert re.findall(r"<td>(\d+)</td>", social) == ["0", "0", "1"]
+    assert RECIPIENT in html and "&lt;b&gt;Vi söker!&lt;/b&gt;" in html
+    assert management.get("/aterkoppling").status_code == 403
