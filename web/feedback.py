@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from db.records import Feedback, Verdict
+from eufunds.preview import open_corpus
+from matcher.suggestions import suggested_terms
 from notifier.tokens import TokenError, read_feedback_token
 from web.app import current_config, now, store
 from web.auth import require
@@ -33,6 +35,24 @@ def overview():
         d.id: {v: sum(1 for f in by_department[d.id] if f.verdict == v) for v in SAID}
         for d in departments
     }
+    corpus = open_corpus(store(), current_config(), now()).calls if given else []
+    suggestions = {}
+    for department in departments:
+        mine = by_department[department.id]
+        wanted = [
+            calls[f.call_id]
+            for f in mine
+            if f.verdict != Verdict.NOT_RELEVANT and f.call_id in calls
+        ]
+        unwanted = [
+            calls[f.call_id]
+            for f in mine
+            if f.verdict == Verdict.NOT_RELEVANT and f.call_id in calls
+        ]
+        suggestions[department.id] = (
+            suggested_terms(wanted, corpus, department),
+            suggested_terms(unwanted, corpus, department),
+        )
     return render_template(
         "feedback_overview.html",
         departments=departments,
@@ -40,6 +60,7 @@ def overview():
         counts=counts,
         calls=calls,
         said=SAID,
+        suggestions=suggestions,
     )
 
 

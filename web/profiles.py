@@ -53,7 +53,18 @@ def profile_list():
 def edit(department_id: str):
     """The edit form, filled with the saved profile, and its versions."""
     department = _department(department_id)
-    return _page(department, form_values(department), preview=None, errors="")
+    values = form_values(department)
+    # A suggestion from the feedback page: the form with it added, and what it would do.
+    added, negative = request.args.get("lagg_till", ""), request.args.get("negativ", "")
+    if not (added or negative):
+        return _page(department, values, preview=None, errors="")
+    if added:
+        values["keywords_en"] += f"\n{added} = 1"
+    if negative:
+        values["negative_keywords"] += f"\n{negative}"
+    edited, errors = parse_form(department, values)
+    result = preview_profile(store(), current_config(), edited, now()) if edited else None
+    return _page(department, values, preview=result, errors=errors)
 
 
 @profiles.route("/profiler/<department_id>/forhandsgranska", methods=["POST"])

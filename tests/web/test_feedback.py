@@ -102,3 +102,22 @@ def test_coordinator_sees_feedback_per_department(site, sent, coordinator, manag
     assert re.findall(r"<td>(\d+)</td>", social) == ["0", "0", "1"]
     assert RECIPIENT in html and "&lt;b&gt;Vi söker!&lt;/b&gt;" in html
     assert management.get("/aterkoppling").status_code == 403
+
+
+def test_feedback_suggests_profile_words_to_try_in_the_preview(site, coordinator):
+    """Three calls of social's week-34 digest marked relevant: the feedback page
+    suggests words they share that the profile lacks, each opening the profile with the word
+    added and the preview of what it would do."""
+    with Store(site.db_path) as store:
+        digest = recorded(store)["social"]
+        ids = [call_id for call_id, _ in store.digest_call_ids(digest.id)][:3]
+    client = site.app.test_client()
+    for call_id in ids:
+        assert client.get(_link(digest, call_id, "relevant")).status_code == 200
+    html = coordinator.get("/aterkoppling").get_data(as_text=True)
+    links = re.findall(r'href="(/profiler/social\?lagg_till=[^"]+)">([^<]+)</a>', html)
+    assert links
+    path, word = links[0]
+    page = coordinator.get(path.replace("&amp;", "&")).get_data(as_text=True)
+    assert f"{word} = 1" in page
+    assert f"{word}: " in page.split("Nyckelord bland")[1]
