@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -56,6 +57,9 @@ class Organisation:
     contact_email: str
     coordinator_name: str
     coordinator_email: str
+    # The web app's address as staff reach it ("https://eufunds.kommun.example"): digests
+    # link to a department's current matches there; empty: no such links.
+    web_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -205,10 +209,16 @@ def _parse_settings(
             "contact_email": ((str,), REQUIRED),
             "coordinator_name": ((str,), REQUIRED),
             "coordinator_email": ((str,), REQUIRED),
+            "web_url": ((str,), ""),
         },
     )
     for key in ("contact_email", "coordinator_email"):
         check_email(path, "organisation", key, org[key])
+    if org["web_url"] and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", org["web_url"]):
+        raise ConfigError(
+            path, "organisation", f"'web_url' must be an http(s) address, got {org['web_url']!r}"
+        )
+    org["web_url"] = org["web_url"].rstrip("/")
     defaults = CrawlSettings()
     crawl = check_table(
         path,

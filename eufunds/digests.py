@@ -105,6 +105,7 @@ def digest_context(
         focus_weight=config.matching.focus_weight,
         sources=crawled,
         calibrated=config.matching.model is not None,
+        web_url=org.web_url,
     )
 
 

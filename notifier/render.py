@@ -87,6 +87,8 @@ class DigestContext:
     sources: tuple[str, ...] = ()
     # Scores are a learnt model's calibrated probabilities (strength words by probability).
     calibrated: bool = False
+    # The web app's address (links to a department's current matches); empty: none.
+    web_url: str = ""
 
 
 def iso_week(moment: datetime) -> str:
@@ -240,6 +242,11 @@ def build_digest(
         "coordinator_name": context.coordinator_name,
         "coordinator_email": context.coordinator_email,
         "unsubscribe": unsubscribe_link(context, department),
+        "all_matches": (
+            safe_url(f"{context.web_url}/avdelningar/{quote(department.id)}")
+            if context.web_url
+            else ""
+        ),
         "source_problems": [
             {
                 "name": health.name,

@@ -135,6 +135,12 @@ def test_focus_area_quotes_come_from_the_strategy():
             "preferred programme 'ERDF' is no programme of matching.toml (known: AGRIP, CEF,",
         ),
         ("matching.toml", 'JUST = "Justice', 'just = "Justice', "a code is upper-case"),
+        (
+            "eufunds.toml",
+            'coordinator_email = "eu-samordning@example.org"\n',
+            'coordinator_email = "eu-samordning@example.org"\nweb_url = "javascript:x"\n',
+            "'web_url' must be an http(s) address",
+        ),
         # The digests' programme lines name programmes of matching.toml, in text.
         ("programmes.toml", "LIFE = ", "LYFE = ", "unknown programme code 'LYFE' (known: AGRIP,"),
         ("programmes.toml", 'LIFE = "LIFE: ', 'LIFE = 3\nX = "', "expected a line of text"),

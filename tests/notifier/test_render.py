@@ -469,3 +469,19 @@ def test_strength_of_a_calibrated_score_is_its_probability():
     calibrated = replace(CONTEXT, calibrated=True)
     text, _ = text_and_html(build_digest(DEPARTMENT, ITEMS, NOW, calibrated))
     assert "Matchning: stark" not in text and text.count("Matchning: möjlig") == 3
+
+
+def test_digest_links_to_all_current_matches_when_the_web_app_has_an_address():
+    """With the web app's address, a section past its cap and the footer link to the
+    department's current matches there; without one, the coordinator is named instead."""
+    many = [
+        make_item(make_call(f"ESF-MANY-{n}", LATER, title=f"Call number {n}"), score=0.2 + n / 100)
+        for n in range(12)
+    ]
+    with_app = replace(CONTEXT, web_url="https://eufunds.example.org")
+    text, html = text_and_html(build_digest(DEPARTMENT, many, NOW, with_app))
+    link = "https://eufunds.example.org/avdelningar/social"
+    assert f'<a href="{link}">Se alla aktuella matchningar</a>' in html
+    assert f"Alla aktuella matchningar: {link}" in text
+    text, _ = text_and_html(build_digest(DEPARTMENT, many, NOW, CONTEXT))
+    assert "avdelningar/social" not in text and "för hela listan" in text
