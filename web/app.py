@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, g, render_template
+from flask import Flask, abort, g, render_template
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -95,6 +95,15 @@ def current_config() -> Config:
     from eufunds.profiles import effective_config
 
     return effective_config(config(), store(), now())
+
+
+def one_of(profiles, wanted: str, missing: str):
+    """The department or focus area of this id among ``profiles``; a 404 saying ``missing``
+    when none has it."""
+    found = next((p for p in profiles if p.id == wanted), None)
+    if found is None:
+        abort(404, description=missing)
+    return found
 
 
 def now() -> datetime:

@@ -4,17 +4,16 @@ how many open calls hold each keyword, saves it as a version and rolls back."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from db.records import FocusArea
 from eufunds.config import ConfigError, parse_focus_area
 from eufunds.preview import preview_focus_area
 from eufunds.profiles import focus_area_document
-from web.app import current_config, now, store
+from web.app import current_config, now, one_of, store
 from web.auth import require
 from web.profiles import (
+    FORM,
     keyword_lines,
     parse_keywords,
     parse_number,
@@ -24,14 +23,10 @@ from web.profiles import (
 )
 
 focus = Blueprint("focus", __name__)
-FORM = Path("webbformuläret")
 
 
 def _area(area_id: str) -> FocusArea:
-    found = next((a for a in current_config().focus_areas if a.id == area_id), None)
-    if found is None:
-        abort(404, description="Fokusområdet finns inte.")
-    return found
+    return one_of(current_config().focus_areas, area_id, "Fokusområdet finns inte.")
 
 
 @focus.route("/fokusomraden/<area_id>")

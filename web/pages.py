@@ -11,7 +11,7 @@ from db.deadlines import named_day
 from db.records import LOCAL_TZ, NEGATIVE_FLAG, ROLES, MatchFlag, flag_rule
 from eufunds.health import sources_health
 from notifier.calendar import safe_url
-from web.app import config, current_config, now, store
+from web.app import config, current_config, now, one_of, store
 from web.auth import require
 
 pages = Blueprint("pages", __name__)
@@ -146,9 +146,8 @@ def departments():
 @require(*ROLES)
 def department(department_id: str):
     """A department: its current matches, best first, and its last digests with their calls."""
-    chosen = next((d for d in current_config().written_departments if d.id == department_id), None)
-    if chosen is None:
-        abort(404, description="Avdelningen finns inte.")
+    departments = current_config().written_departments
+    chosen = one_of(departments, department_id, "Avdelningen finns inte.")
     matches = store().matches(department_id, limit=PAGE_SIZE)
     titles = {c.id: c for c in store().calls_by_id([m.call_id for m in matches]).values()}
     digests = [

@@ -16,7 +16,7 @@ from eufunds.joblock import PipelineLock
 from eufunds.matching import run_match
 from eufunds.preview import preview_profile
 from eufunds.profiles import department_document, profile_changes
-from web.app import config, current_config, now, store
+from web.app import config, current_config, now, one_of, store
 from web.auth import require
 
 profiles = Blueprint("profiles", __name__)
@@ -24,10 +24,8 @@ FORM = Path("webbformuläret")
 
 
 def _department(department_id: str) -> Department:
-    found = next((d for d in current_config().written_departments if d.id == department_id), None)
-    if found is None:
-        abort(404, description="Avdelningen finns inte.")
-    return found
+    departments = current_config().written_departments
+    return one_of(departments, department_id, "Avdelningen finns inte.")
 
 
 @profiles.route("/profiler")
