@@ -388,41 +388,6 @@ class SourceHealth:
     problem: str = ""
 
 
-class Verdict(StrEnum):
-    """What a member of staff says of a call in a digest (one click from it)."""
-
-    RELEVANT = "relevant"
-    NOT_RELEVANT = "not-relevant"
-    APPLY = "apply"
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """One recipient's word on one call of one digest."""
-
-    digest_id: int
-    department_id: str
-    call_id: str
-    recipient: str
-    verdict: str
-    at: datetime
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class WebUser:
-    """A user of the web app: a coordinator (edits) or management (reads)."""
-
-    name: str
-    role: str
-    password_hash: str
-    created_at: datetime
-
-
-# The web app's roles: what each may do is checked on every route (web/).
-ROLES = ("coordinator", "management")
-
-
 @dataclass(frozen=True)
 class JobLock:
     """A named lock as held: by whom, since when, until when at the latest."""
@@ -471,3 +436,19 @@ class Digest:
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     error: str = ""
+
+
+# Records of what people do with the calls live in their own module, named from here.
+from db.staff_records import (  # noqa: E402, F401 - re-exported
+    APPLICATION_FIELDS,
+    APPLICATION_MOVES,
+    APPLICATION_STATE_NAMES,
+    CURRENCIES,
+    ROLES,
+    Application,
+    ApplicationEvent,
+    ApplicationState,
+    Feedback,
+    Verdict,
+    WebUser,
+)

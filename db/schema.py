@@ -384,3 +384,40 @@ def m016_feedback(db: Database) -> None:
         defaults={"comment": ""},
     )
     db["feedback"].create_index(["department_id"])
+
+
+@migration
+def m017_applications(db: Database) -> None:
+    """Applications: one per call and lead department, moving through the pipeline, with
+    amounts, partners and notes; every change kept as an event (who, when, old and new)."""
+    db["applications"].create(
+        {
+            "id": int,
+            "call_id": str,
+            "department_id": str,
+            "state": str,
+            "opened_by": str,
+            "opened_at": str,
+            "updated_at": str,
+            "currency": str,
+            "applied_amount": int,
+            "granted_amount": int,
+            "sek_per_eur": float,
+            "partners": str,
+            "departments": str,
+            "submitted_on": str,
+            "decided_on": str,
+            "notes": str,
+        },
+        pk="id",
+        not_null={"call_id", "department_id", "state", "opened_at", "updated_at"},
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["applications"].create_index(["call_id", "department_id"], unique=True)
+    db["application_events"].create(
+        {"id": int, "application_id": int, "at": str, "by": str, "changes": str, "note": str},
+        pk="id",
+        not_null={"application_id", "at"},
+        foreign_keys=[("application_id", "applications", "id")],
+    )
+    db["application_events"].create_index(["application_id"])

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
+from db.applications import ApplicationTables
 from db.calls import CallTables
 from db.configuration import ConfigurationTables
 from db.digests import DigestTables
@@ -102,6 +103,7 @@ class Store(
     UserTables,
     ProfileTables,
     FeedbackTables,
+    ApplicationTables,
 ):
     """One SQLite database file (WAL), migrated to the current schema when opened."""
 
