@@ -6,7 +6,15 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from db.records import DELIVERED, Digest, DigestHistory, DigestReason, DigestStatus
+from db.records import (
+    DELIVERED,
+    DeliveryStatus,
+    Digest,
+    DigestDelivery,
+    DigestHistory,
+    DigestReason,
+    DigestStatus,
+)
 from db.rows import from_row, from_text, to_json, to_text
 from db.tables import Tables
 
@@ -134,6 +142,33 @@ class DigestTables(Tables):
                 [DigestStatus.FAILED, reason, department_id, iso_week, DigestStatus.CLAIMED],
             )
         return cursor.rowcount == 1
+
+    def record_delivery(self, delivery: DigestDelivery) -> None:
+        """Record how a digest's message to one recipient went (replacing an earlier try);
+        the message is kept only while it is still to be sent."""
+        kept = delivery.message if delivery.status == DeliveryStatus.FAILED else None
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO digest_deliveries "
+                "(digest_id, recipient, status, message_id, at, error, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    delivery.digest_id,
+                    delivery.recipient,
+                    delivery.status,
+                    delivery.message_id,
+                    to_text(delivery.at),
+                    delivery.error,
+                    kept,
+                ],
+            )
+
+    def digest_deliveries(self, digest_id: int) -> list[DigestDelivery]:
+        """A digest's messages to its recipients, as recorded (digests with feedback links)."""
+        rows = self.conn.execute(
+            "SELECT * FROM digest_deliveries WHERE digest_id = ? ORDER BY recipient", [digest_id]
+        )
+        return [from_row(DigestDelivery, row) for row in rows]
 
     def digest_history(self, department_id: str, before_week: str = "") -> DigestHistory:
         """The calls already delivered to a department, and when it last got a digest; with

@@ -438,6 +438,30 @@ class Digest:
     error: str = ""
 
 
+class DeliveryStatus(StrEnum):
+    """How a digest's message to one recipient went (digests with feedback links)."""
+
+    SENT = "sent"
+    # For now (tried again by the next run, with the message as it was built).
+    FAILED = "failed"
+    # For good (the server refused the address): noted, never tried again.
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class DigestDelivery:
+    """A digest's message to one recipient: whether it went out, and if it failed after
+    others had theirs, the message itself, to be sent as it was."""
+
+    digest_id: int
+    recipient: str
+    status: DeliveryStatus
+    message_id: str
+    at: datetime
+    error: str = ""
+    message: bytes | None = None
+
+
 # Records of what people do with the calls live in their own module, named from here.
 from db.staff_records import (  # noqa: E402, F401 - re-exported
     APPLICATION_FIELDS,

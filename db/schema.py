@@ -421,3 +421,24 @@ def m017_applications(db: Database) -> None:
         foreign_keys=[("application_id", "applications", "id")],
     )
     db["application_events"].create_index(["application_id"])
+
+
+@migration
+def m019_digest_deliveries(db: Database) -> None:
+    """Digests with feedback links go to each recipient as a message of their own: one row
+    per digest and recipient says whether theirs went out, so a retry sends only the rest;
+    a message that failed after others went out is kept whole to be sent as it was."""
+    db["digest_deliveries"].create(
+        {
+            "digest_id": int,
+            "recipient": str,
+            "status": str,
+            "message_id": str,
+            "at": str,
+            "error": str,
+            "message": bytes,
+        },
+        pk=("digest_id", "recipient"),
+        not_null={"status", "at"},
+        foreign_keys=[("digest_id", "digests", "id")],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from db.records import (
     DELIVERED,
     LOCAL_TZ,
     Call,
+    DeliveryStatus,
     Department,
     DigestItem,
     DigestStatus,
@@ -21,10 +23,18 @@ from db.records import (
     SourceHealth,
 )
 from eufunds.config import WEEKDAYS, Config
+from eufunds.deliveries import (
+    DigestOutcome,
+    error_text,
+    pending_note,
+    record_delivery,
+    send_pending,
+)
 from eufunds.health import sources_health
 from notifier.render import (
     ITEMS_HEADER,
     DigestContext,
+    FeedbackLink,
     build_digest,
     digest_message_id,
     iso_week,
@@ -39,9 +49,12 @@ from notifier.send import (
     read_outbox,
     write_outbox,
 )
+from notifier.tokens import feedback_token
 
 # A source crawled successfully this long before a digest is named in its intro.
 FRESH = timedelta(days=8)
+# The web app's secret (environment): it also signs the digests' feedback links.
+SECRET_VARIABLE = "EUFUNDS_SECRET_KEY"
 
 
 @dataclass(frozen=True)
@@ -59,18 +72,8 @@ class _Run:
     source_problems: tuple[SourceHealth, ...] = ()
     # A preview: this week's digest as it is or would be, whatever was sent this week.
     preview: bool = False
-
-
-@dataclass(frozen=True)
-class DigestOutcome:
-    """What happened to one department's digest in a run."""
-
-    department_id: str
-    iso_week: str
-    status: DigestStatus
-    items: int = 0
-    path: Path | None = None
-    error: str = ""
+    # Signs the feedback links (with the context's web address; empty: no links).
+    feedback_secret: str = ""
 
 
 def digest_context(
@@ -119,6 +122,7 @@ def send_digests(
     department_ids: list[str] | None = None,
     due_by_weekday: bool = False,
     preview: bool = False,
+    feedback_secret: str | None = None,
 ) -> list[DigestOutcome]:
     """Build and deliver this week's digest for every department that has not had it.
 
@@ -132,6 +136,10 @@ def send_digests(
     A dry run says which departments already had this week's digest. A preview (a dry run
     too) writes this week's digest as it is or would be, as if none had been sent this week.
     Both write files of their own to the outbox ("preview-..."), never a delivered one.
+
+    With the web app's address in the configuration ([organisation] web_url) and its secret
+    (``feedback_secret``, by default EUFUNDS_SECRET_KEY), each call carries one-click
+    feedback links, and each recipient gets a message of their own.
     """
     today = now.astimezone(LOCAL_TZ).weekday()
     dry_run = dry_run or preview
@@ -139,7 +147,10 @@ def send_digests(
     health = sources_health(store, config.sources)
     problems = tuple(h for h in health if h.problem)
     context = digest_context(config, smtp, health, now)
-    run = _Run(store, now, iso_week(now), outbox, context, sender, dry_run, problems, preview)
+    secret = os.environ.get(SECRET_VARIABLE, "") if feedback_secret is None else feedback_secret
+    run = _Run(
+        store, now, iso_week(now), outbox, context, sender, dry_run, problems, preview, secret
+    )
     outcomes = []
     try:
         for department in config.departments:
@@ -174,59 +185,118 @@ def _deliver_claimed(run: _Run, department: Department, digest_id: int | None) -
     Until the message has gone out, any failure is recorded as 'failed' (retried next run)
     and the run goes on with the next department. Once it has gone out it is recorded as
     delivered; should even that record fail, the claim stays and it is never resent.
+
+    With feedback links each recipient gets a message of their own, recorded as it goes
+    out: a recipient whose message failed after others had theirs keeps it, to be sent as
+    it was by the next run (never again to those who had it).
     """
     store, week = run.store, run.week
+    personal = _personal(run, digest_id)
+    before = store.digest_deliveries(digest_id) if personal else []
+    done = {d.recipient for d in before if d.status != DeliveryStatus.FAILED}
+    had_it = any(d.status == DeliveryStatus.SENT for d in before)
+    targets = [r for r in department.recipients if r not in done] if personal else [""]
     try:
-        items, message = _prepare(run, department)
-        if message is None:
+        items, messages = _prepare(run, department, targets, digest_id)
+        if messages is None:
             if digest_id is not None:
                 store.finish_digest(digest_id, DigestStatus.EMPTY, sent_at=run.now)
             return DigestOutcome(department.id, week, DigestStatus.EMPTY)
-        path = None
-        if run.sender is None:
-            target = outbox_path(run.outbox, week, department.id, preview=run.dry_run)
-            path = write_outbox(message, target)
-            refused = []
-        else:
-            refused = run.sender.send(message)
     except Exception as exc:  # noqa: BLE001 - every failure before delivery is recorded alike
-        error = str(exc) if isinstance(exc, SendError) else f"{type(exc).__name__}: {exc}"
-        if digest_id is not None:
-            store.finish_digest(digest_id, DigestStatus.FAILED, error=error)
-        return DigestOutcome(department.id, week, DigestStatus.FAILED, error=error)
+        return _failed(run, department, digest_id, exc)
+    delivered: list[EmailMessage] = []
+    failures: list[tuple[str, EmailMessage, str]] = []
+    refused: list[str] = []
+    path = None
+    for recipient, message in messages:
+        try:
+            if run.sender is None:
+                target = outbox_path(run.outbox, week, department.id, run.dry_run, recipient)
+                written = write_outbox(message, target)
+                path = path or written
+            else:
+                refused += run.sender.send(message)
+        except Exception as exc:  # noqa: BLE001 - recorded per recipient, the run goes on
+            if personal and isinstance(exc, SendError) and exc.permanent:
+                refused.append(recipient)
+                record_delivery(
+                    run.store,
+                    run.now,
+                    digest_id,
+                    recipient,
+                    message,
+                    DeliveryStatus.REFUSED,
+                    str(exc),
+                )
+            else:
+                failures.append((recipient, message, error_text(exc)))
+            continue
+        delivered.append(message)
+        if personal:
+            record_delivery(run.store, run.now, digest_id, recipient, message, DeliveryStatus.SENT)
+    if not delivered and not had_it:
+        error = failures[0][2] if failures else f"every recipient refused it: {', '.join(refused)}"
+        return _failed(run, department, digest_id, error)
     if digest_id is None:
         return DigestOutcome(department.id, week, DigestStatus.DRY_RUN, len(items), path)
-    status = DigestStatus.SENT if path is None else DigestStatus.WRITTEN
+    for recipient, message, error in failures:
+        record_delivery(
+            run.store, run.now, digest_id, recipient, message, DeliveryStatus.FAILED, error
+        )
+    status = DigestStatus.SENT if run.sender is not None else DigestStatus.WRITTEN
     # Taken for the other recipients: delivered (never resent to them), the refusal noted.
-    note = f"recipients refused: {', '.join(refused)}" if refused else ""
+    notes = [f"recipients refused: {', '.join(refused)}"] if refused else []
+    notes += [pending_note(failures)] if failures else []
+    first = (delivered or [message for _, message in messages] or [None])[0]
     try:
         store.finish_digest(
             digest_id,
             status,
             [(item.call.id, item.reasons) for item in items],
-            message["Message-ID"],
-            message["Subject"],
+            first["Message-ID"] if first else "",
+            first["Subject"] if first else "",
             str(path or ""),
             sent_at=run.now,
-            error=note,
+            error="; ".join(notes),
         )
     except StoreError as exc:
         error = f"delivered, but recording it failed ({exc}); it stays claimed, never resent"
         return DigestOutcome(department.id, week, DigestStatus.UNRECORDED, len(items), path, error)
-    return DigestOutcome(department.id, week, status, len(items), path, note)
+    return DigestOutcome(department.id, week, status, len(items), path, "; ".join(notes))
+
+
+def _personal(run: _Run, digest_id: int | None) -> bool:
+    """Whether this digest carries feedback links, so each recipient gets their own message:
+    the web app's address and its secret are known, and the digest is recorded (links name
+    it; a dry run's would point at nothing)."""
+    return bool(run.context.web_url and run.feedback_secret and digest_id is not None)
+
+
+def _failed(
+    run: _Run, department: Department, digest_id: int | None, failure: Exception | str
+) -> DigestOutcome:
+    """Record a digest nobody got as failed (the next run tries it again)."""
+    error = failure if isinstance(failure, str) else error_text(failure)
+    if digest_id is not None:
+        run.store.finish_digest(digest_id, DigestStatus.FAILED, error=error)
+    return DigestOutcome(department.id, run.week, DigestStatus.FAILED, error=error)
 
 
 def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
     """A department's digest of this week was claimed before: done, or left by a run that
     stopped while delivering it (runs never overlap, so a claim still open is such a one).
 
+    A delivered digest whose message failed for some recipients is sent to them now.
     To the outbox, whether it was delivered is knowable: a file that is there is recorded
     as written (files appear whole or not at all), a missing one is written now. By SMTP it
     may have gone out: it stays undelivered, shown as stuck, until the coordinator says to
-    send it again (`eufunds digest --retry`), with the same Message-ID as before.
+    send it again (`eufunds digest --retry`), with the same Message-ID as before (and with
+    feedback links, only to the recipients not recorded as having theirs).
     """
     store, week = run.store, run.week
     digest = store.digest_of(department.id, week)
+    if digest is not None and digest.status in DELIVERED:
+        return send_pending(run.store, run.sender, run.outbox, run.now, digest, run.dry_run)
     if digest is None or digest.status != DigestStatus.CLAIMED:
         return DigestOutcome(department.id, week, DigestStatus.ALREADY_DONE)
     if run.sender is not None:
@@ -237,14 +307,15 @@ def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
             f"shows it did not, send it with: eufunds digest --retry {department.id}"
         )
         return DigestOutcome(department.id, week, DigestStatus.STUCK, error=error)
-    path = outbox_path(run.outbox, week, department.id)
-    if not path.exists():
+    recipients = department.recipients if _personal(run, digest.id) else [""]
+    paths = [outbox_path(run.outbox, week, department.id, False, r) for r in recipients]
+    if not all(path.exists() for path in paths):
         store.reclaim_digest(digest.id, run.now)
         return _deliver_claimed(run, department, digest.id)
-    written = read_outbox(path)
+    written = read_outbox(paths[0])
     items = _written_items(written)
     if items is None:
-        shown, _ = _prepare(run, department, build=False)
+        shown, _ = _prepare(run, department, [], digest.id, build=False)
         items = [(item.call.id, item.reasons) for item in shown]
     store.finish_digest(
         digest.id,
@@ -252,11 +323,11 @@ def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
         items,
         written["Message-ID"],
         written["Subject"],
-        str(path),
+        str(paths[0]),
         sent_at=run.now,
         error="recorded after an interrupted run had written it",
     )
-    return DigestOutcome(department.id, week, DigestStatus.WRITTEN, len(items), path)
+    return DigestOutcome(department.id, week, DigestStatus.WRITTEN, len(items), paths[0])
 
 
 def _written_items(message: EmailMessage) -> list[tuple[str, tuple[str, ...]]] | None:
@@ -290,10 +361,14 @@ def week_items(
 
 
 def _prepare(
-    run: _Run, department: Department, build: bool = True
-) -> tuple[list[DigestItem], EmailMessage | None]:
-    """This week's items for a department and its message (None when empty and not wanted,
-    or not asked for)."""
+    run: _Run,
+    department: Department,
+    recipients: Sequence[str],
+    digest_id: int | None,
+    build: bool = True,
+) -> tuple[list[DigestItem], list[tuple[str, EmailMessage]] | None]:
+    """This week's items for a department and its messages, one per recipient given (""
+    for one message to all); None when empty and not wanted, or not asked for."""
     store, now = run.store, run.now
     matches = store.matches(department.id)
     calls = store.calls_by_id([m.call_id for m in matches])
@@ -305,4 +380,20 @@ def _prepare(
     problems = run.source_problems if coordinator else ()
     if not build or (not items and not problems and not department.send_empty_digest):
         return shown, None
-    return shown, build_digest(department, items, now, run.context, problems)
+    messages = []
+    for recipient in recipients:
+        links = _feedback_links(run, digest_id, recipient) if recipient else None
+        digest = build_digest(department, items, now, run.context, problems, recipient, links)
+        messages.append((recipient, digest))
+    return shown, messages
+
+
+def _feedback_links(run: _Run, digest_id: int | None, recipient: str) -> FeedbackLink:
+    """Links that record one recipient's verdict on a call of this digest in the web app."""
+    assert digest_id is not None
+
+    def link(call_id: str, verdict: str) -> str:
+        token = feedback_token(run.feedback_secret, digest_id, call_id, recipient, verdict, run.now)
+        return f"{run.context.web_url.rstrip('/')}/aterkoppling/{token}"
+
+    return link

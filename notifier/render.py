@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -50,6 +51,14 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 ITEMS_HEADER = "X-Eufunds-Items"
 # A focus area is named among the reasons when it lifted the score by at least this share.
 FOCUS_CONTRIBUTION = 0.1
+# The one-click feedback under each call (verdict as the web app records it, its words).
+FEEDBACK_LINKS = (
+    ("relevant", "Relevant"),
+    ("not-relevant", "Inte relevant"),
+    ("apply", "Vi vill söka"),
+)
+# A link for one recipient's verdict on one call: (call id, verdict) -> address.
+FeedbackLink = Callable[[str, str], str]
 
 
 def _untrusted(value: object) -> object:
@@ -127,7 +136,13 @@ def budget_text(amount: int | None) -> str:
     return euro_text(amount) if amount else ""
 
 
-def _item_view(item: DigestItem, department: Department, now: datetime, context) -> dict:
+def _item_view(
+    item: DigestItem,
+    department: Department,
+    now: datetime,
+    context,
+    feedback: FeedbackLink | None = None,
+) -> dict:
     call, match = item.call, item.match
     deadlines = []
     for deadline in upcoming_deadlines(call.deadlines, now):
@@ -176,11 +191,19 @@ def _item_view(item: DigestItem, department: Department, now: datetime, context)
         "notes": notes,
         "changes": change_texts(item.changes, lambda moment: swedish_date(moment)),
         "summary": clean_summary(call.summary),
+        "feedback": [
+            {"label": label, "url": safe_url(feedback(call.id, verdict))}
+            for verdict, label in FEEDBACK_LINKS
+        ]
+        if feedback
+        else [],
     }
 
 
-def _group_view(group: Group, department: Department, now: datetime, context) -> dict:
-    views = [_item_view(item, department, now, context) for item in group.items]
+def _group_view(
+    group: Group, department: Department, now: datetime, context, feedback: FeedbackLink | None
+) -> dict:
+    views = [_item_view(item, department, now, context, feedback) for item in group.items]
     return {"title": group.title, "calls": views}
 
 
@@ -198,11 +221,13 @@ def sources_text(context: DigestContext) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} och {names[-1]}"
 
 
-def digest_message_id(department_id: str, week: str, sender: str) -> str:
-    """The Message-ID of a department's digest of a week: the same every time it is built, so
-    that mail systems can drop a second copy if a digest is ever sent again."""
+def digest_message_id(department_id: str, week: str, sender: str, recipient: str = "") -> str:
+    """The Message-ID of a department's digest of a week (to one recipient, when each gets
+    their own): the same every time it is built, so that mail systems can drop a second copy
+    if a digest is ever sent again."""
     domain = sender.rsplit("@", 1)[-1].strip("> ")
-    return f"<eufunds.digest.{department_id}.{week}@{domain}>"
+    own = f".{hashlib.sha256(recipient.lower().encode()).hexdigest()[:12]}" if recipient else ""
+    return f"<eufunds.digest.{department_id}.{week}{own}@{domain}>"
 
 
 def build_digest(
@@ -211,10 +236,13 @@ def build_digest(
     now: datetime,
     context: DigestContext,
     source_problems: Sequence[SourceHealth] = (),
+    recipient: str = "",
+    feedback: FeedbackLink | None = None,
 ) -> EmailMessage:
     """The digest e-mail: Swedish text and HTML parts and an .ics of every deadline in it;
     with ``source_problems`` (the EU coordinator's digest), a section on the sources that
-    need a look."""
+    need a look. With a ``recipient`` the message is theirs alone (To and Message-ID), and
+    ``feedback`` gives each call their links "Relevant", "Inte relevant", "Vi vill söka"."""
     week = iso_week(now)
     chosen = sections(items, now, department.min_score, context.calibrated)
     views = [
@@ -222,7 +250,7 @@ def build_digest(
             "heading": section.heading,
             "count": section.count,
             "left_out": section.left_out,
-            "groups": [_group_view(g, department, now, context) for g in section.groups],
+            "groups": [_group_view(g, department, now, context, feedback) for g in section.groups],
         }
         for section in chosen
     ]
@@ -262,9 +290,9 @@ def build_digest(
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = context.sender
-    message["To"] = ", ".join(department.recipients)
+    message["To"] = recipient or ", ".join(department.recipients)
     message["Date"] = format_datetime(now.astimezone(LOCAL_TZ))
-    message["Message-ID"] = digest_message_id(department.id, week, context.sender)
+    message["Message-ID"] = digest_message_id(department.id, week, context.sender, recipient)
     # Machine-made mail: no out-of-office answers (RFC 3834; Exchange's own header), and a
     # way to stop it that does not land on the coordinator as a reply.
     message["Auto-Submitted"] = "auto-generated"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -17,7 +18,12 @@ SECURITY = ("starttls", "ssl", "none")
 
 
 class SendError(Exception):
-    """The message could not be delivered."""
+    """The message could not be delivered; ``permanent`` when the server refused it for
+    good (a 5xx answer: sending it again would fail again)."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ class SmtpSender:
             refused = self.connection.send_message(message)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
             self.close()
-            raise SendError(f"{where}: {exc}") from exc
+            raise SendError(f"{where}: {exc}", permanent=_permanent(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             self.unreachable = str(exc) or type(exc).__name__
@@ -141,10 +147,21 @@ class SmtpSender:
             self.connection = None
 
 
-def outbox_path(folder: Path, week: str, department_id: str, preview: bool = False) -> Path:
-    """Where a department's digest of a week is written in the outbox; a preview (a dry
-    run) has a name of its own, so it never replaces a digest that was delivered there."""
-    return folder / f"{'preview-' if preview else ''}{week}-{department_id}.eml"
+def _permanent(exc: smtplib.SMTPException) -> bool:
+    """Whether the server's answer refuses for good (5xx) rather than for now (4xx)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
+def outbox_path(
+    folder: Path, week: str, department_id: str, preview: bool = False, recipient: str = ""
+) -> Path:
+    """Where a department's digest of a week is written in the outbox (one recipient's own
+    message, when each has theirs, after the department); a preview (a dry run) has a name
+    of its own, so it never replaces a digest that was delivered there."""
+    own = "-" + re.sub(r"[^a-z0-9.@_-]", "_", recipient.lower()) if recipient else ""
+    return folder / f"{'preview-' if preview else ''}{week}-{department_id}{own}.eml"
 
 
 def write_outbox(message: EmailMessage, path: Path) -> Path:
