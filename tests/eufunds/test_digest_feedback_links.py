@@ -34,6 +34,13 @@ def _shared(linked):
     return next(d for d in linked.departments if len(d.recipients) > 1)
 
 
+def _send(store, linked, server, outbox, only):
+    """One run by SMTP for these departments, links signed with the test secret."""
+    return send_digests(
+        store, linked, NOW, outbox, server.settings, department_ids=only, feedback_secret=SECRET
+    )
+
+
 def _links(message) -> list[str]:
     return re.findall(re.escape(WEB) + r"/aterkoppling/([A-Za-z0-9_\-.]+)", text_part(message))
 
@@ -119,15 +126,7 @@ def test_a_failure_after_others_had_theirs_is_sent_as_it_was(
     department = _shared(linked)
     only = [department.id]
     smtp_server.handler.accept_only = 1
-    [first] = send_digests(
-        matched_store,
-        linked,
-        NOW,
-        tmp_path,
-        smtp_server.settings,
-        department_ids=only,
-        feedback_secret=SECRET,
-    )
+    [first] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert first.status == DigestStatus.SENT
     assert "not yet delivered to" in first.error
     digest = recorded(matched_store)[department.id]
@@ -139,25 +138,9 @@ def test_a_failure_after_others_had_theirs_is_sent_as_it_was(
     kept = {d.recipient: d.message_id for d in waiting}
 
     smtp_server.handler.accept_only = None
-    [second] = send_digests(
-        matched_store,
-        linked,
-        NOW,
-        tmp_path,
-        smtp_server.settings,
-        department_ids=only,
-        feedback_secret=SECRET,
-    )
+    [second] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert second.status == DigestStatus.SENT and "sent now to" in second.error
-    [third] = send_digests(
-        matched_store,
-        linked,
-        NOW,
-        tmp_path,
-        smtp_server.settings,
-        department_ids=only,
-        feedback_secret=SECRET,
-    )
+    [third] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert third.status == DigestStatus.ALREADY_DONE
     received = Counter(a for r in smtp_server.received for a in r.rcpt_tos)
     assert received == {r: 1 for r in department.recipients}
@@ -181,26 +164,10 @@ def test_a_refused_address_is_noted_and_never_tried_again(
     only = [department.id]
     bad = department.recipients[-1]
     smtp_server.handler.refused_recipients = {bad}
-    [first] = send_digests(
-        matched_store,
-        linked,
-        NOW,
-        tmp_path,
-        smtp_server.settings,
-        department_ids=only,
-        feedback_secret=SECRET,
-    )
+    [first] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert first.status == DigestStatus.SENT and bad in first.error
     smtp_server.handler.refused_recipients = set()
-    [second] = send_digests(
-        matched_store,
-        linked,
-        NOW,
-        tmp_path,
-        smtp_server.settings,
-        department_ids=only,
-        feedback_secret=SECRET,
-    )
+    [second] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert second.status == DigestStatus.ALREADY_DONE
     assert bad not in {a for r in smtp_server.received for a in r.rcpt_tos}
     statuses = {
@@ -216,28 +183,12 @@ def test_nobody_reached_is_failed_and_rebuilt_next_run(
     department = _shared(linked)
     only = [department.id]
     smtp_server.handler.accept_only = 0
-    [first] = send_digests(
-        matched_store,
-        linked,
-        NOW,
-        tmp_path,
-        smtp_server.settings,
-        department_ids=only,
-        feedback_secret=SECRET,
-    )
+    [first] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert first.status == DigestStatus.FAILED and "451" in first.error
     digest = recorded(matched_store)[department.id]
     assert matched_store.digest_deliveries(digest.id) == []
     smtp_server.handler.accept_only = None
-    [second] = send_digests(
-        matched_store,
-        linked,
-        NOW,
-        tmp_path,
-        smtp_server.settings,
-        department_ids=only,
-        feedback_secret=SECRET,
-    )
+    [second] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert second.status == DigestStatus.SENT
     assert Counter(a for r in smtp_server.received for a in r.rcpt_tos) == {
         r: 1 for r in department.recipients
