@@ -38,6 +38,7 @@ from eufunds.config_sources import parse_sources
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FOCUS_KINDS = ("fokusomrade", "delmal")
+MAX_TOWN_NAME = 100
 
 
 # Keys every department and focus area has.
@@ -60,6 +61,8 @@ class Organisation:
     # The web app's address as staff reach it ("https://eufunds.kommun.example"): digests
     # link to a department's current matches there; empty: no such links.
     web_url: str = ""
+    # The twin towns the strategy names, offered as partners of an application (optional).
+    twin_towns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,7 @@ def _parse_settings(
             "coordinator_name": ((str,), REQUIRED),
             "coordinator_email": ((str,), REQUIRED),
             "web_url": ((str,), ""),
+            "twin_towns": ((list,), []),
         },
     )
     for key in ("contact_email", "coordinator_email"):
@@ -219,6 +223,7 @@ def _parse_settings(
             path, "organisation", f"'web_url' must be an http(s) address, got {org['web_url']!r}"
         )
     org["web_url"] = org["web_url"].rstrip("/")
+    org["twin_towns"] = _twin_towns(path, org["twin_towns"])
     defaults = CrawlSettings()
     crawl = check_table(
         path,
@@ -243,6 +248,20 @@ def _parse_settings(
         },
     )
     return Organisation(**org), CrawlSettings(**crawl), _parse_schedule(path, top["schedule"])
+
+
+def _twin_towns(path: Path, names: list) -> tuple[str, ...]:
+    """The twin towns: names of text, each once."""
+    checked: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_TOWN_NAME:
+            shown = repr(name)[:40]
+            message = f"'twin_towns' must be names of 1 to {MAX_TOWN_NAME} characters, got {shown}"
+            raise ConfigError(path, "organisation", message)
+        if name.strip() in checked:
+            raise ConfigError(path, "organisation", f"twin town {name!r} is named twice")
+        checked.append(name.strip())
+    return tuple(checked)
 
 
 def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:

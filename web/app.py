@@ -58,6 +58,7 @@ def create_app(
     app.after_request(add_security_headers)
     app.teardown_appcontext(_close_store)
 
+    from web.applications import applications
     from web.auth import auth
     from web.feedback import feedback
     from web.focus import focus
@@ -69,6 +70,7 @@ def create_app(
     app.register_blueprint(profiles)
     app.register_blueprint(focus)
     app.register_blueprint(feedback)
+    app.register_blueprint(applications)
 
     @app.errorhandler(HTTPException)
     def error_page(error: HTTPException):

@@ -1,6 +1,7 @@
 """Staff feedback, one click from a digest: no account, a signed token in the link says
-who, which digest, which call and what verdict. The answer page thanks and offers a
-comment; a forged, altered or expired link gets a friendly page."""
+who, which digest, which call and what verdict ("Vi vill söka" also opens the department's
+application for the call). The answer page thanks and offers a comment; a forged, altered
+or expired link gets a friendly page."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ SAID = {
     Verdict.APPLY: "något ni vill söka",
 }
 COMMENT_CHARACTERS = 2000
+APPLY_NOTE = "Vi vill söka via digestens länk"
 
 
 @feedback.route("/aterkoppling")
@@ -66,8 +68,8 @@ def overview():
 
 @feedback.route("/aterkoppling/<token>", methods=["GET", "POST"])
 def give(token: str):
-    """Record the verdict the link carries (again: no change), then thank; a posted comment
-    is added to it."""
+    """Record the verdict the link carries (again: no change), opening the department's
+    application for "Vi vill söka", then thank; a posted comment is added to it."""
     try:
         claim = read_feedback_token(current_app.config["SECRET_KEY"], token, now())
     except TokenError as exc:
@@ -83,12 +85,25 @@ def give(token: str):
     store().record_feedback(
         Feedback(digest.id, digest.department_id, call.id, claim.recipient, claim.verdict, now())
     )
-    return _thanks(call, claim.verdict, commented=False)
+    application, opened = None, False
+    if claim.verdict == Verdict.APPLY:
+        # The department's application for the call: opened by the first "Vi vill söka",
+        # found again by a second click or another recipient's.
+        application, opened = store().open_application(
+            call.id, digest.department_id, claim.recipient, now(), APPLY_NOTE
+        )
+    return _thanks(call, claim.verdict, commented=False, application=application, opened=opened)
 
 
-def _thanks(call, verdict: str, commented: bool):
+def _thanks(call, verdict: str, commented: bool, application=None, opened: bool = False):
     return render_template(
-        "feedback.html", problem="", call=call, said=SAID[verdict], thanked=commented
+        "feedback.html",
+        problem="",
+        call=call,
+        said=SAID[verdict],
+        thanked=commented,
+        application=application,
+        opened=opened,
     )
 
 

@@ -1,5 +1,6 @@
-"""The pages both roles read: calls (full-text search, a call with its matches and history),
-sources and their health, departments with their matches and digests."""
+"""The pages both roles read: calls (full-text search, a call with its matches, history and
+applications), sources and their health, departments with their matches, digests and
+applications."""
 
 from __future__ import annotations
 
@@ -100,7 +101,8 @@ def calls():
 @pages.route("/utlysningar/<path:call_id>")
 @require(*ROLES)
 def call(call_id: str):
-    """One call: its fields, its matches per department with their reasons, its history."""
+    """One call: its fields, its matches per department with their reasons, its history and
+    its applications (the coordinator opens one for a department here)."""
     found = store().get_call(call_id)
     if found is None:
         abort(404, description="Utlysningen finns inte.")
@@ -123,6 +125,9 @@ def call(call_id: str):
         matches=matches,
         changes=store().call_changes(call_id),
         listings=store().call_sources(call_id),
+        applications=store().applications(call_id=call_id),
+        departments=config().departments,
+        names=names,
     )
 
 
@@ -145,7 +150,8 @@ def departments():
 @pages.route("/avdelningar/<department_id>")
 @require(*ROLES)
 def department(department_id: str):
-    """A department: its current matches, best first, and its last digests with their calls."""
+    """A department: its current matches, best first, its last digests with their calls, and
+    its applications."""
     departments = current_config().written_departments
     chosen = one_of(departments, department_id, "Avdelningen finns inte.")
     matches = store().matches(department_id, limit=PAGE_SIZE)
@@ -155,6 +161,7 @@ def department(department_id: str):
         for digest in store().department_digests(department_id)
     ]
     digest_calls = store().calls_by_id([call_id for _, items in digests for call_id, _ in items])
+    applications = store().applications(department_id=department_id)
     return render_template(
         "department.html",
         department=chosen,
@@ -162,6 +169,8 @@ def department(department_id: str):
         calls=titles,
         digests=digests,
         digest_calls=digest_calls,
+        applications=applications,
+        application_calls=store().calls_by_id([a.call_id for a in applications]),
         now=now(),
     )
 

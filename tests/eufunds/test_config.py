@@ -141,6 +141,31 @@ def test_focus_area_quotes_come_from_the_strategy():
             'coordinator_email = "eu-samordning@example.org"\nweb_url = "javascript:x"\n',
             "'web_url' must be an http(s) address",
         ),
+        # Twin towns: a list of names, each once.
+        (
+            "eufunds.toml",
+            'twin_towns = ["Bodö", "Kuopio", "Svendborg", "Väst-Virumaa län"]',
+            'twin_towns = "Bodö"',
+            "'twin_towns' must be a list, got str",
+        ),
+        (
+            "eufunds.toml",
+            'twin_towns = ["Bodö", "Kuopio", "Svendborg", "Väst-Virumaa län"]',
+            'twin_towns = ["Bodö", 3]',
+            "'twin_towns' must be names of 1 to 100 characters, got 3",
+        ),
+        (
+            "eufunds.toml",
+            'twin_towns = ["Bodö", "Kuopio", "Svendborg", "Väst-Virumaa län"]',
+            'twin_towns = ["Bodö", " "]',
+            "'twin_towns' must be names of 1 to 100 characters, got ' '",
+        ),
+        (
+            "eufunds.toml",
+            'twin_towns = ["Bodö", "Kuopio", "Svendborg", "Väst-Virumaa län"]',
+            'twin_towns = ["Bodö", "Kuopio", "Bodö"]',
+            "twin town 'Bodö' is named twice",
+        ),
         # The digests' programme lines name programmes of matching.toml, in text.
         ("programmes.toml", "LIFE = ", "LYFE = ", "unknown programme code 'LYFE' (known: AGRIP,"),
         ("programmes.toml", 'LIFE = "LIFE: ', 'LIFE = 3\nX = "', "expected a line of text"),
@@ -211,6 +236,22 @@ def test_config_check_passes_on_default():
     result = CliRunner().invoke(main, ["config", "check"])
     assert result.exit_code == 0, result.output
     assert "13 departments" in result.output
+
+
+def test_twin_towns_are_the_strategys_and_optional(config_copy):
+    """The default names the four twin towns of the international strategy; a configuration
+    without the key has none; `config check` refuses a bad list with one line."""
+    strategy = (SHARED / "strategy" / "internationell-strategi.txt").read_text(encoding="utf-8")
+    towns = load_config().organisation.twin_towns
+    assert towns == ("Bodö", "Kuopio", "Svendborg", "Väst-Virumaa län")
+    assert all(town in " ".join(strategy.split()) for town in towns)
+    path = config_copy / "eufunds.toml"
+    _edit(path, 'twin_towns = ["Bodö", "Kuopio", "Svendborg", "Väst-Virumaa län"]', "")
+    assert load_config(config_copy).organisation.twin_towns == ()
+    _edit(path, "[crawl]", 'twin_towns = [""]\n\n[crawl]')
+    result = CliRunner().invoke(main, ["config", "check", "--config", str(config_copy)])
+    assert result.exit_code == 2
+    assert "'twin_towns' must be names" in result.output
 
 
 def test_config_show_prints_effective_configuration(config_copy):

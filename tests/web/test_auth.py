@@ -9,7 +9,7 @@ from db import Store
 from eufunds.cli import main
 from tests.web.conftest import PASSWORDS, form_token, log_in
 
-PAGES = ("/utlysningar", "/kallor", "/avdelningar", "/avdelningar/social")
+PAGES = ("/utlysningar", "/kallor", "/avdelningar", "/avdelningar/social", "/ansokningar")
 
 
 COORDINATOR_PAGES = ("/profiler/social", "/fokusomraden/extern-finansiering", "/aterkoppling")
