@@ -39,6 +39,14 @@ class FeedbackTables(Tables):
                 [comment, digest_id, call_id, recipient],
             )
 
+    def feedback_of(self, digest_id: int, call_id: str, recipient: str) -> Feedback | None:
+        """A recipient's feedback on one call of one digest, if they gave any."""
+        row = self.conn.execute(
+            "SELECT * FROM feedback WHERE digest_id = ? AND call_id = ? AND recipient = ?",
+            [digest_id, call_id, recipient],
+        ).fetchone()
+        return from_row(Feedback, row) if row else None
+
     def feedback(self, department_id: str | None = None) -> list[Feedback]:
         """Feedback, newest first, of one department or all."""
         where, params = ("WHERE department_id = ?", [department_id]) if department_id else ("", [])

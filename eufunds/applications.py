@@ -36,7 +36,7 @@ def parse_application_form(
         changes["state"] = state
     lead = form.get("department_id", current.department_id)
     if lead not in departments:
-        problems.append(f"Okänd förvaltning: {lead}.")
+        problems.append(f"Okänd avdelning: {lead}.")
     changes["department_id"] = lead
     currency = form.get("currency", current.currency)
     if currency not in CURRENCIES:
@@ -56,7 +56,7 @@ def parse_application_form(
     others = [d for d in _lines(form.get("departments", "")) if d != lead]
     unknown = [d for d in others if d not in departments]
     if unknown:
-        problems.append(f"Okänd förvaltning: {', '.join(unknown)}.")
+        problems.append(f"Okänd avdelning: {', '.join(unknown)}.")
     changes["departments"] = tuple(dict.fromkeys(others))
     for name, label in (("submitted_on", "Inlämnad den"), ("decided_on", "Beslut den")):
         day, problem = _day(form.get(name, ""), label)

@@ -68,8 +68,11 @@ def overview():
 
 @feedback.route("/aterkoppling/<token>", methods=["GET", "POST"])
 def give(token: str):
-    """Record the verdict the link carries (again: no change), opening the department's
-    application for "Vi vill söka", then thank; a posted comment is added to it."""
+    """A digest's feedback link. Opening it (GET) records nothing: mail systems that check
+    links before the reader clicks open every link of a message, so the page posts the
+    verdict itself (feedback.js, at once; without JavaScript, one button). Posting records
+    it (again: no change), opening the department's application for "Vi vill söka", and
+    thanks; a posted comment is added to it."""
     try:
         claim = read_feedback_token(current_app.config["SECRET_KEY"], token, now())
     except TokenError as exc:
@@ -78,8 +81,16 @@ def give(token: str):
     call = store().get_call(claim.call_id)
     if digest is None or call is None or claim.verdict not in SAID:
         return _refused("länken pekar inte på något vi känner till")
-    if request.method == "POST":
+    given = store().feedback_of(claim.digest_id, claim.call_id, claim.recipient)
+    if request.method == "GET":
+        if given is not None and given.verdict == claim.verdict:
+            application = store().application_for(call.id, digest.department_id)
+            return _thanks(call, claim.verdict, commented=False, application=application)
+        return render_template("feedback_confirm.html", call=call, said=SAID[claim.verdict])
+    if "comment" in request.form:
         comment = request.form.get("comment", "").strip()[:COMMENT_CHARACTERS]
+        if given is None:
+            return _refused("svaret behöver skickas innan en kommentar kan läggas till")
         store().comment_feedback(claim.digest_id, claim.call_id, claim.recipient, comment)
         return _thanks(call, claim.verdict, commented=True)
     store().record_feedback(

@@ -89,7 +89,7 @@ def test_bad_values_are_named_and_nothing_is_changed():
     )
     assert changes == {}
     assert len(problems) == 6
-    assert any("Okänd förvaltning: nowhere" in p for p in problems)
+    assert any("Okänd avdelning: nowhere" in p for p in problems)
     assert any("Sökt belopp ska vara ett heltal" in p for p in problems)
     assert any("Kursen" in p for p in problems)
     assert any("ÅÅÅÅ-MM-DD" in p for p in problems)

@@ -15,7 +15,7 @@ from db.records import APPLICATION_FIELDS, APPLICATION_MOVES, LOCAL_TZ, Applicat
 from notifier.tokens import feedback_token
 from tests.conftest import SNAPSHOT_NOW
 from tests.support.digest_runs import recorded
-from tests.web.conftest import SECRET, form_token, log_in
+from tests.web.conftest import SECRET, click_feedback, form_token, log_in
 from web.app import create_app
 from web.application_views import FIELD_NAMES, form_values
 from web.feedback import APPLY_NOTE
@@ -220,7 +220,7 @@ def test_form_problems_show_the_entered_values(site, opened, coordinator):
         "Sökt belopp ska vara ett heltal",
         "Kursen ska vara kronor per euro",
         "Inlämnad den ska vara ett datum",
-        "Okänd förvaltning: ingen-sadan",
+        "Okänd avdelning: ingen-sadan",
         "Motiveringen får vara högst 500 tecken.",
     ):
         assert message in html
@@ -349,13 +349,13 @@ def test_vi_vill_soka_opens_the_departments_application_once(site, calls):
         return f"/aterkoppling/{token}"
 
     staff = site.app.test_client()
-    first = staff.get(link(calls[0], "apply")).get_data(as_text=True)
+    first = click_feedback(staff, link(calls[0], "apply")).get_data(as_text=True)
     assert "nu öppnad i kommunens ansökningsflöde (läge: Intresse)" in first
-    again = staff.get(link(calls[0], "apply")).get_data(as_text=True)
+    again = click_feedback(staff, link(calls[0], "apply")).get_data(as_text=True)
     assert "redan öppnad i kommunens ansökningsflöde" in again
-    staff.get(link(calls[0], "apply", "kollega@example.org"))
-    staff.get(link(calls[1], "relevant"))
-    staff.get(link(calls[2], "not-relevant"))
+    click_feedback(staff, link(calls[0], "apply", "kollega@example.org"))
+    click_feedback(staff, link(calls[1], "relevant"))
+    click_feedback(staff, link(calls[2], "not-relevant"))
     with Store(site.db_path) as store:
         [application] = store.applications()
         events = store.application_events(application.id)

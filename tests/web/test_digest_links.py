@@ -13,6 +13,7 @@ from notifier.tokens import read_feedback_token
 from tests.support.databases import copy_database
 from tests.support.digest_runs import NOW
 from tests.support.mail import html_part
+from tests.web.conftest import click_feedback
 from web.app import create_app
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -49,7 +50,7 @@ def test_a_link_in_a_received_digest_records_its_recipients_verdict(
     client = app.test_client()
     path = urlsplit(apply_links[0]).path
     for _ in range(2):
-        answer = client.get(path)
+        answer = click_feedback(client, path)
         assert answer.status_code == 200
         assert "något ni vill söka" in answer.get_data(as_text=True)
     with Store(db_path) as store:

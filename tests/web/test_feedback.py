@@ -13,7 +13,7 @@ from db import Store
 from notifier.tokens import feedback_token
 from tests.conftest import SNAPSHOT_NOW
 from tests.support.digest_runs import recorded
-from tests.web.conftest import SECRET
+from tests.web.conftest import SECRET, click_feedback
 
 RECIPIENT = "social.eu@example.org"
 
@@ -34,24 +34,42 @@ def _link(digest, call_id, verdict="relevant", made=SNAPSHOT_NOW, secret=SECRET)
 def test_one_click_records_and_a_second_changes_nothing(site, sent):
     digest, call_id = sent
     client = site.app.test_client()
-    first = client.get(_link(digest, call_id))
+    first = click_feedback(client, _link(digest, call_id))
     assert first.status_code == 200 and "Tack!" in first.get_data(as_text=True)
     with Store(site.db_path) as store:
         [given] = store.feedback("social")
     assert (given.call_id, given.recipient, given.verdict) == (call_id, RECIPIENT, "relevant")
-    assert client.get(_link(digest, call_id)).status_code == 200
+    assert click_feedback(client, _link(digest, call_id)).status_code == 200
     with Store(site.db_path) as store:
         assert store.feedback("social") == [given]
-    assert client.get(_link(digest, call_id, "apply")).status_code == 200
+    assert click_feedback(client, _link(digest, call_id, "apply")).status_code == 200
     with Store(site.db_path) as store:
         [changed] = store.feedback("social")
     assert changed.verdict == "apply"
 
 
+def test_opening_a_link_records_nothing_until_the_page_posts_it(site, sent):
+    """Mail systems fetch every link of a message to check it: a GET only shows the page
+    that posts the verdict (feedback.js, or its button), so all three links fetched record
+    nothing; a comment before the verdict is refused."""
+    digest, call_id = sent
+    client = site.app.test_client()
+    for verdict in ("relevant", "not-relevant", "apply"):
+        page = client.get(_link(digest, call_id, verdict))
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and 'id="feedback-confirm"' in html
+        assert "feedback.js" in html and "<script>" not in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    early = client.post(_link(digest, call_id), data={"comment": "x", "csrf_token": token})
+    assert early.status_code == 400
+    with Store(site.db_path) as store:
+        assert store.feedback() == [] and store.applications() == []
+
+
 def test_a_comment_can_follow(site, sent):
     digest, call_id = sent
     client = site.app.test_client()
-    page = client.get(_link(digest, call_id, "not-relevant")).get_data(as_text=True)
+    page = click_feedback(client, _link(digest, call_id, "not-relevant")).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert (
         client.post(
@@ -92,7 +110,7 @@ def test_coordinator_sees_feedback_per_department(site, sent, coordinator, manag
     call, recipient and comment; management may not see it."""
     digest, call_id = sent
     staff = site.app.test_client()
-    page = staff.get(_link(digest, call_id, "apply")).get_data(as_text=True)
+    page = click_feedback(staff, _link(digest, call_id, "apply")).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     staff.post(
         _link(digest, call_id, "apply"), data={"comment": "<b>Vi söker!</b>", "csrf_token": token}
@@ -113,7 +131,7 @@ def test_feedback_suggests_profile_words_to_try_in_the_preview(site, coordinator
         ids = [call_id for call_id, _ in store.digest_call_ids(digest.id)][:3]
     client = site.app.test_client()
     for call_id in ids:
-        assert client.get(_link(digest, call_id, "relevant")).status_code == 200
+        assert click_feedback(client, _link(digest, call_id, "relevant")).status_code == 200
     html = coordinator.get("/aterkoppling").get_data(as_text=True)
     links = re.findall(r'href="(/profiler/social\?lagg_till=[^"]+)">([^<]+)</a>', html)
     assert links
