@@ -37,6 +37,7 @@ bench: shared $(STAMP)
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/crawl_throughput.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/matcher_speed.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/preview_speed.py
+	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/feedback_curve.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache *.egg-info

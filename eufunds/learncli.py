@@ -4,15 +4,27 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from db.records import LOCAL_TZ
 from eufunds import views
 from eufunds.config import Config
 from eufunds.config_matching import MODEL_FILE, model_document
-from eufunds.learning import TARGET_PRECISION, cross_validate, evaluate, read_labelled_calls, train
-from eufunds.options import with_config
+from eufunds.feedback_labels import stored_feedback_labels
+from eufunds.learning import (
+    TARGET_PRECISION,
+    LabelSource,
+    TooFewLabels,
+    cross_validate,
+    evaluate,
+    read_labelled_calls,
+    train,
+)
+from eufunds.options import open_store, with_config, with_db
+from eufunds.profiles import effective_config
 
 LABELS_OPTION = click.option(
     "--labels",
@@ -87,7 +99,18 @@ def evaluate_command(
 
 
 @click.command("train")
-@LABELS_OPTION
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Labelled calls, JSONL in the format of shared/eval/dev.jsonl.",
+)
+@click.option(
+    "--feedback",
+    is_flag=True,
+    help="Also learn from the staff feedback stored in the database (--db): only the "
+    "call-department pairs staff judged are labelled.",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -100,19 +123,58 @@ def evaluate_command(
     show_default=True,
     help="The digest precision the cut-offs are chosen for.",
 )
+@with_db
 @with_config
-def train_command(labels_path: Path, out: Path | None, precision: float, config: Config):
-    """Learn the score model and the digest cut-offs from labelled calls.
+def train_command(
+    labels_path: Path | None,
+    feedback: bool,
+    out: Path | None,
+    precision: float,
+    db_path: Path,
+    config: Config,
+):
+    """Learn the score model and the digest cut-offs from labelled calls, staff feedback or
+    both.
 
-    Example: eufunds train --labels ../shared/eval/dev.jsonl
+    With --feedback the profiles are the database's (those the digests were made with) and
+    the feedback's calls are weighted against every stored call.
+
+    Example: eufunds train --labels ../shared/eval/dev.jsonl --feedback
     """
-    calls, labels = _labelled(labels_path)
-    model = train(config, calls, labels, labels_path, precision)
+    if labels_path is None and not feedback:
+        raise click.UsageError("give --labels FILE, --feedback, or both")
+    sources = []
+    if labels_path is not None:
+        calls, labels = _labelled(labels_path)
+        sources.append(LabelSource("labels", labels_path.name, calls, labels))
+    if feedback:
+        with open_store(db_path, create=False) as store:
+            config = effective_config(config, store, datetime.now(LOCAL_TZ), seed=False)
+            given = stored_feedback_labels(store, [d.id for d in config.departments])
+            corpus = store.list_calls() if given.calls else []
+        click.echo(given.describe())
+        if labels_path is None:
+            click.echo(
+                "note: feedback covers only the calls staff were shown; learnt alone it "
+                "favours recall over precision (README, Quality): add --labels FILE if you can",
+                err=True,
+            )
+        feedback_source = LabelSource(
+            "feedback", db_path.name, given.calls, given.labels, complete=False, corpus=corpus
+        )
+        sources.append(feedback_source)
+    try:
+        model = train(config, sources, precision)
+    except TooFewLabels as exc:
+        raise click.ClickException(str(exc)) from None
     target = out or config.directory / MODEL_FILE
     text = json.dumps(model_document(model), ensure_ascii=False, indent=1) + "\n"
     temporary = target.with_name(target.name + ".tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(target)
+    used = dict(model.trained_on).get("feedback pairs")
+    if used is not None:
+        click.echo(f"{used} feedback labels used")
     click.echo(
         f"model {model.version} written to {target}: {len(model.features)} features, "
         f"cut-off {model.threshold:.3f} ({len(model.thresholds)} departments with their own)"

@@ -1,10 +1,12 @@
 """Labelled calls: read them, measure matching on them (also cross-validated), and learn the
-score model from them (`eufunds evaluate`, `eufunds train`)."""
+score model from them, and from staff feedback made labels (`eufunds evaluate`, `eufunds
+train`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from matcher.model import (
     feature_names,
     features,
     fit_model,
+    labelled,
+    missing_labels,
     probabilities,
     reliability,
 )
@@ -90,7 +94,7 @@ def evaluate(config: Config, calls: list[Call], labels: dict[str, dict[str, int]
     ids = [call.id for call in calls]
     departments = [d.id for d in config.departments]
     floors = np.array([d.min_score for d in config.departments])
-    return _measure(ids, departments, table.final, table.final >= floors, labels)
+    return measure(ids, departments, table.final, table.final >= floors, labels)
 
 
 def cross_validate(
@@ -104,64 +108,142 @@ def cross_validate(
     """K-fold cross-validated quality (folds by call): the model and its cut-offs are learnt
     on the other folds' labels and judged on calls they never saw. ``seed`` shuffles the
     calls into folds."""
-    from sklearn.model_selection import KFold
-
-    training, _ = training_set(config, calls, labels)
+    base, codes = configured_scores(config, calls)
+    training = labelled_set(config, calls, labels, base, codes)
     scores = np.zeros(training.grades.shape)
     selected = np.zeros(training.grades.shape, dtype=bool)
-    base, codes = _configured_scores(config, calls)
-    for train, test in KFold(folds, shuffle=True, random_state=seed).split(np.arange(len(calls))):
-        part = TrainingSet(
-            training.values[train], training.grades[train], training.departments, training.names
-        )
-        model = fit_model(part, target_precision)
+    for train, test in fold_splits(len(calls), folds, seed):
+        model = fit_model(subset(training, train), target_precision)
         scores[test] = probabilities(model, base[test], [codes[i] for i in test])
-        floors = np.array([model.threshold_for(d) for d in training.departments])
-        selected[test] = scores[test] >= floors
+        selected[test] = scores[test] >= model_floors(model, training.departments)
     ids = [call.id for call in calls]
-    evaluation = _measure(ids, list(training.departments), scores, selected, labels)
+    evaluation = measure(ids, list(training.departments), scores, selected, labels)
     return replace(evaluation, bands=tuple(reliability(scores, training.grades)))
 
 
+def fold_splits(calls: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (training, test) call indices of each fold, calls shuffled into folds by ``seed``."""
+    from sklearn.model_selection import KFold
+
+    return list(KFold(folds, shuffle=True, random_state=seed).split(np.arange(calls)))
+
+
+def subset(training: TrainingSet, rows: np.ndarray) -> TrainingSet:
+    """The training set of some of its calls."""
+    return replace(training, values=training.values[rows], grades=training.grades[rows])
+
+
+def model_floors(model: ScoreModel, departments: Sequence[str]) -> np.ndarray:
+    """The model's digest cut-off of each department."""
+    return np.array([model.threshold_for(d) for d in departments])
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """Labelled calls from one place: a labelled file (``complete``: a department a call's
+    labels do not list is graded 0) or staff feedback (only the pairs listed are labelled).
+    Term weights are learnt from ``corpus`` (default: the calls themselves)."""
+
+    kind: str
+    name: str
+    calls: list[Call]
+    labels: dict[str, dict[str, int]]
+    complete: bool = True
+    corpus: list[Call] | None = None
+
+
+class TooFewLabels(ValueError):
+    """The labels given are too few to learn a model from."""
+
+
 def train(
-    config: Config,
-    calls: list[Call],
-    labels: dict[str, dict[str, int]],
-    source: Path,
-    target_precision: float = TARGET_PRECISION,
+    config: Config, sources: Sequence[LabelSource], target_precision: float = TARGET_PRECISION
 ) -> ScoreModel:
-    """Learn the score model and its cut-offs from every labelled call."""
-    training, digest = training_set(config, calls, labels)
-    trained_on = {"labels": source.name, "labels sha256": digest, "calls": str(len(calls))}
+    """Learn the score model and its cut-offs from every labelled call of every source."""
+    parts, trained_on = [], {}
+    for source in sources:
+        if not source.calls:
+            trained_on[f"{source.kind} pairs"] = "0"
+            continue
+        training, digest = training_set(
+            config, source.calls, source.labels, source.complete, source.corpus
+        )
+        parts.append(training)
+        trained_on |= {source.kind: source.name, f"{source.kind} sha256": digest}
+        if not source.complete:
+            trained_on[f"{source.kind} pairs"] = str(int(labelled(training.grades).sum()))
+    if not parts:
+        raise TooFewLabels("cannot learn the model: no labelled pairs")
+    training = joined(parts)
+    problem = missing_labels(training.grades)
+    if problem:
+        raise TooFewLabels(f"cannot learn the model: {problem}")
+    trained_on["calls"] = str(training.grades.shape[0])
     return fit_model(training, target_precision, trained_on)
 
 
+def joined(parts: Sequence[TrainingSet]) -> TrainingSet:
+    """One training set of the calls of several (over the same departments and features)."""
+    first = parts[0]
+    return replace(
+        first,
+        values=np.concatenate([part.values for part in parts]),
+        grades=np.concatenate([part.grades for part in parts]),
+    )
+
+
 def training_set(
-    config: Config, calls: list[Call], labels: dict[str, dict[str, int]]
+    config: Config,
+    calls: list[Call],
+    labels: dict[str, dict[str, int]],
+    complete: bool = True,
+    corpus: list[Call] | None = None,
 ) -> tuple[TrainingSet, str]:
     """The features of every labelled call for every department (scores as configured, no
-    model), their grades, and a digest of the labels they come from."""
-    base, codes = _configured_scores(config, calls)
-    departments = tuple(d.id for d in config.departments)
-    grades = np.array(
-        [[labels[call.id].get(department, 0) for department in departments] for call in calls],
-        dtype=float,
-    )
-    names = feature_names(config.matching.programmes)
+    model, term weights learnt from ``corpus``), their grades, and a digest of the labels
+    they come from. ``complete``: a department a call's labels leave out is graded 0, else
+    that pair has no label (NaN)."""
+    base, codes = configured_scores(config, calls, corpus)
     payload = json.dumps({call.id: labels[call.id] for call in calls}, sort_keys=True)
     digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
-    return TrainingSet(features(base, codes, names), grades, departments, names), digest
+    return labelled_set(config, calls, labels, base, codes, complete), digest
 
 
-def _configured_scores(config: Config, calls: list[Call]) -> tuple[np.ndarray, list[str]]:
-    """Every call's score for every department as configured (without a model), and each
-    call's programme code."""
+def labelled_set(
+    config: Config,
+    calls: list[Call],
+    labels: dict[str, dict[str, int]],
+    base: np.ndarray,
+    codes: list[str],
+    complete: bool = True,
+) -> TrainingSet:
+    """The training set of calls whose configured scores are ``base``."""
+    departments = tuple(d.id for d in config.departments)
+    unlisted = 0.0 if complete else np.nan
+    grades = np.array(
+        [[labels[call.id].get(d, unlisted) for d in departments] for call in calls],
+        dtype=float,
+    ).reshape(len(calls), len(departments))
+    names = feature_names(config.matching.programmes)
+    return TrainingSet(features(base, codes, names), grades, departments, names)
+
+
+def configured_scores(
+    config: Config, calls: list[Call], corpus: list[Call] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Every call's score for every department as configured (without a model; term weights
+    learnt from ``corpus`` and the calls), and each call's programme code."""
     settings = replace(config.matching, model=None)
-    table = Matcher(config.departments, config.focus_areas, settings).fit(calls).score(calls)
+    fitted_on = calls
+    if corpus is not None:
+        ids = {call.id for call in corpus}
+        fitted_on = [*corpus, *(call for call in calls if call.id not in ids)]
+    matcher = Matcher(config.departments, config.focus_areas, settings).fit(fitted_on)
+    table = matcher.score(calls)
     return table.final, list(table.learnt.codes)
 
 
-def _measure(
+def measure(
     ids: list[str],
     departments: list[str],
     scores: np.ndarray,

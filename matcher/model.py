@@ -37,6 +37,9 @@ REGULARISATION = 0.5
 SHRINKAGE = 10
 # Fewest relevant labelled calls a department needs for a cut-off of its own.
 MIN_OWN = 5
+# Fewest relevant and fewest not relevant labelled pairs a model is learnt from (on at least
+# as many calls as the inner cross-validation has folds).
+MIN_LABELS = 5
 # Bands of probability the reliability table reports.
 BANDS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0)
 
@@ -94,13 +97,28 @@ def contributions(model: ScoreModel, row: np.ndarray) -> list[tuple[str, float]]
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """Labelled pairs: features (calls x departments x features), grades (calls x departments)
-    and the department ids."""
+    """Labelled pairs: features (calls x departments x features), grades (calls x departments;
+    NaN where a pair has no label, as for staff feedback, which covers only the pairs someone
+    judged) and the department ids."""
 
     values: np.ndarray
     grades: np.ndarray
     departments: tuple[str, ...]
     names: tuple[str, ...]
+
+
+def missing_labels(grades: np.ndarray, folds: int = 5) -> str:
+    """What the labels lack for learning a model ("" when nothing): both relevant and not
+    relevant pairs, on enough calls for the inner cross-validation."""
+    relevant = int((grades > 0).sum())
+    negative = int((grades == 0).sum())
+    calls = int(labelled(grades).any(axis=1).sum())
+    if relevant < MIN_LABELS or negative < MIN_LABELS or calls < folds:
+        return (
+            f"{relevant} relevant and {negative} not relevant labelled pairs on {calls} calls; "
+            f"at least {MIN_LABELS} of each on {folds} calls are needed"
+        )
+    return ""
 
 
 def fit_model(
@@ -115,7 +133,7 @@ def fit_model(
     held_out = _held_out_probabilities(training, folds)
     shared, own = cutoffs(held_out, training.grades, target_precision, training.departments)
     summary = dict(trained_on or {}) | {
-        "pairs": str(training.grades.size),
+        "pairs": str(int(labelled(training.grades).sum())),
         "relevant pairs": str(int((training.grades > 0).sum())),
         "target precision": f"{target_precision:g}",
     }
@@ -138,14 +156,24 @@ def fit_model(
     )
 
 
+def labelled(grades: np.ndarray) -> np.ndarray:
+    """Which pairs carry a label (a grade, 0 included, rather than NaN)."""
+    return ~np.isnan(grades)
+
+
 def _regression(values: np.ndarray, grades: np.ndarray) -> tuple[list[float], float]:
-    """Logistic regression of relevant (grade >= 1) on the features, scaled while learning
-    and given back on the features as they are."""
+    """Logistic regression of relevant (grade >= 1) on the features of the labelled pairs,
+    scaled while learning and given back on the features as they are. Pairs of one kind
+    only (an inner fold of a little feedback) teach nothing but their share."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    x = values.reshape(-1, values.shape[-1])
-    y = (grades.reshape(-1) > 0).astype(int)
+    known = labelled(grades.reshape(-1))
+    x = values.reshape(-1, values.shape[-1])[known]
+    y = (grades.reshape(-1)[known] > 0).astype(int)
+    if len(np.unique(y)) < 2:
+        share = min(max(float(y.mean()) if len(y) else 0.0, SCORE_FLOOR), 1 - SCORE_FLOOR)
+        return [0.0] * values.shape[-1], math.log(share / (1 - share))
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     regression = LogisticRegression(C=REGULARISATION, max_iter=5000)
@@ -175,14 +203,17 @@ def cutoffs(
     departments: Sequence[str],
 ) -> tuple[float, dict[str, float]]:
     """The shared cut-off (the lowest that keeps precision at the target over all pairs) and
-    each department's own where it has enough relevant calls, drawn towards the shared one."""
-    shared = _cutoff(scores.reshape(-1), grades.reshape(-1) > 0, target_precision)
+    each department's own where it has enough relevant calls, drawn towards the shared one.
+    Only labelled pairs count."""
+    known = labelled(grades)
+    shared = _cutoff(scores[known], grades[known] > 0, target_precision)
     own = {}
     for j, department in enumerate(departments):
         relevant = int((grades[:, j] > 0).sum())
         if relevant < MIN_OWN:
             continue
-        alone = _cutoff(scores[:, j], grades[:, j] > 0, target_precision)
+        mine = known[:, j]
+        alone = _cutoff(scores[mine, j], grades[mine, j] > 0, target_precision)
         own[department] = (relevant * alone + SHRINKAGE * shared) / (relevant + SHRINKAGE)
     return shared, own
 
@@ -214,8 +245,9 @@ class Band:
 
 
 def reliability(scores: np.ndarray, grades: np.ndarray) -> list[Band]:
-    """Predicted against observed precision, per band of probability."""
-    flat, relevant = scores.reshape(-1), grades.reshape(-1) > 0
+    """Predicted against observed precision, per band of probability (labelled pairs)."""
+    known = labelled(grades)
+    flat, relevant = scores[known], grades[known] > 0
     bands = []
     for low, high in zip(BANDS, BANDS[1:], strict=False):
         inside = (flat >= low) & ((flat < high) if high < 1 else (flat <= high))

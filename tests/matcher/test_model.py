@@ -12,12 +12,15 @@ import numpy as np
 import pytest
 
 from eufunds.config_matching import model_document, parse_model
-from eufunds.learning import read_labelled_calls, train, training_set
+from eufunds.learning import LabelSource, read_labelled_calls, train, training_set
 from matcher.model import (
     LOG_SCORE,
+    MIN_LABELS,
+    TrainingSet,
     cutoffs,
     features,
     fit_model,
+    missing_labels,
     probabilities,
     reliability,
 )
@@ -31,7 +34,7 @@ DEV = SHARED / "eval" / "dev.jsonl"
 def dev(config):
     """The dev set's calls and labels, and the model learnt from them."""
     calls, labels = read_labelled_calls(DEV)
-    model = train(config, calls, labels, DEV)
+    model = train(config, [LabelSource("labels", DEV.name, calls, labels)])
     return calls, labels, model
 
 
@@ -112,3 +115,64 @@ def test_a_model_learns_on_the_calls_it_is_given(dev, config):
     half = len(calls) // 2
     part = replace(training, values=training.values[:half], grades=training.grades[:half])
     assert fit_model(part, 0.65).coefficients != model.coefficients
+
+
+def test_pairs_without_a_label_teach_nothing(dev, config):
+    """A pair graded NaN (feedback said nothing of it) is left out: the model learnt with
+    some pairs unlabelled is the model learnt on the labelled pairs alone, whatever
+    features the unlabelled ones have."""
+    calls, labels, _ = dev
+    training, _ = training_set(config, calls, labels)
+    unknown = np.zeros(training.grades.shape, dtype=bool)
+    unknown[::3, :] = True
+    unknown[:, 1] = True
+    grades = np.where(unknown, np.nan, training.grades)
+    other = training.values.copy()
+    other[unknown] = 7.0
+    first = fit_model(replace(training, grades=grades), 0.65)
+    second = fit_model(replace(training, values=other, grades=grades), 0.65)
+    assert first.coefficients == second.coefficients
+    assert first.thresholds == second.thresholds
+    assert dict(first.trained_on)["pairs"] == str(int((~unknown).sum()))
+    assert first.coefficients != fit_model(training, 0.65).coefficients
+
+
+def test_cutoffs_and_reliability_skip_unlabelled_pairs():
+    """The cut-offs and reliability bands are those of the labelled pairs."""
+    scores = np.array([[0.9, 0.8], [0.8, 0.7], [0.6, 0.6], [0.4, 0.5], [0.3, 0.2]] * 2)
+    grades = np.array([[1, 1], [1, 0], [0, 1], [1, 1], [0, 0]] * 2, dtype=float)
+    with_unknown = np.vstack([grades, [[np.nan, np.nan]]])
+    scores_more = np.vstack([scores, [[0.95, 0.95]]])
+    assert cutoffs(scores_more, with_unknown, 0.75, ("a", "b")) == cutoffs(
+        scores, grades, 0.75, ("a", "b")
+    )
+    assert sum(band.pairs for band in reliability(scores_more, with_unknown)) == grades.size
+
+
+def test_missing_labels_names_what_is_lacking():
+    """Learning needs relevant and not relevant labelled pairs on enough calls."""
+    enough = np.full((MIN_LABELS * 2, 2), np.nan)
+    enough[:MIN_LABELS, 0] = 1
+    enough[MIN_LABELS:, 0] = 0
+    assert missing_labels(enough) == ""
+    few = enough.copy()
+    few[0, 0] = np.nan
+    assert missing_labels(few) == (
+        f"{MIN_LABELS - 1} relevant and {MIN_LABELS} not relevant labelled pairs on "
+        f"{MIN_LABELS * 2 - 1} calls; at least {MIN_LABELS} of each on 5 calls are needed"
+    )
+    assert missing_labels(np.zeros((0, 3))).startswith("0 relevant and 0 not relevant")
+
+
+def test_an_inner_fold_of_one_kind_learns_its_share(config):
+    """Labels of one kind only (an inner fold of little feedback) give a model that rates
+    every pair at their share, rather than failing."""
+    names = (LOG_SCORE,)
+    values = np.linspace(-3, 0, 12).reshape(6, 2, 1)
+    grades = np.zeros((6, 2))
+    grades[:, 1] = np.nan
+    model = fit_model(TrainingSet(values, grades, ("a", "b"), names), 0.65)
+    assert model.coefficients == (0.0,)
+    assert probabilities(model, np.array([[0.0], [1.0]]), ["", ""])[:, 0] == pytest.approx(
+        [0.001, 0.001]
+    )
