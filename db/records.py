@@ -449,6 +449,7 @@ from db.staff_records import (  # noqa: E402, F401 - re-exported
     ApplicationEvent,
     ApplicationState,
     Feedback,
+    ReportMail,
     Verdict,
     WebUser,
 )

@@ -421,3 +421,25 @@ def m017_applications(db: Database) -> None:
         foreign_keys=[("application_id", "applications", "id")],
     )
     db["application_events"].create_index(["application_id"])
+
+
+@migration
+def m018_report_mails(db: Database) -> None:
+    """Management's monthly report mails: one per month, claimed before it is built, so it
+    is never sent twice; a failed one keeps its error and is tried again."""
+    db["report_mails"].create(
+        {
+            "id": int,
+            "month": str,
+            "status": str,
+            "recipients": str,
+            "message_id": str,
+            "outbox_path": str,
+            "claimed_at": str,
+            "sent_at": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"month", "status", "claimed_at"},
+    )
+    db["report_mails"].create_index(["month"], unique=True)

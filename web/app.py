@@ -63,12 +63,14 @@ def create_app(
     from web.focus import focus
     from web.pages import pages
     from web.profiles import profiles
+    from web.statistics import statistics_pages
 
     app.register_blueprint(auth)
     app.register_blueprint(pages)
     app.register_blueprint(profiles)
     app.register_blueprint(focus)
     app.register_blueprint(feedback)
+    app.register_blueprint(statistics_pages)
 
     @app.errorhandler(HTTPException)
     def error_page(error: HTTPException):
