@@ -13,12 +13,14 @@ from collections.abc import Iterable, Sequence
 
 from markupsafe import Markup
 
-WIDTH = 640
-ROW = 40
+WIDTH = 480
+ROW = 42
 TOP = 8
 # Room kept right of the longest bar for its value ("61,5 % (8 av 13)").
-VALUE_ROOM = 150
-LABEL_CHARACTERS = 80
+VALUE_ROOM = 140
+# About as many characters as fit the width at the font size.
+LABEL_CHARACTERS = 60
+FONT_SIZE = 14
 BAR_COLOUR = "#1d3f6e"
 TEXT_COLOUR = "#1a1a1a"
 
@@ -50,27 +52,28 @@ def bar_chart(
         parts.append(
             Markup(
                 '<g class="bar"><title>{label}: {text}</title>'
-                '<text x="0" y="{label_y}" font-size="13" fill="{ink}">{shown}</text>'
+                '<text x="0" y="{label_y}" font-size="{font}" fill="{ink}">{shown}</text>'
                 '<rect x="0" y="{bar_y}" width="{length:.1f}" height="16" fill="{colour}" '
                 'stroke="{ink}" stroke-width="0.5"/>'
-                '<text x="{value_x:.1f}" y="{value_y}" font-size="13" font-weight="bold" '
+                '<text x="{value_x:.1f}" y="{value_y}" font-size="{font}" font-weight="bold" '
                 'fill="{ink}">{text}</text></g>'
             ).format(
                 label=label,
                 text=text,
                 shown=shown,
-                label_y=top + 13,
-                bar_y=top + 18,
+                label_y=top + 14,
+                font=FONT_SIZE,
+                bar_y=top + 20,
                 length=length,
                 value_x=length + 6,
-                value_y=top + 31,
+                value_y=top + 33,
                 colour=BAR_COLOUR,
                 ink=TEXT_COLOUR,
             )
         )
     parts.append(
         Markup('<line x1="0" y1="{t}" x2="0" y2="{b}" stroke="{ink}" stroke-width="1"/>').format(
-            t=TOP + 16, b=height - 8, ink=TEXT_COLOUR
+            t=TOP + 18, b=height - 8, ink=TEXT_COLOUR
         )
     )
     parts.append(Markup("</svg>"))
