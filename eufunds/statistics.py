@@ -19,6 +19,7 @@ from db.records import (
     Application,
     ApplicationState,
     CrawlRun,
+    RunStatus,
     SourceHealth,
     Verdict,
 )
@@ -34,11 +35,11 @@ VERDICT_COLUMNS = {
     Verdict.APPLY: "Vi vill söka",
 }
 RUN_STATUS_NAMES = {
-    "ok": "lyckad",
-    "partial": "delvis lyckad",
-    "failed": "misslyckad",
-    "skipped": "hoppades över",
-    "running": "pågår",
+    RunStatus.OK: "lyckad",
+    RunStatus.PARTIAL: "delvis lyckad",
+    RunStatus.FAILED: "misslyckad",
+    RunStatus.SKIPPED: "hoppades över",
+    RunStatus.RUNNING: "pågår",
 }
 FOCUS_KIND_NAMES = {"fokusomrade": "fokusområde", "delmal": "delmål"}
 
@@ -101,9 +102,9 @@ class Statistics:
 def gather(store: Store, config: Config, period: Period, now: datetime) -> Counts:
     """Read everything the tables need for a period (open calls are judged at ``now``)."""
     start, end = period.start, period.end
-    source_ids = {s.id for s in config.sources} | set(store.source_call_counts(now, None, None))
+    source_calls = store.source_call_counts(now, start, end)
     last_runs = {}
-    for source_id in sorted(source_ids):
+    for source_id in sorted({s.id for s in config.sources} | set(source_calls)):
         runs = store.crawl_runs(source_id, 1)
         if runs:
             last_runs[source_id] = runs[0]
@@ -115,7 +116,7 @@ def gather(store: Store, config: Config, period: Period, now: datetime) -> Count
         states=store.application_states(end),
         applications=store.applications_with_programme(),
         focus=store.focus_area_calls(now, start, end),
-        source_calls=store.source_call_counts(now, start, end),
+        source_calls=source_calls,
         crawls=store.crawl_run_counts(start, end),
         last_runs=last_runs,
         health={h.source_id: h for h in sources_health(store, config.sources)},
