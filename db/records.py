@@ -473,6 +473,7 @@ from db.staff_records import (  # noqa: E402, F401 - re-exported
     ApplicationEvent,
     ApplicationState,
     Feedback,
+    ReportMail,
     Verdict,
     WebUser,
 )

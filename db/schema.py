@@ -424,6 +424,28 @@ def m017_applications(db: Database) -> None:
 
 
 @migration
+def m018_report_mails(db: Database) -> None:
+    """Management's monthly report mails: one per month, claimed before it is built, so it
+    is never sent twice; a failed one keeps its error and is tried again."""
+    db["report_mails"].create(
+        {
+            "id": int,
+            "month": str,
+            "status": str,
+            "recipients": str,
+            "message_id": str,
+            "outbox_path": str,
+            "claimed_at": str,
+            "sent_at": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"month", "status", "claimed_at"},
+    )
+    db["report_mails"].create_index(["month"], unique=True)
+
+
+@migration
 def m019_digest_deliveries(db: Database) -> None:
     """Digests with feedback links go to each recipient as a message of their own: one row
     per digest and recipient says whether theirs went out, so a retry sends only the rest;

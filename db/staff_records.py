@@ -155,3 +155,19 @@ class ApplicationEvent:
     by: str
     changes: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+
+
+@dataclass(frozen=True)
+class ReportMail:
+    """Management's report of one month (YYYY-MM) as mailed, or tried: its status is a
+    digest's (claimed, sent, written to the outbox, failed)."""
+
+    id: int
+    month: str
+    status: str
+    recipients: tuple[str, ...]
+    claimed_at: datetime
+    message_id: str = ""
+    outbox_path: str = ""
+    sent_at: datetime | None = None
+    error: str = ""

@@ -22,8 +22,10 @@ from db.feedback import FeedbackTables
 from db.locks import LockTable
 from db.matches import MatchTables
 from db.profiles import ProfileTables
+from db.report_mails import ReportMailTables
 from db.runs import RunTables
 from db.schema import MIGRATION_NAMES, migrations
+from db.statistics import StatisticsTables
 from db.tables import StoreError
 from db.users import UserTables
 
@@ -104,6 +106,8 @@ class Store(
     ProfileTables,
     FeedbackTables,
     ApplicationTables,
+    StatisticsTables,
+    ReportMailTables,
 ):
     """One SQLite database file (WAL), migrated to the current schema when opened."""
 

@@ -19,6 +19,7 @@ from eufunds.joblock import clear_lock, lock_state
 from eufunds.joblock import describe as describe_holder
 from eufunds.learncli import evaluate_command, train_command
 from eufunds.matching import explain, run_match
+from eufunds.monthly_report import send_monthly_report
 from eufunds.options import (
     clear_errors,
     data_date_note,
@@ -36,6 +37,7 @@ from eufunds.options import (
 )
 from eufunds.pipeline import crawl_and_match, describe_digests, digests_due, run_once
 from eufunds.profiles import effective_config
+from eufunds.reportcli import report_command
 from eufunds.webcli import serve_command, users_group
 from notifier.render import iso_week
 from scheduler.jobs import build_scheduler, next_runs
@@ -290,7 +292,8 @@ def run_once_command(
 @with_db
 @with_config
 def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: Config):
-    """Run the jobs on their cron times in the foreground (crawl + match daily, digests weekly).
+    """Run the jobs on their cron times in the foreground (crawl + match daily, digests weekly,
+    management's monthly report when [management] names recipients).
 
     Example: eufunds schedule --db /srv/eufunds/eufunds.db
     """
@@ -306,9 +309,20 @@ def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: C
         current = profiled(config, db_path, now)
         return describe_digests(digests_due(current, db_path, now, outbox, smtp))
 
+    def report_step(now: datetime) -> str:
+        current = profiled(config, db_path, now)
+        with open_store(db_path) as store:
+            return send_monthly_report(store, current, now, outbox, smtp).describe()
+
     schedule = config.schedule
+    report = (schedule.report, report_step) if config.management.recipients else None
     scheduler = build_scheduler(
-        schedule.crawl, schedule.digest, schedule.misfire_grace_minutes, crawl_step, digest_step
+        schedule.crawl,
+        schedule.digest,
+        schedule.misfire_grace_minutes,
+        crawl_step,
+        digest_step,
+        report=report,
     )
     for job_id, name, upcoming in next_runs(scheduler, datetime.now(LOCAL_TZ)):
         when = f"{views.local(upcoming)} (Europe/Stockholm)" if upcoming else "never"
@@ -365,3 +379,4 @@ main.add_command(users_group)
 main.add_command(sources_command)
 main.add_command(runs_command)
 main.add_command(config_group)
+main.add_command(report_command)

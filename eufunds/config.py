@@ -25,6 +25,7 @@ from eufunds.config_checks import (
     entries,
     read_toml,
 )
+from eufunds.config_management import ManagementSettings, parse_management
 from eufunds.config_matching import (
     MODEL_FILE,
     PROGRAMME_NOTES_FILE,
@@ -71,6 +72,8 @@ class ScheduleSettings:
 
     crawl: str = "30 5 * * *"
     digest: str = "0 7 * * *"
+    # Daily: the monthly report goes out on the first run from its day of the month on.
+    report: str = "0 8 * * *"
     misfire_grace_minutes: int = 120
 
 
@@ -104,6 +107,8 @@ class Config:
     # The departments as written (min_score as configured, before a model's cut-offs): what
     # seeds the stored profiles and what `config export` writes.
     written_departments: tuple[Department, ...] = ()
+    # Management's monthly report mail ([management]; optional).
+    management: ManagementSettings = field(default_factory=ManagementSettings)
 
     def source(self, source_id: str) -> Source:
         """The source with this id."""
@@ -129,6 +134,7 @@ def load_config(directory: str | Path | None = None) -> Config:
         raise ConfigError(folder, "", "configuration folder not found")
     settings = read_toml(folder / "eufunds.toml")
     organisation, crawl, schedule = _parse_settings(folder / "eufunds.toml", settings)
+    management = parse_management(folder / "eufunds.toml", settings.get("management", {}))
     sources = parse_sources(folder / "sources.toml", read_toml(folder / "sources.toml"))
     departments = _parse_departments(
         folder / "departments.toml", read_toml(folder / "departments.toml")
@@ -160,6 +166,7 @@ def load_config(directory: str | Path | None = None) -> Config:
         schedule,
         notes,
         written,
+        management,
     )
 
 
@@ -201,6 +208,7 @@ def _parse_settings(
             "organisation": ((dict,), REQUIRED),
             "crawl": ((dict,), {}),
             "schedule": ((dict,), {}),
+            "management": ((dict,), {}),
         },
     )
     org = check_table(
@@ -273,6 +281,7 @@ def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
         {
             "crawl": ((str,), defaults.crawl),
             "digest": ((str,), defaults.digest),
+            "report": ((str,), defaults.report),
             "misfire_grace_minutes": ((int,), defaults.misfire_grace_minutes, (1, 1440)),
             # Earlier configurations named the zone; Swedish time is now fixed (LOCAL_TZ).
             "timezone": ((str,), LOCAL_TZ.key),
@@ -285,7 +294,7 @@ def _parse_schedule(path: Path, table: dict) -> ScheduleSettings:
             f"'timezone' can only be {LOCAL_TZ.key}: eufunds runs in Swedish time "
             "(the setting is no longer needed)",
         )
-    for key in ("crawl", "digest"):
+    for key in ("crawl", "digest", "report"):
         try:
             CronTrigger.from_crontab(schedule[key], timezone=LOCAL_TZ)
         except ValueError as exc:

@@ -24,6 +24,7 @@ log = logging.getLogger("eufunds.scheduler")
 
 CRAWL_JOB = "crawl-and-match"
 DIGEST_JOB = "digests"
+REPORT_JOB = "monthly-report"
 SKIPPED = "skipped"
 Step = Callable[[datetime], str]
 
@@ -54,8 +55,11 @@ def build_scheduler(
     digest_step: Step,
     scheduler: BaseScheduler | None = None,
     clock: Callable[[], datetime] = local_now,
+    report: tuple[str, Step] | None = None,
 ) -> BaseScheduler:
-    """A scheduler with the two jobs on cron triggers in Swedish time.
+    """A scheduler with the two jobs on cron triggers in Swedish time, and management's
+    monthly report job when ``report`` gives its cron and step (the step decides whether
+    the report is due).
 
     coalesce: a machine that was off runs a missed job once, not once per missed time;
     misfire_grace_time: how late it may still run; max_instances=1: a job never overlaps
@@ -83,6 +87,15 @@ def build_scheduler(
         name="send the digests due today",
         **defaults,
     )
+    if report is not None:
+        report_cron, report_step = report
+        scheduler.add_job(
+            functools.partial(run_job, REPORT_JOB, report_step, clock),
+            CronTrigger.from_crontab(report_cron, timezone=LOCAL_TZ),
+            id=REPORT_JOB,
+            name="send management's monthly report when it is due",
+            **defaults,
+        )
     scheduler.add_listener(_log_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
 

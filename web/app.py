@@ -64,6 +64,7 @@ def create_app(
     from web.focus import focus
     from web.pages import pages
     from web.profiles import profiles
+    from web.statistics import statistics_pages
 
     app.register_blueprint(auth)
     app.register_blueprint(pages)
@@ -71,6 +72,7 @@ def create_app(
     app.register_blueprint(focus)
     app.register_blueprint(feedback)
     app.register_blueprint(applications)
+    app.register_blueprint(statistics_pages)
 
     @app.errorhandler(HTTPException)
     def error_page(error: HTTPException):

@@ -1,0 +1,61 @@
+"""The report_mails table: management's monthly report, mailed at most once per month."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from db.records import DigestStatus, ReportMail
+from db.rows import from_row, to_json, to_text
+from db.tables import Tables
+
+
+class ReportMailTables(Tables):
+    """Monthly report mails: claimed before building, finished after delivery."""
+
+    def claim_report_mail(self, month: str, recipients: Sequence[str], now: datetime) -> int | None:
+        """Claim the report mail of a month; None when it was sent or claimed already.
+
+        As a digest is claimed: a unique index on the month lets one claim through, and only
+        a failed mail can be claimed again. One left claimed by a process that stopped while
+        sending is not tried again: it may have gone out.
+        """
+        stamp = to_text(now)
+        with self.conn:
+            try:
+                cursor = self.conn.execute(
+                    "INSERT INTO report_mails (month, status, recipients, claimed_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [month, DigestStatus.CLAIMED, to_json(recipients), stamp],
+                )
+                return cursor.lastrowid
+            except sqlite3.IntegrityError:
+                retried = self.conn.execute(
+                    "UPDATE report_mails SET status = ?, claimed_at = ?, recipients = ?, "
+                    "error = NULL WHERE month = ? AND status = ? RETURNING id",
+                    [DigestStatus.CLAIMED, stamp, to_json(recipients), month, DigestStatus.FAILED],
+                ).fetchone()
+                return retried[0] if retried else None
+
+    def finish_report_mail(
+        self,
+        mail_id: int,
+        status: DigestStatus,
+        message_id: str = "",
+        outbox_path: str = "",
+        sent_at: datetime | None = None,
+        error: str = "",
+    ) -> None:
+        """Record how a claimed report mail ended."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE report_mails SET status = ?, message_id = ?, outbox_path = ?, "
+                "sent_at = ?, error = ? WHERE id = ?",
+                [status, message_id, outbox_path, to_text(sent_at), error or None, mail_id],
+            )
+
+    def report_mail(self, month: str) -> ReportMail | None:
+        """The report mail of a month (YYYY-MM), if one was claimed."""
+        row = self.conn.execute("SELECT * FROM report_mails WHERE month = ?", [month]).fetchone()
+        return from_row(ReportMail, row) if row else None
