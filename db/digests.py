@@ -133,20 +133,45 @@ class DigestTables(Tables):
             )
 
     def release_stuck_digest(self, department_id: str, iso_week: str, reason: str) -> bool:
-        """Let the next run send a digest left claimed (as failed, with the reason); False
-        when the department's digest of that week is not stuck."""
+        """Let the next run send what a run left half-sent: the department's digest of that
+        week left claimed (as failed, with the reason), and its messages to single
+        recipients left sending, of any week (as failed, kept as built); False when nothing
+        was stuck."""
         with self.conn:
             cursor = self.conn.execute(
                 "UPDATE digests SET status = ?, error = ? "
                 "WHERE department_id = ? AND iso_week = ? AND status = ?",
                 [DigestStatus.FAILED, reason, department_id, iso_week, DigestStatus.CLAIMED],
             )
-        return cursor.rowcount == 1
+            released = self.conn.execute(
+                "UPDATE digest_deliveries SET status = ?, error = ? WHERE status = ? AND "
+                "digest_id IN (SELECT id FROM digests WHERE department_id = ?)",
+                [DeliveryStatus.FAILED, reason, DeliveryStatus.SENDING, department_id],
+            )
+        return cursor.rowcount == 1 or released.rowcount > 0
+
+    def digests_waiting(self, department_id: str, before_week: str) -> list[Digest]:
+        """A department's delivered digests of weeks before ``before_week`` with messages
+        to single recipients still to send (or left sending), oldest first."""
+        delivered = ", ".join("?" * len(DELIVERED))
+        rows = self.conn.execute(
+            f"SELECT * FROM digests WHERE department_id = ? AND iso_week < ? "
+            f"AND status IN ({delivered}) AND id IN (SELECT digest_id FROM digest_deliveries "
+            "WHERE status = ? OR (status = ? AND message IS NOT NULL)) ORDER BY iso_week",
+            [
+                department_id,
+                before_week,
+                *DELIVERED,
+                DeliveryStatus.SENDING,
+                DeliveryStatus.FAILED,
+            ],
+        )
+        return [from_row(Digest, row) for row in rows]
 
     def record_delivery(self, delivery: DigestDelivery) -> None:
-        """Record how a digest's message to one recipient went (replacing an earlier try);
-        the message is kept only while it is still to be sent."""
-        kept = delivery.message if delivery.status == DeliveryStatus.FAILED else None
+        """Record how a digest's message to one recipient stands (replacing what was
+        recorded before), with the message as built when it is given (one that may still go
+        out)."""
         with self.conn:
             self.conn.execute(
                 "INSERT OR REPLACE INTO digest_deliveries "
@@ -159,7 +184,7 @@ class DigestTables(Tables):
                     delivery.message_id,
                     to_text(delivery.at),
                     delivery.error,
-                    kept,
+                    delivery.message,
                 ],
             )
 

@@ -439,13 +439,17 @@ class Digest:
 
 
 class DeliveryStatus(StrEnum):
-    """How a digest's message to one recipient went (digests with feedback links)."""
+    """How a digest's message to one recipient stands (digests with feedback links)."""
 
+    # Recorded before it goes out: left so, a run stopped while sending it (stuck).
+    SENDING = "sending"
     SENT = "sent"
     # For now (tried again by the next run, with the message as it was built).
     FAILED = "failed"
     # For good (the server refused the address): noted, never tried again.
     REFUSED = "refused"
+    # No longer among the department's recipients when it was to be sent again.
+    DROPPED = "dropped"
 
 
 @dataclass(frozen=True)

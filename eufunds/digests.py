@@ -24,10 +24,16 @@ from db.records import (
 )
 from eufunds.config import WEEKDAYS, Config
 from eufunds.deliveries import (
+    SETTLED,
     DigestOutcome,
+    Letter,
+    Mailing,
+    deliver_each,
     error_text,
+    forget_messages,
     pending_note,
-    record_delivery,
+    recipient_path,
+    same_address,
     send_pending,
 )
 from eufunds.health import sources_health
@@ -42,12 +48,10 @@ from notifier.render import (
 from notifier.sections import shown_items
 from notifier.selection import select_items
 from notifier.send import (
-    SendError,
     SmtpSender,
     SmtpSettings,
     outbox_path,
     read_outbox,
-    write_outbox,
 )
 from notifier.tokens import feedback_token
 
@@ -158,6 +162,7 @@ def send_digests(
                 continue
             if due_by_weekday and WEEKDAYS.index(department.digest_weekday) > today:
                 continue
+            outcomes += _earlier_waiting(run, department)
             outcomes.append(_deliver(run, department))
     finally:
         if sender:
@@ -186,16 +191,22 @@ def _deliver_claimed(run: _Run, department: Department, digest_id: int | None) -
     and the run goes on with the next department. Once it has gone out it is recorded as
     delivered; should even that record fail, the claim stays and it is never resent.
 
-    With feedback links each recipient gets a message of their own, recorded as it goes
-    out: a recipient whose message failed after others had theirs keeps it, to be sent as
-    it was by the next run (never again to those who had it).
+    A digest with feedback links goes to each recipient as a message of their own, recorded
+    as it goes (eufunds/deliveries.py); once it went to one of them, one that failed for
+    another is kept, to be sent as it was by a later run, never again to those who had it.
+    Whether a digest goes per recipient is what its records say when it has any (a retry
+    without the secret still leaves out those who had theirs), else whether links can be made.
     """
     store, week = run.store, run.week
-    personal = _personal(run, digest_id)
-    before = store.digest_deliveries(digest_id) if personal else []
-    done = {d.recipient for d in before if d.status != DeliveryStatus.FAILED}
+    before = store.digest_deliveries(digest_id) if digest_id is not None else []
+    personal = bool(before) or _links(run, digest_id)
+    settled = [d.recipient for d in before if d.status in SETTLED]
     had_it = any(d.status == DeliveryStatus.SENT for d in before)
-    targets = [r for r in department.recipients if r not in done] if personal else [""]
+    targets = (
+        [r for r in department.recipients if not any(same_address(r, s) for s in settled)]
+        if personal
+        else [""]
+    )
     try:
         items, messages = _prepare(run, department, targets, digest_id)
         if messages is None:
@@ -204,50 +215,21 @@ def _deliver_claimed(run: _Run, department: Department, digest_id: int | None) -
             return DigestOutcome(department.id, week, DigestStatus.EMPTY)
     except Exception as exc:  # noqa: BLE001 - every failure before delivery is recorded alike
         return _failed(run, department, digest_id, exc)
-    delivered: list[EmailMessage] = []
-    failures: list[tuple[str, EmailMessage, str]] = []
-    refused: list[str] = []
-    path = None
-    for recipient, message in messages:
-        try:
-            if run.sender is None:
-                target = outbox_path(run.outbox, week, department.id, run.dry_run, recipient)
-                written = write_outbox(message, target)
-                path = path or written
-            else:
-                refused += run.sender.send(message)
-        except Exception as exc:  # noqa: BLE001 - recorded per recipient, the run goes on
-            if personal and isinstance(exc, SendError) and exc.permanent:
-                refused.append(recipient)
-                record_delivery(
-                    run.store,
-                    run.now,
-                    digest_id,
-                    recipient,
-                    message,
-                    DeliveryStatus.REFUSED,
-                    str(exc),
-                )
-            else:
-                failures.append((recipient, message, error_text(exc)))
-            continue
-        delivered.append(message)
-        if personal:
-            record_delivery(run.store, run.now, digest_id, recipient, message, DeliveryStatus.SENT)
-    if not delivered and not had_it:
-        error = failures[0][2] if failures else f"every recipient refused it: {', '.join(refused)}"
+    mailing = Mailing(store, run.sender, run.outbox, run.now, run.dry_run)
+    done = deliver_each(mailing, Letter(week, department.id, digest_id), messages, personal)
+    if not done.delivered and not had_it:
+        if digest_id is not None:
+            forget_messages(mailing, digest_id, done.failures)
+        refused = done.refused or [d.recipient for d in before if d.status in SETTLED]
+        error = done.failures[0][2] if done.failures else f"refused: {', '.join(refused)}"
         return _failed(run, department, digest_id, error)
     if digest_id is None:
-        return DigestOutcome(department.id, week, DigestStatus.DRY_RUN, len(items), path)
-    for recipient, message, error in failures:
-        record_delivery(
-            run.store, run.now, digest_id, recipient, message, DeliveryStatus.FAILED, error
-        )
+        return DigestOutcome(department.id, week, DigestStatus.DRY_RUN, len(items), done.path)
     status = DigestStatus.SENT if run.sender is not None else DigestStatus.WRITTEN
     # Taken for the other recipients: delivered (never resent to them), the refusal noted.
-    notes = [f"recipients refused: {', '.join(refused)}"] if refused else []
-    notes += [pending_note(failures)] if failures else []
-    first = (delivered or [message for _, message in messages] or [None])[0]
+    notes = [f"recipients refused: {', '.join(done.refused)}"] if done.refused else []
+    notes += [pending_note(done.failures)] if done.failures else []
+    first = (done.delivered or [message for _, message in messages] or [None])[0]
     try:
         store.finish_digest(
             digest_id,
@@ -255,20 +237,22 @@ def _deliver_claimed(run: _Run, department: Department, digest_id: int | None) -
             [(item.call.id, item.reasons) for item in items],
             first["Message-ID"] if first else "",
             first["Subject"] if first else "",
-            str(path or ""),
+            str(done.path or ""),
             sent_at=run.now,
             error="; ".join(notes),
         )
     except StoreError as exc:
         error = f"delivered, but recording it failed ({exc}); it stays claimed, never resent"
-        return DigestOutcome(department.id, week, DigestStatus.UNRECORDED, len(items), path, error)
-    return DigestOutcome(department.id, week, status, len(items), path, "; ".join(notes))
+        return DigestOutcome(
+            department.id, week, DigestStatus.UNRECORDED, len(items), done.path, error
+        )
+    return DigestOutcome(department.id, week, status, len(items), done.path, "; ".join(notes))
 
 
-def _personal(run: _Run, digest_id: int | None) -> bool:
-    """Whether this digest carries feedback links, so each recipient gets their own message:
-    the web app's address and its secret are known, and the digest is recorded (links name
-    it; a dry run's would point at nothing)."""
+def _links(run: _Run, digest_id: int | None) -> bool:
+    """Whether this run can give a digest feedback links: the web app's address and its
+    secret are known, and the digest is recorded (links name it; a dry run's would point at
+    nothing)."""
     return bool(run.context.web_url and run.feedback_secret and digest_id is not None)
 
 
@@ -282,6 +266,18 @@ def _failed(
     return DigestOutcome(department.id, run.week, DigestStatus.FAILED, error=error)
 
 
+def _earlier_waiting(run: _Run, department: Department) -> list[DigestOutcome]:
+    """Send what earlier weeks' digests still owe single recipients (their messages as
+    built), so that nothing waits past the week it was meant for."""
+    if run.dry_run:
+        return []
+    mailing = Mailing(run.store, run.sender, run.outbox, run.now)
+    return [
+        send_pending(mailing, digest, department.recipients)
+        for digest in run.store.digests_waiting(department.id, run.week)
+    ]
+
+
 def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
     """A department's digest of this week was claimed before: done, or left by a run that
     stopped while delivering it (runs never overlap, so a claim still open is such a one).
@@ -291,12 +287,13 @@ def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
     as written (files appear whole or not at all), a missing one is written now. By SMTP it
     may have gone out: it stays undelivered, shown as stuck, until the coordinator says to
     send it again (`eufunds digest --retry`), with the same Message-ID as before (and with
-    feedback links, only to the recipients not recorded as having theirs).
+    a message per recipient, only to those not recorded as having theirs).
     """
     store, week = run.store, run.week
     digest = store.digest_of(department.id, week)
     if digest is not None and digest.status in DELIVERED:
-        return send_pending(run.store, run.sender, run.outbox, run.now, digest, run.dry_run)
+        mailing = Mailing(store, run.sender, run.outbox, run.now, run.dry_run)
+        return send_pending(mailing, digest, department.recipients)
     if digest is None or digest.status != DigestStatus.CLAIMED:
         return DigestOutcome(department.id, week, DigestStatus.ALREADY_DONE)
     if run.sender is not None:
@@ -307,8 +304,12 @@ def _claimed_before(run: _Run, department: Department) -> DigestOutcome:
             f"shows it did not, send it with: eufunds digest --retry {department.id}"
         )
         return DigestOutcome(department.id, week, DigestStatus.STUCK, error=error)
-    recipients = department.recipients if _personal(run, digest.id) else [""]
-    paths = [outbox_path(run.outbox, week, department.id, False, r) for r in recipients]
+    personal = bool(store.digest_deliveries(digest.id)) or _links(run, digest.id)
+    paths = (
+        [recipient_path(run.outbox, week, department.id, r) for r in department.recipients]
+        if personal
+        else [outbox_path(run.outbox, week, department.id)]
+    )
     if not all(path.exists() for path in paths):
         store.reclaim_digest(digest.id, run.now)
         return _deliver_claimed(run, department, digest.id)
@@ -382,7 +383,11 @@ def _prepare(
         return shown, None
     messages = []
     for recipient in recipients:
-        links = _feedback_links(run, digest_id, recipient) if recipient else None
+        links = (
+            _feedback_links(run, digest_id, recipient)
+            if recipient and _links(run, digest_id)
+            else None
+        )
         digest = build_digest(department, items, now, run.context, problems, recipient, links)
         messages.append((recipient, digest))
     return shown, messages

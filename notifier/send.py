@@ -18,12 +18,13 @@ SECURITY = ("starttls", "ssl", "none")
 
 
 class SendError(Exception):
-    """The message could not be delivered; ``permanent`` when the server refused it for
-    good (a 5xx answer: sending it again would fail again)."""
+    """The message could not be delivered; ``recipient_refused`` when the server refused
+    every recipient's address for good (5xx answers to RCPT: sending it again would fail
+    again). Any other refusal (the sender, the login, the message, a quota) may pass later."""
 
-    def __init__(self, message: str, permanent: bool = False):
+    def __init__(self, message: str, recipient_refused: bool = False):
         super().__init__(message)
-        self.permanent = permanent
+        self.recipient_refused = recipient_refused
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class SmtpSender:
             refused = self.connection.send_message(message)
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
             self.close()
-            raise SendError(f"{where}: {exc}", permanent=_permanent(exc)) from exc
+            raise SendError(f"{where}: {exc}", recipient_refused=_refused_for_good(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             self.unreachable = str(exc) or type(exc).__name__
@@ -147,11 +148,14 @@ class SmtpSender:
             self.connection = None
 
 
-def _permanent(exc: smtplib.SMTPException) -> bool:
-    """Whether the server's answer refuses for good (5xx) rather than for now (4xx)."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+def _refused_for_good(exc: smtplib.SMTPException) -> bool:
+    """Whether the server refused the recipients' addresses for good (5xx to each RCPT),
+    rather than for now (4xx) or for another reason than the address."""
+    return (
+        isinstance(exc, smtplib.SMTPRecipientsRefused)
+        and bool(exc.recipients)
+        and all(code >= 500 for code, _ in exc.recipients.values())
+    )
 
 
 def outbox_path(

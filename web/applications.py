@@ -99,6 +99,13 @@ def edit(application_id: int):
     note = values.get("note", "").strip()
     if len(note) > NOTE_CHARACTERS:
         problems.append(f"Motiveringen får vara högst {NOTE_CHARACTERS} tecken.")
+    lead = changes.get("department_id", chosen.department_id)
+    other = store().application_for(chosen.call_id, lead) if lead != chosen.department_id else None
+    if other is not None:
+        problems.append(
+            "Den avdelningen har redan en ansökan för utlysningen "
+            f"(nummer {other.id}); ändra i den i stället."
+        )
     if problems:
         values["departments"] = request.form.getlist("departments")
         return _page(chosen, values, problems), 400

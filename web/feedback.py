@@ -69,8 +69,8 @@ def overview():
 @feedback.route("/aterkoppling/<token>", methods=["GET", "POST"])
 def give(token: str):
     """A digest's feedback link. Opening it (GET) records nothing: mail systems that check
-    links before the reader clicks open every link of a message, so the page posts the
-    verdict itself (feedback.js, at once; without JavaScript, one button). Posting records
+    links open every link of a message, some in a browser that runs scripts, so the verdict
+    is recorded only by the reader's press of the page's button (a POST). Posting records
     it (again: no change), opening the department's application for "Vi vill söka", and
     thanks; a posted comment is added to it."""
     try:

@@ -15,7 +15,7 @@ from db.records import DeliveryStatus, DigestStatus
 from eufunds.digests import send_digests
 from notifier.send import read_outbox
 from notifier.tokens import read_feedback_token
-from tests.support.digest_runs import NOW, WEEK, message_id, recorded
+from tests.support.digest_runs import NEXT_WEEK, NOW, WEEK, message_id, recorded
 from tests.support.mail import html_part, text_part
 
 SECRET = "digest-link-secret-long-enough-0123456789"
@@ -186,10 +186,124 @@ def test_nobody_reached_is_failed_and_rebuilt_next_run(
     [first] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert first.status == DigestStatus.FAILED and "451" in first.error
     digest = recorded(matched_store)[department.id]
-    assert matched_store.digest_deliveries(digest.id) == []
+    # Nobody got it: no message is kept, the next run builds it anew.
+    rows = matched_store.digest_deliveries(digest.id)
+    assert {d.status for d in rows} == {DeliveryStatus.FAILED}
+    assert all(d.message is None for d in rows)
     smtp_server.handler.accept_only = None
     [second] = _send(matched_store, linked, smtp_server, tmp_path, only)
     assert second.status == DigestStatus.SENT
     assert Counter(a for r in smtp_server.received for a in r.rcpt_tos) == {
         r: 1 for r in department.recipients
+    }
+
+
+def test_a_quota_refusal_is_not_a_refused_address(matched_store, linked, smtp_server, tmp_path):
+    """A 5xx answer to the message (Exchange's sending quota) is not about the addresses:
+    those who waited get theirs from the next run."""
+    department = _shared(linked)
+    only = [department.id]
+    smtp_server.handler.accept_only = 1
+    smtp_server.handler.over_limit = "554 5.2.0 STOREDRV.Submission.Exception:QuotaExceeded"
+    [first] = _send(matched_store, linked, smtp_server, tmp_path, only)
+    assert first.status == DigestStatus.SENT and "not yet delivered to" in first.error
+    smtp_server.handler.accept_only = None
+    [second] = _send(matched_store, linked, smtp_server, tmp_path, only)
+    assert second.status == DigestStatus.SENT
+    received = Counter(a for r in smtp_server.received for a in r.rcpt_tos)
+    assert received == {r: 1 for r in department.recipients}
+
+
+def _crash_on_second_sent(store, monkeypatch):
+    """Make the run stop (as a killed process would) right after the second recipient's
+    message went out, before it is recorded as sent."""
+    real = store.record_delivery
+    sent = []
+
+    def record(delivery):
+        if delivery.status == DeliveryStatus.SENT:
+            sent.append(delivery.recipient)
+            if len(sent) == 2:
+                raise KeyboardInterrupt("stopped")
+        real(delivery)
+
+    monkeypatch.setattr(store, "record_delivery", record)
+    return lambda: monkeypatch.setattr(store, "record_delivery", real)
+
+
+def test_a_run_that_stopped_mid_digest_never_resends_to_those_recorded(
+    matched_store, linked, smtp_server, tmp_path, monkeypatch
+):
+    """Stopped after the second message: stuck (the second may have gone out) until
+    released; the retry, even without the secret (no links), leaves out the first."""
+    department = next(d for d in linked.departments if len(d.recipients) > 2)
+    first, second, *rest = department.recipients
+    only = [department.id]
+    restore = _crash_on_second_sent(matched_store, monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        _send(matched_store, linked, smtp_server, tmp_path, only)
+    restore()
+    [stuck] = _send(matched_store, linked, smtp_server, tmp_path, only)
+    assert stuck.status == DigestStatus.STUCK
+    assert matched_store.release_stuck_digest(department.id, WEEK, "retry asked")
+    [retried] = send_digests(
+        matched_store,
+        linked,
+        NOW,
+        tmp_path,
+        smtp_server.settings,
+        department_ids=only,
+        feedback_secret="",
+    )
+    assert retried.status == DigestStatus.SENT
+    received = Counter(a for r in smtp_server.received for a in r.rcpt_tos)
+    # The second was released by the coordinator's word that it had not gone out.
+    assert received == {first: 1, second: 2, **{r: 1 for r in rest}}
+
+
+def test_what_waits_at_the_end_of_the_week_goes_out_the_next(
+    matched_store, linked, smtp_server, tmp_path
+):
+    department = _shared(linked)
+    only = [department.id]
+    smtp_server.handler.accept_only = 1
+    _send(matched_store, linked, smtp_server, tmp_path, only)
+    waiting = {
+        d.recipient: d.message_id
+        for d in matched_store.digest_deliveries(recorded(matched_store)[department.id].id)
+        if d.status == DeliveryStatus.FAILED
+    }
+    smtp_server.handler.accept_only = None
+    outcomes = send_digests(
+        matched_store,
+        linked,
+        NEXT_WEEK,
+        tmp_path,
+        smtp_server.settings,
+        department_ids=only,
+        feedback_secret=SECRET,
+    )
+    assert outcomes[0].iso_week == WEEK and outcomes[0].status == DigestStatus.SENT
+    late = [r for r in smtp_server.received if f".{WEEK}." in message_id(r.message)]
+    assert {r.rcpt_tos[0]: message_id(r.message) for r in late[1:]} == waiting
+
+
+def test_a_waiting_message_is_dropped_for_a_removed_recipient(
+    matched_store, linked, smtp_server, tmp_path
+):
+    department = _shared(linked)
+    only = [department.id]
+    smtp_server.handler.accept_only = 1
+    _send(matched_store, linked, smtp_server, tmp_path, only)
+    smtp_server.handler.accept_only = None
+    kept = replace(department, recipients=department.recipients[:1])
+    fewer = replace(
+        linked, departments=[kept if d.id == department.id else d for d in linked.departments]
+    )
+    [again] = _send(matched_store, fewer, smtp_server, tmp_path, only)
+    assert again.status == DigestStatus.ALREADY_DONE
+    assert len(smtp_server.received) == 1
+    rows = matched_store.digest_deliveries(recorded(matched_store)[department.id].id)
+    assert {d.status for d in rows if d.recipient != department.recipients[0]} == {
+        DeliveryStatus.DROPPED
     }

@@ -37,6 +37,8 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.accept_only: int | None = None
+        # What the server answers to DATA once accept_only messages were taken.
+        self.over_limit = "451 4.3.0 Mailbox temporarily unavailable, try again later"
         self.refused_recipients: set[str] = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -47,9 +49,9 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        """Keep the message, or answer 451 once accept_only messages were taken."""
+        """Keep the message, or answer over_limit (451) once accept_only messages were taken."""
         if self.accept_only is not None and len(self.received) >= self.accept_only:
-            return "451 4.3.0 Mailbox temporarily unavailable, try again later"
+            return self.over_limit
         message = email.message_from_bytes(envelope.content, policy=default)
         self.received.append(
             Received(envelope.mail_from, tuple(envelope.rcpt_tos), message, session.peer)

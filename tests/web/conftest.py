@@ -55,8 +55,8 @@ def form_token(html: str) -> str:
 
 
 def click_feedback(client, path: str):
-    """Follow a digest's feedback link as a reader's browser does: the page it opens posts
-    the verdict at once (feedback.js); a page that has nothing to post is the answer."""
+    """Follow a digest's feedback link as a reader does: open it and press the page's button
+    (a page without one, a refusal or an answer already given, is the answer)."""
     page = client.get(path)
     html = page.get_data(as_text=True)
     if page.status_code != 200 or 'id="feedback-confirm"' not in html:

@@ -201,6 +201,20 @@ def test_a_refused_move_changes_nothing_and_says_why(site, opened, coordinator):
     assert _stored(site, opened) == before
 
 
+def test_the_lead_cannot_move_to_a_department_with_its_own_application(
+    site, calls, opened, coordinator
+):
+    """A call has one application per lead department: moving social's to culture, which has
+    one, is refused (400, why) and changes neither."""
+    with Store(site.db_path) as store:
+        theirs, _ = store.open_application(calls[0], "kultur-och-fritid", "test", SNAPSHOT_NOW)
+    before = (_stored(site, opened), _stored(site, theirs.id))
+    response = _edit(coordinator, site, opened, department_id="kultur-och-fritid")
+    assert response.status_code == 400
+    assert "Den avdelningen har redan en ansökan" in unescape(response.get_data(as_text=True))
+    assert (_stored(site, opened), _stored(site, theirs.id)) == before
+
+
 def test_form_problems_show_the_entered_values(site, opened, coordinator):
     before = _stored(site, opened)
     response = _edit(

@@ -1,6 +1,6 @@
 """A staff member's click in a real digest, in a real browser (Playwright driving Debian's
 chromium): the digest goes out with feedback links, the "Vi vill söka" link opens a page
-that posts the verdict by itself, and the coordinator then sees it counted and the
+whose button records the verdict, and the coordinator then sees it counted and the
 application opened. Screenshots go to test-output/screenshots/."""
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def test_a_click_in_the_digest_is_counted_for_the_coordinator(browser, mailed, s
     page = browser.new_page(viewport={"width": 390, "height": 800})
     try:
         page.goto(served + urlsplit(apply_link).path)
+        assert page.locator("h1").inner_text() == "Ditt svar"
+        page.click("button:text('Skicka svaret')")
         page.wait_for_selector("h1:text('Tack!')", timeout=15_000)
         assert "nu öppnad i kommunens ansökningsflöde" in page.inner_text("main")
         page.screenshot(path=screenshot_path("feedback-thanks.png"), full_page=True)
