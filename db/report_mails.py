@@ -59,3 +59,13 @@ class ReportMailTables(Tables):
         """The report mail of a month (YYYY-MM), if one was claimed."""
         row = self.conn.execute("SELECT * FROM report_mails WHERE month = ?", [month]).fetchone()
         return from_row(ReportMail, row) if row else None
+
+    def release_stuck_report_mail(self, month: str, reason: str) -> bool:
+        """Let the next run send a month's mail left claimed by a run that stopped (as
+        failed, with the reason); False when that month's mail is not stuck."""
+        with self.conn:
+            cursor = self.conn.execute(
+                "UPDATE report_mails SET status = ?, error = ? WHERE month = ? AND status = ?",
+                [DigestStatus.FAILED, reason, month, DigestStatus.CLAIMED],
+            )
+        return cursor.rowcount == 1

@@ -37,7 +37,7 @@ from eufunds.options import (
 )
 from eufunds.pipeline import crawl_and_match, describe_digests, digests_due, run_once
 from eufunds.profiles import effective_config
-from eufunds.reportcli import report_command
+from eufunds.reportcli import release_report_command, report_command
 from eufunds.webcli import serve_command, users_group
 from notifier.render import iso_week
 from scheduler.jobs import build_scheduler, next_runs
@@ -380,3 +380,4 @@ main.add_command(sources_command)
 main.add_command(runs_command)
 main.add_command(config_group)
 main.add_command(report_command)
+main.add_command(release_report_command)

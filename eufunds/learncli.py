@@ -143,6 +143,13 @@ def train_command(
     """
     if labels_path is None and not feedback:
         raise click.UsageError("give --labels FILE, --feedback, or both")
+    if labels_path is None and out is None:
+        # Learnt from feedback alone the model is worse than none (README, Quality): it may
+        # be written for a look, never over the shipped model without being asked to.
+        raise click.UsageError(
+            "--feedback without --labels needs --out FILE: a model learnt from feedback alone "
+            "ranks worse than the shipped one (README, Quality), so it does not replace it"
+        )
     sources = []
     if labels_path is not None:
         calls, labels = _labelled(labels_path)

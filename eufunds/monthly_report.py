@@ -75,16 +75,22 @@ def send_monthly_report(
     store: Store, config: Config, now: datetime, outbox: Path, smtp: SmtpSettings | None
 ) -> ReportOutcome:
     """Send the previous month's report if its day has come and it was not sent; without
-    SMTP settings write it to the outbox (that counts as sent)."""
+    SMTP settings write it to the outbox (that counts as sent). A month before it whose mail
+    failed is tried first (one mail per run: the next run goes on), so a failure that lasted
+    into the next month is not dropped."""
     settings = config.management
     month = previous_month(now)
     if not settings.recipients:
         return ReportOutcome(month.key, NOT_CONFIGURED)
     if now.astimezone(LOCAL_TZ).day < settings.report_day:
         return ReportOutcome(month.key, NOT_DUE)
+    earlier = previous_month(month.start)
+    left = store.report_mail(earlier.key)
+    if left is not None and left.status == DigestStatus.FAILED:
+        month = earlier
     mail_id = store.claim_report_mail(month.key, settings.recipients, now)
     if mail_id is None:
-        return ReportOutcome(month.key, DigestStatus.ALREADY_DONE)
+        return _claimed_before(store, month, smtp is not None, outbox)
     try:
         stats = statistics(store, config, month, now)
         sender = digest_context(config, smtp).sender
@@ -95,7 +101,7 @@ def send_monthly_report(
         raise
     try:
         if smtp is None:
-            path = write_outbox(message, outbox / f"report-{month.key}.eml")
+            path = write_outbox(message, report_path(outbox, month.key))
         else:
             refused = _send(smtp, message)
     except (SendError, OSError) as exc:
@@ -108,6 +114,36 @@ def send_monthly_report(
     note = f"refused by the server: {', '.join(refused)}" if refused else ""
     store.finish_report_mail(mail_id, DigestStatus.SENT, message_id, sent_at=now, error=note)
     return ReportOutcome(month.key, DigestStatus.SENT, error=note)
+
+
+def report_path(outbox: Path, month: str) -> Path:
+    """Where a month's report mail is written in the outbox."""
+    return outbox / f"report-{month}.eml"
+
+
+def _claimed_before(store: Store, month, by_smtp: bool, outbox: Path) -> ReportOutcome:
+    """A month's mail claimed before: done, or left claimed by a run that stopped while
+    delivering it. To the outbox a file that is there is whole (recorded now as written);
+    one that is not, or one by SMTP that may have gone out, is stuck until the coordinator
+    releases it (`eufunds release-report MONTH`)."""
+    mail = store.report_mail(month.key)
+    if mail is None or mail.status != DigestStatus.CLAIMED:
+        return ReportOutcome(month.key, DigestStatus.ALREADY_DONE)
+    path = report_path(outbox, month.key)
+    if not by_smtp and path.exists():
+        store.finish_report_mail(
+            mail.id,
+            DigestStatus.WRITTEN,
+            outbox_path=str(path),
+            sent_at=mail.claimed_at,
+            error="recorded after an interrupted run had written it",
+        )
+        return ReportOutcome(month.key, DigestStatus.WRITTEN, path)
+    error = (
+        f"stuck: a run stopped while sending it (claimed {mail.claimed_at:%Y-%m-%d %H:%M} UTC); "
+        f"if it did not go out, send it with: eufunds release-report {month.key}"
+    )
+    return ReportOutcome(month.key, DigestStatus.STUCK, error=error)
 
 
 def _send(smtp: SmtpSettings, message: EmailMessage) -> list[str]:

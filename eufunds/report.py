@@ -10,10 +10,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from db.records import LOCAL_TZ
+from eufunds.charts import charts_of
 from eufunds.spreadsheets import workbook
 from eufunds.statistics import Statistics
 from eufunds.statistics_amounts import cell_text
-from web.charts import charts_of
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 FORMATS = ("html", "xlsx")

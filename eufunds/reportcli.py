@@ -68,3 +68,18 @@ def report_command(
     for line in stats.summary:
         click.echo(f"  {line}")
     click.echo(f"report written to {target}")
+
+
+@click.command("release-report")
+@click.argument("month")
+@with_db
+def release_report_command(month: str, db_path: Path):
+    """Let the next run send a monthly report mail left stuck (a run stopped while sending
+    it): first check in the mail server's log that it did not go out.
+
+    Example: eufunds release-report 2026-09
+    """
+    with open_store(db_path, create=False) as store:
+        if not store.release_stuck_report_mail(month, "sent again on request"):
+            raise click.ClickException(f"no stuck report mail of {month}")
+    click.echo(f"the report mail of {month} goes out with the next run")

@@ -7,13 +7,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from db.records import ROLES
+from eufunds.charts import charts_of
 from eufunds.periods import ALL_TIME, Period, PeriodError, parse_period
 from eufunds.spreadsheets import table_csv, workbook
 from eufunds.statistics import Statistics, statistics
 from eufunds.statistics_amounts import cell_text
 from web.app import current_config, now, store
 from web.auth import require
-from web.charts import charts_of
 
 statistics_pages = Blueprint("statistics", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -157,6 +157,16 @@ def test_train_with_feedback_alone(week: Store, tmp_path: Path, config: Config):
     assert document["trained_on"]["pairs"] == str(judged)
 
 
+def test_feedback_alone_never_replaces_the_shipped_model(week: Store, config: Config):
+    """Learnt from feedback alone the model ranks worse than none: without --out it is not
+    written over config/model.json."""
+    _judge_every_digest(week, config)
+    shipped = (config.directory / "model.json").read_bytes()
+    result = CliRunner().invoke(main, ["train", "--feedback", "--db", str(week.path)])
+    assert result.exit_code == 2 and "needs --out FILE" in result.output
+    assert (config.directory / "model.json").read_bytes() == shipped
+
+
 def test_train_with_labels_and_feedback(week: Store, tmp_path: Path, config: Config):
     """--labels and --feedback together learn from the file's calls and the feedback's."""
     judged = _judge_every_digest(week, config)

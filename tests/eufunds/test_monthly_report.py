@@ -12,9 +12,11 @@ from datetime import datetime
 import pandas as pd
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
+from click.testing import CliRunner
 
 from db import Store
 from db.records import LOCAL_TZ
+from eufunds.cli import main
 from eufunds.config import DEFAULT_CONFIG_DIR, load_config
 from eufunds.config_checks import ConfigError
 from eufunds.config_management import ManagementSettings
@@ -125,6 +127,63 @@ def test_a_failure_is_recorded_and_the_next_run_sends_it(
     assert len(smtp_server.received) == 1
     recorded = report_store.report_mail("2026-08")
     assert recorded.status == "sent" and recorded.error == ""
+
+
+def test_a_month_that_failed_into_the_next_is_not_dropped(
+    report_store, managed, smtp_server, tmp_path
+):
+    """August's mail failed all through September: on 1 October it goes first, then
+    September's with the next run."""
+    smtp_server.handler.accept_only = 0
+    send_monthly_report(report_store, managed, FIRST_OF_SEPTEMBER, tmp_path, smtp_server.settings)
+    smtp_server.handler.accept_only = None
+    october = FIRST_OF_SEPTEMBER.replace(month=10)
+    first = send_monthly_report(report_store, managed, october, tmp_path, smtp_server.settings)
+    second = send_monthly_report(report_store, managed, october, tmp_path, smtp_server.settings)
+    third = send_monthly_report(report_store, managed, october, tmp_path, smtp_server.settings)
+    assert [(o.month, o.status) for o in (first, second, third)] == [
+        ("2026-08", "sent"),
+        ("2026-09", "sent"),
+        ("2026-09", "already-done"),
+    ]
+    assert len(smtp_server.received) == 2
+
+
+def test_a_run_that_stopped_while_sending_leaves_it_stuck_until_released(
+    report_store, managed, smtp_server, tmp_path
+):
+    """Claimed, then the process stopped: by SMTP it may have gone out, so it is stuck and
+    named as such until `eufunds release-report` lets the next run send it."""
+    assert report_store.claim_report_mail("2026-08", RECIPIENTS, FIRST_OF_SEPTEMBER)
+    stuck = send_monthly_report(
+        report_store, managed, FIRST_OF_SEPTEMBER, tmp_path, smtp_server.settings
+    )
+    assert stuck.status == "stuck" and "eufunds release-report 2026-08" in stuck.error
+    assert smtp_server.received == []
+    runner = CliRunner()
+    db = str(report_store.path)
+    released = runner.invoke(main, ["release-report", "2026-08", "--db", db])
+    assert released.exit_code == 0, released.output
+    again = runner.invoke(main, ["release-report", "2026-08", "--db", db])
+    assert again.exit_code == 1 and "no stuck report mail of 2026-08" in again.output
+    sent = send_monthly_report(
+        report_store, managed, FIRST_OF_SEPTEMBER, tmp_path, smtp_server.settings
+    )
+    assert sent.status == "sent" and len(smtp_server.received) == 1
+
+
+def test_an_outbox_file_left_by_a_stopped_run_is_recorded(report_store, managed, tmp_path):
+    """To the outbox a file that is there is whole: a run that stopped after writing it,
+    before recording it, leaves it recorded as written by the next run, not written again."""
+    written = send_monthly_report(report_store, managed, FIRST_OF_SEPTEMBER, tmp_path, None)
+    before = written.path.read_bytes()
+    with report_store.conn:  # as the stopped run left it: claimed, file written
+        report_store.conn.execute("UPDATE report_mails SET status = 'claimed'")
+    later = FIRST_OF_SEPTEMBER.replace(day=2)
+    again = send_monthly_report(report_store, managed, later, tmp_path, None)
+    assert (again.status, again.path) == ("written", written.path)
+    assert report_store.report_mail("2026-08").status == "written"
+    assert written.path.read_bytes() == before
 
 
 def test_without_smtp_the_report_goes_to_the_outbox(report_store, managed, tmp_path):

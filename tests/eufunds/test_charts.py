@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from web.charts import LABEL_CHARACTERS, WIDTH, bar_chart, charts_of
+from eufunds.charts import LABEL_CHARACTERS, WIDTH, bar_chart, charts_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script>&<b onmouseover="y">Horizon</b>'
