@@ -1,21 +1,50 @@
-"""Schema migrations: each a function, recorded in the database by sqlite-utils."""
+"""Schema migrations: each a function, recorded in the database by sqlite-utils.
+
+sqlite-utils (which imports pandas when it is installed) is imported only when a migration
+is applied: opening an up-to-date database reads the record of applied migrations itself.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database, Migrations
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
 
-migrations = Migrations("eufunds")
-# The names of this version's migrations, oldest first: a database that has applied any
+MIGRATION_SET = "eufunds"
+# The table sqlite-utils records applied migrations in (one row per set and name).
+MIGRATIONS_TABLE = "_sqlite_migrations"
+# This version's migrations, oldest first; their names: a database that has applied any
 # other was written by a newer version.
+MIGRATION_FUNCTIONS: list[Callable[[Database], None]] = []
 MIGRATION_NAMES: list[str] = []
 
 
 def migration(function: Callable[[Database], None]) -> Callable[[Database], None]:
     """Register a migration of the schema (applied once, in order, recorded by name)."""
+    MIGRATION_FUNCTIONS.append(function)
     MIGRATION_NAMES.append(function.__name__)
-    return migrations()(function)
+    return function
+
+
+@functools.cache
+def migration_set() -> Migrations:
+    """sqlite-utils' Migrations holding every migration of this version, in order."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for function in MIGRATION_FUNCTIONS:
+        migrations()(function)
+    return migrations
+
+
+def __getattr__(name: str) -> Any:
+    """``migrations``: the migration set, made (and sqlite-utils imported) on first use."""
+    if name == "migrations":
+        return migration_set()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @migration

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.runner import child_main
 from crawler.settings import scrapy_settings
-from crawler.spiders import SPIDERS
 from db import CrawlCounts, CrawlRun, Source, Store
 from eufunds import __version__
 from eufunds.config import Config
@@ -58,6 +56,10 @@ def crawl_source(
                 run_id, f"not in replay: no folder {source.id}/", datetime.now(UTC)
             )
             return store.crawl_run(run_id)
+    # Scrapy is imported when a crawl starts, not with the command.
+    from crawler.runner import child_main
+    from crawler.spiders import SPIDERS
+
     # Absolute: the child's working directory is the fork server's, not necessarily ours.
     settings = scrapy_settings(
         source_id=source.id,
