@@ -59,10 +59,13 @@ def normalising_code() -> bytes:
     return digest.digest()
 
 
-def item_hash(item: CallItem, raw: str) -> str:
-    """The hash of an item as the spider read it (and of the code that normalises it)."""
+def item_hash(item: CallItem) -> str:
+    """The hash of an item as the spider read it (and of the code that normalises it).
+
+    The raw answer enters as its repr, which keeps the order of the source's keys: cheaper
+    than its JSON, and an answer whose keys come in another order is only read again."""
     digest = hashlib.sha256(normalising_code())
-    for part in (repr(item.call), item.reference, item.description_html, raw):
+    for part in (repr(item.call), item.reference, item.description_html, repr(item.raw)):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     digest.update(repr(item.unreadable).encode())
@@ -141,8 +144,7 @@ class NormalisePipeline(_ReportingPipeline):
             call_id += f"#{reference}"
         if item.unreadable:
             self.report.unreadable_fields(call_id, item.unreadable)
-        raw = json.dumps(item.raw, ensure_ascii=False, sort_keys=True)
-        hashed = item_hash(item, raw)
+        hashed = item_hash(item)
         if (
             not item.unreadable
             and self.stored_items.get(call_id) == hashed
@@ -178,7 +180,7 @@ class NormalisePipeline(_ReportingPipeline):
             cofinancing=self._fit(
                 call_id, "cofinancing", clean_inline(call.cofinancing), MAX_SUMMARY
             ),
-            raw=raw,
+            raw=json.dumps(item.raw, ensure_ascii=False, sort_keys=True),
             item_hash=hashed,
         )
 

@@ -520,7 +520,8 @@ def m020_compact_calls(db: Database) -> None:
     - ``item_hash``: the hash of a call's item as the source gave it and the crawler read it,
       so that an identical item is not read again (crawler/pipelines.py);
     - the source's raw answer is kept zlib-compressed (a BLOB; db/calls.py reads it back);
-    - then VACUUM gives the space back, when there is much to give.
+    - then VACUUM gives the space back, when there is much to give, with pages of PAGE_SIZE
+      (a call's row is a few KB: 4 KB pages held one each, with much of them unused).
     """
     from db.calls import compress_raw
 
@@ -544,11 +545,18 @@ def m020_compact_calls(db: Database) -> None:
             "WHERE typeof(raw) = 'text' AND raw != ''"
         )
         conn.execute("INSERT INTO calls_fts (calls_fts) VALUES ('optimize')")
-    pages, free = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in PAGE_COUNTS)
-    if free > VACUUM_SHARE * pages:
+    pages, free, size = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in PAGE_FIGURES)
+    if free > VACUUM_SHARE * pages or size < PAGE_SIZE:
+        # The page size of a database in WAL mode stays; another process holding it open
+        # keeps it in WAL mode, and the VACUUM then only gives the space back.
+        if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete":
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("VACUUM")
+        conn.execute("PRAGMA journal_mode = WAL")
 
 
-# The page counts of a database, and the share of free pages worth a VACUUM to give back.
-PAGE_COUNTS = ("page_count", "freelist_count")
+# The page figures of a database, and the share of free pages worth a VACUUM to give back.
+PAGE_FIGURES = ("page_count", "freelist_count", "page_size")
 VACUUM_SHARE = 0.2
+# The page size of new databases (db/store.py) and of those m020 compacts.
+PAGE_SIZE = 16384

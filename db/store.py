@@ -22,7 +22,13 @@ from db.matches import MatchTables
 from db.profiles import ProfileTables
 from db.report_mails import ReportMailTables
 from db.runs import RunTables
-from db.schema import MIGRATION_NAMES, MIGRATION_SET, MIGRATIONS_TABLE, migration_set
+from db.schema import (
+    MIGRATION_NAMES,
+    MIGRATION_SET,
+    MIGRATIONS_TABLE,
+    PAGE_SIZE,
+    migration_set,
+)
 from db.statistics import StatisticsTables
 from db.tables import StoreError
 from db.users import UserTables
@@ -68,6 +74,8 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     for attempt in range(OPEN_ATTEMPTS):
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Takes effect in a new, empty database only (m020 sets it in older ones).
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")

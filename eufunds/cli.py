@@ -18,7 +18,7 @@ from db.records import DIGEST_PROBLEMS, LOCAL_TZ, RunStatus
 from eufunds import views
 from eufunds.browse import calls_group, config_group, runs_command, sources_command
 from eufunds.config import Config
-from eufunds.crawling import CrawlOptions, crawl
+from eufunds.crawling import CrawlOptions, crawl, start_crawl_server
 from eufunds.joblock import clear_lock, lock_state
 from eufunds.joblock import describe as describe_holder
 from eufunds.learncli import evaluate_command, train_command
@@ -264,6 +264,7 @@ def run_once_command(
     """
     from eufunds.pipeline import run_once
 
+    start_crawl_server()
     now = run_moment(as_of)
     smtp = smtp_settings(dry_run)
     config = profiled(config, db_path, now)

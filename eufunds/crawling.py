@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -108,6 +109,17 @@ def crawl_source(
         return store.crawl_run(run_id)
 
 
+def start_crawl_server() -> None:
+    """Start the process crawl children are forked from, if it is not running, without
+    waiting for it: its imports (Scrapy) then overlap with what the command does before its
+    first crawl. A server that cannot start is left to the crawl to record."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(CHILD_PRELOAD)
+    with _single_threaded_libraries(), contextlib.suppress(OSError):
+        forkserver.ensure_running()
+
+
 @contextmanager
 def _single_threaded_libraries() -> Iterator[None]:
     """Start the fork server (if this starts it) with one-thread numerical libraries.
@@ -135,6 +147,7 @@ def crawl(
     progress: ProgressCallback | None = None,
 ) -> list[CrawlRun]:
     """Crawl the named sources (all enabled ones when none are named), one after another."""
+    start_crawl_server()
     if source_ids:
         sources = [config.source(source_id) for source_id in source_ids]
     else:

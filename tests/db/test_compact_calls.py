@@ -13,7 +13,7 @@ from sqlite_utils import Database
 
 from db import Store
 from db.calls import decompress_raw
-from db.schema import MIGRATION_NAMES, migrations
+from db.schema import MIGRATION_NAMES, PAGE_SIZE, migrations
 from tests.support.databases import applied_migrations
 
 SEARCHES = ("climate adaptation", "cultural heritage", "hydrogen", "schools")
@@ -137,3 +137,13 @@ def test_updates_outside_the_index_leave_it_alone(migrated: Path, tmp_path: Path
     with Store(migrated) as store:
         found, total = store.search_calls("zyxwvutsrq")
     assert [c.id for c in found] == [call_id]
+
+
+def test_pages_are_larger(migrated: Path, db_path: Path):
+    with closing(sqlite3.connect(migrated)) as connection:
+        assert connection.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with Store(db_path):
+        pass
+    with closing(sqlite3.connect(db_path)) as connection:
+        assert connection.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
