@@ -33,15 +33,16 @@ RUNS = 3
 PAGE_SIZE = 100
 
 
-def build_replay(folder: Path) -> int:
-    """Write the repeated snapshot as a replay folder; return the number of calls."""
+def build_replay(folder: Path, repeat: int = REPEAT) -> int:
+    """Write the snapshot repeated ``repeat`` times as a replay folder; return the number of
+    calls."""
     pages = harness.snapshot_pages()
     rows = []
     for page in pages:
         rows += json.loads(page.read_text(encoding="utf-8"))["results"]
     template = json.loads(pages[0].read_text(encoding="utf-8"))
     repeated = []
-    for copy_number in range(REPEAT):
+    for copy_number in range(repeat):
         for row in rows:
             clone = copy.deepcopy(row)
             clone["reference"] = f"{row['reference']}-R{copy_number}"

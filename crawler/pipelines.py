@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
-from dataclasses import replace
+import sys
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -23,6 +27,64 @@ MAX_LINE = 500
 MAX_URL = 2_000
 MAX_SUMMARY = 20_000
 MAX_HTML = 1_000_000
+# The modules whose code turns an item into the stored call: when any of them changes, every
+# item is read again once (its item hash changes with them).
+NORMALISING_MODULES = (
+    "crawler.pipelines",
+    "crawler.text",
+    "crawler.regions",
+    "db.calls",
+    "db.records",
+    "db.rows",
+    "db.text",
+)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A call listed again exactly as it was read before (the same item hash): the store
+    only records that it was seen, and its next deadline as of now."""
+
+    id: str
+    item_hash: str
+    next_deadline: datetime | None
+
+
+@cache
+def normalising_code() -> bytes:
+    """A digest of the code that normalises and stores items (NORMALISING_MODULES)."""
+    digest = hashlib.sha256()
+    for name in NORMALISING_MODULES:
+        digest.update(inspect.getsource(sys.modules[name]).encode())
+    return digest.digest()
+
+
+def item_hash(item: CallItem) -> str:
+    """The hash of an item as the spider read it (and of the code that normalises it).
+
+    The raw answer enters as its repr, which keeps the order of the source's keys: cheaper
+    than its JSON, and an answer whose keys come in another order is only read again."""
+    digest = hashlib.sha256(normalising_code())
+    for part in (repr(item.call), item.reference, item.description_html, repr(item.raw)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    digest.update(repr(item.unreadable).encode())
+    return digest.hexdigest()
+
+
+def _nothing_to_cut(item: CallItem) -> bool:
+    """No text of the item is long enough to be cut (which the crawl would note): cleaning
+    never lengthens a line, and a description's text is far shorter than twice its markup."""
+    call = item.call
+    lines = [call.title, call.call_identifier, call.call_title, call.programme]
+    lines += [call.type_of_action, *call.programme_divisions, *call.regions]
+    return (
+        all(len(text or "") <= MAX_LINE for text in lines)
+        and len(call.url or "") <= MAX_URL
+        and len(item.description_html or "") <= MAX_SUMMARY // 2
+        and len(call.audience or "") <= MAX_SUMMARY
+        and len(call.cofinancing or "") <= MAX_SUMMARY
+    )
 
 
 def crawl_now(crawler: Crawler) -> datetime:
@@ -47,16 +109,24 @@ class _ReportingPipeline:
 
 
 class NormalisePipeline(_ReportingPipeline):
-    """Turn a source's CallItem into a clean Call with its stable id."""
+    """Turn a source's CallItem into a clean Call with its stable id, or into a Sighting
+    when the item is the one the stored call was read from."""
 
     def open_spider(self) -> None:
         self.now = crawl_now(self.crawler)
+        settings = self.crawler.settings
+        self.stored_items: dict[str, str] = {}
+        if settings.get("EUFUNDS_DB"):
+            with Store(settings.get("EUFUNDS_DB")) as store:
+                self.stored_items = store.item_hashes(settings.get("EUFUNDS_SOURCE_ID"))
+        self.cleaned = 0
 
-    def process_item(self, item: CallItem) -> Call:
+    def process_item(self, item: CallItem) -> Call | Sighting:
         """Clean text fields, convert HTML to text, derive the id and next deadline.
 
         Text longer than anyone reads is cut (with a note); fields the source gave in a form
-        that could not be read are noted, so that the store keeps their stored values.
+        that could not be read are noted, so that the store keeps their stored values. An
+        item identical to the one the stored call was read from is not read again.
         """
         self.report.items_seen += 1
         try:
@@ -65,7 +135,7 @@ class NormalisePipeline(_ReportingPipeline):
             self.report.invalid(f"invalid item (unreadable: {exc}): {str(item.call.title)[:60]}")
             raise DropItem(f"unreadable call: {exc}") from exc
 
-    def _normalise(self, item: CallItem) -> Call:
+    def _normalise(self, item: CallItem) -> Call | Sighting:
         call = item.call
         identifier = clean_inline(call.identifier)
         reference = clean_inline(item.reference)
@@ -74,6 +144,14 @@ class NormalisePipeline(_ReportingPipeline):
             call_id += f"#{reference}"
         if item.unreadable:
             self.report.unreadable_fields(call_id, item.unreadable)
+        hashed = item_hash(item)
+        if (
+            not item.unreadable
+            and self.stored_items.get(call_id) == hashed
+            and _nothing_to_cut(item)
+        ):
+            return Sighting(call_id, hashed, listed_next_deadline(call.deadlines, self.now))
+        self.cleaned += 1
 
         def line(name: str, text: str) -> str:
             return self._fit(call_id, name, clean_inline(text), MAX_LINE)
@@ -103,6 +181,7 @@ class NormalisePipeline(_ReportingPipeline):
                 call_id, "cofinancing", clean_inline(call.cofinancing), MAX_SUMMARY
             ),
             raw=json.dumps(item.raw, ensure_ascii=False, sort_keys=True),
+            item_hash=hashed,
         )
 
     def _summary(self, call_id: str, item: CallItem) -> str:
@@ -124,8 +203,10 @@ class NormalisePipeline(_ReportingPipeline):
 class ValidatePipeline(_ReportingPipeline):
     """Drop calls that cannot be stored, counting each as invalid with its reason."""
 
-    def process_item(self, call: Call) -> Call:
-        """Require an identifier, a title and a known status."""
+    def process_item(self, call: Call | Sighting) -> Call | Sighting:
+        """Require an identifier, a title and a known status (a sighting's call had them)."""
+        if isinstance(call, Sighting):
+            return call
         problem = None
         if not call.identifier:
             problem = "no identifier"
@@ -148,7 +229,7 @@ class DedupePipeline(_ReportingPipeline):
     def open_spider(self) -> None:
         self.seen: set[str] = set()
 
-    def process_item(self, call: Call) -> Call:
+    def process_item(self, call: Call | Sighting) -> Call | Sighting:
         """Drop a call whose id was already seen in this crawl."""
         if call.id in self.seen:
             self.report.items_skipped += 1
@@ -172,9 +253,9 @@ class StorePipeline(_ReportingPipeline):
         self.store = Store(settings.get("EUFUNDS_DB"))
         self.run_id = settings.getint("EUFUNDS_CRAWL_RUN_ID") or None
         self.now = crawl_now(self.crawler)
-        self.pending: list[Call] = []
+        self.pending: list[Call | Sighting] = []
 
-    def process_item(self, call: Call) -> Call:
+    def process_item(self, call: Call | Sighting) -> Call | Sighting:
         """Queue one call for storing; store the queue when it is full."""
         self.pending.append(call)
         if len(self.pending) >= self.BATCH:
@@ -188,11 +269,19 @@ class StorePipeline(_ReportingPipeline):
         database refuses costs only itself (counted invalid, with why).
         """
         keep = self.report.kept_fields
+        calls = [call for call in self.pending if isinstance(call, Call)]
+        sightings = [
+            (seen.id, seen.item_hash, seen.next_deadline)
+            for seen in self.pending
+            if isinstance(seen, Sighting)
+        ]
+        if sightings:
+            self.store.see_calls(sightings, self.now)
         try:
-            outcomes = self.store.upsert_calls(self.pending, self.now, self.run_id, keep=keep)
+            outcomes = self.store.upsert_calls(calls, self.now, self.run_id, keep=keep)
         except StoreError:
             outcomes = []
-            for call in self.pending:
+            for call in calls:
                 try:
                     outcomes += self.store.upsert_calls([call], self.now, self.run_id, keep=keep)
                 except StoreError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -41,6 +42,9 @@ OPTIONAL_TRACKED_FIELDS = ("regions", "audience", "cofinancing", "grant_min_eur"
 MAX_WORDS = 10
 # What listings, the matcher and digests read: every column but the source's raw answer.
 WITHOUT_RAW = columns(Call, exclude=("raw",))
+# The source's raw answer is kept zlib-compressed (at this level), as a BLOB: read back only
+# by get_call, it is a third of the size.
+RAW_COMPRESSION = 6
 
 
 class UpsertOutcome(StrEnum):
@@ -61,6 +65,29 @@ def content_hash(call: Call) -> str:
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def compress_raw(text: str | bytes | None) -> bytes | str | None:
+    """The raw answer as stored: zlib-compressed UTF-8 (nothing stays nothing)."""
+    if not text:
+        return text
+    if isinstance(text, bytes):
+        return text
+    return zlib.compress(text.encode("utf-8"), RAW_COMPRESSION)
+
+
+def decompress_raw(value: str | bytes | None) -> str:
+    """The raw answer as the source gave it, from its stored form."""
+    if isinstance(value, bytes):
+        return zlib.decompress(value).decode("utf-8")
+    return value or ""
+
+
+def _stored_row(call: Call, exclude: tuple[str, ...] = ()) -> dict:
+    """The row of a call as stored: its raw answer compressed."""
+    row = to_row(call, exclude=exclude)
+    row["raw"] = compress_raw(row["raw"])
+    return row
 
 
 def _field_text(call: Call, name: str) -> str:
@@ -111,23 +138,55 @@ class CallTables(Tables):
                 note_listing(self.conn, stored, call.source_id, call.id, now)
                 return UpsertOutcome.LISTED_ELSEWHERE
             call.first_seen = call.last_seen = call.last_changed = now
-            row = to_row(call)
+            row = _stored_row(call)
             self.conn.execute(insert_sql("calls", row), list(row.values()))
             return UpsertOutcome.NEW
         if old_row["content_hash"] == call.content_hash:
             self.conn.execute(
-                "UPDATE calls SET last_seen = ?, next_deadline = ?, raw = ? WHERE id = ?",
-                [to_text(now), to_text(call.next_deadline), call.raw, call.id],
+                "UPDATE calls SET last_seen = ?, next_deadline = ?, raw = ?, item_hash = ? "
+                "WHERE id = ?",
+                [
+                    to_text(now),
+                    to_text(call.next_deadline),
+                    compress_raw(call.raw),
+                    call.item_hash,
+                    call.id,
+                ],
             )
             return UpsertOutcome.UNCHANGED
         old = from_row(Call, old_row)
         call.first_seen = old.first_seen
         call.last_seen = call.last_changed = now
-        row = to_row(call, exclude=("id",))
+        row = _stored_row(call, exclude=("id",))
         assignments = ", ".join(f"{name} = ?" for name in row)
         self.conn.execute(f"UPDATE calls SET {assignments} WHERE id = ?", [*row.values(), call.id])
         self._record_changes(old, call, now, crawl_run_id)
         return UpsertOutcome.CHANGED
+
+    def item_hashes(self, source_id: str) -> dict[str, str]:
+        """The item hash of each call of a source stored by a crawl of it (id -> hash)."""
+        rows = self.conn.execute(
+            "SELECT id, item_hash FROM calls WHERE source_id = ? AND item_hash != ''",
+            [source_id],
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def see_calls(
+        self, sightings: Sequence[tuple[str, str, datetime | None]], now: datetime
+    ) -> int:
+        """Record that a crawl listed these calls again exactly as they are stored (id, item
+        hash, next deadline): last seen now, the next deadline as of now; nothing else
+        changes. Returns how many were recorded: a call whose item hash changed meanwhile
+        (which the job lock rules out during a crawl) is left as it is."""
+        with self.conn:
+            cursor = self.conn.executemany(
+                "UPDATE calls SET last_seen = ?, next_deadline = ? WHERE id = ? AND item_hash = ?",
+                [
+                    (to_text(now), to_text(next_deadline), call_id, hashed)
+                    for call_id, hashed, next_deadline in sightings
+                ],
+            )
+        return cursor.rowcount
 
     def _record_changes(
         self, old: Call, new: Call, now: datetime, crawl_run_id: int | None
@@ -155,11 +214,18 @@ class CallTables(Tables):
         seen = set(seen_ids)
         closed = 0
         with self.conn:
-            rows = self.conn.execute(
-                f"SELECT {WITHOUT_RAW} FROM calls WHERE source_id = ? AND status != ?",
+            # Only the calls the listing did not hold are read whole.
+            listed = self.conn.execute(
+                "SELECT id FROM calls WHERE source_id = ? AND status != ?",
                 [source_id, CallStatus.CLOSED],
-            ).fetchall()
-            for row in rows:
+            )
+            unseen = [row[0] for row in listed if row[0] not in seen]
+            one_of, ids = self._id_list(unseen)
+            found = self.conn.execute(
+                f"SELECT {WITHOUT_RAW} FROM calls WHERE id IN {one_of}", [ids]
+            )
+            by_id = {row["id"]: row for row in found}
+            for row in (by_id[call_id] for call_id in unseen):
                 call = from_row(Call, row)
                 if call.id in seen or not call.deadlines or still_open(call, now):
                     continue
@@ -180,7 +246,11 @@ class CallTables(Tables):
     def get_call(self, call_id: str) -> Call | None:
         """One call by its stable id, with every field."""
         row = self.conn.execute("SELECT * FROM calls WHERE id = ?", [call_id]).fetchone()
-        return from_row(Call, row) if row else None
+        if row is None:
+            return None
+        call = from_row(Call, row)
+        call.raw = decompress_raw(row["raw"])
+        return call
 
     def newest_sighting(self) -> datetime | None:
         """When a crawl last saw any call (None: no calls)."""

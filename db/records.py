@@ -231,6 +231,9 @@ class Call:
     cofinancing: str = ""
     raw: str = ""
     content_hash: str = ""
+    # The hash of the item the crawler read this call from (crawler/pipelines.py): a crawl
+    # that reads the same item again only records that it saw the call.
+    item_hash: str = ""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     last_changed: datetime | None = None

@@ -1,21 +1,61 @@
-"""Schema migrations: each a function, recorded in the database by sqlite-utils."""
+"""Schema migrations: each a function, recorded in the database by sqlite-utils.
+
+sqlite-utils (which imports pandas when it is installed) is imported only when a migration
+is applied: opening an up-to-date database reads the record of applied migrations itself.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database, Migrations
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
 
-migrations = Migrations("eufunds")
-# The names of this version's migrations, oldest first: a database that has applied any
+MIGRATION_SET = "eufunds"
+# The table sqlite-utils records applied migrations in (one row per set and name).
+MIGRATIONS_TABLE = "_sqlite_migrations"
+# This version's migrations, oldest first; their names: a database that has applied any
 # other was written by a newer version.
+# Each with whether it runs in a transaction (with the record of it).
+MIGRATION_FUNCTIONS: list[tuple[Callable[[Database], None], bool]] = []
 MIGRATION_NAMES: list[str] = []
 
 
 def migration(function: Callable[[Database], None]) -> Callable[[Database], None]:
     """Register a migration of the schema (applied once, in order, recorded by name)."""
+    MIGRATION_FUNCTIONS.append((function, True))
     MIGRATION_NAMES.append(function.__name__)
-    return migrations()(function)
+    return function
+
+
+def migration_outside_transaction(
+    function: Callable[[Database], None],
+) -> Callable[[Database], None]:
+    """Register a migration that cannot run in a transaction (VACUUM): each of its steps
+    must be safe to run again, as it runs again when it stopped before being recorded."""
+    MIGRATION_FUNCTIONS.append((function, False))
+    MIGRATION_NAMES.append(function.__name__)
+    return function
+
+
+@functools.cache
+def migration_set() -> Migrations:
+    """sqlite-utils' Migrations holding every migration of this version, in order."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for function, transactional in MIGRATION_FUNCTIONS:
+        migrations(transactional=transactional)(function)
+    return migrations
+
+
+def __getattr__(name: str) -> Any:
+    """``migrations``: the migration set, made (and sqlite-utils imported) on first use."""
+    if name == "migrations":
+        return migration_set()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @migration
@@ -334,6 +374,10 @@ def m013_web(db: Database) -> None:
     db.execute("INSERT INTO calls_fts (calls_fts) VALUES ('rebuild')")
 
 
+# The columns of calls the full-text index holds.
+FTS_COLUMNS = ("title", "summary", "identifier", "programme", "call_title")
+
+
 @migration
 def m014_profile_versions(db: Database) -> None:
     """Department profiles in the database, versioned: the configuration seeds version 1,
@@ -464,3 +508,55 @@ def m019_digest_deliveries(db: Database) -> None:
         not_null={"status", "at"},
         foreign_keys=[("digest_id", "digests", "id")],
     )
+
+
+@migration_outside_transaction
+def m020_compact_calls(db: Database) -> None:
+    """Keep calls smaller and unchanged re-crawls cheap:
+
+    - the full-text index is updated only when a column it holds changes (it was deleted and
+      added again on every update of a call, such as a re-crawl's last_seen, and grew with
+      every crawl), then merged into one segment;
+    - ``item_hash``: the hash of a call's item as the source gave it and the crawler read it,
+      so that an identical item is not read again (crawler/pipelines.py);
+    - the source's raw answer is kept zlib-compressed (a BLOB; db/calls.py reads it back);
+    - then VACUUM gives the space back, when there is much to give, with pages of PAGE_SIZE
+      (a call's row is a few KB: 4 KB pages held one each, with much of them unused).
+    """
+    from db.calls import compress_raw
+
+    names = ", ".join(FTS_COLUMNS)
+    new = ", ".join(f"new.{name}" for name in FTS_COLUMNS)
+    old = ", ".join(f"old.{name}" for name in FTS_COLUMNS)
+    conn = db.conn
+    with conn:
+        conn.execute("DROP TRIGGER IF EXISTS calls_fts_update")
+        conn.execute(
+            f"CREATE TRIGGER calls_fts_update AFTER UPDATE OF {names} ON calls BEGIN "
+            f"INSERT INTO calls_fts (calls_fts, rowid, {names}) "
+            f"VALUES ('delete', old.rowid, {old}); "
+            f"INSERT INTO calls_fts (rowid, {names}) VALUES (new.rowid, {new}); END"
+        )
+        if "item_hash" not in db["calls"].columns_dict:
+            db["calls"].add_column("item_hash", str, not_null_default="")
+        conn.create_function("eufunds_compress_raw", 1, compress_raw, deterministic=True)
+        conn.execute(
+            "UPDATE calls SET raw = eufunds_compress_raw(raw) "
+            "WHERE typeof(raw) = 'text' AND raw != ''"
+        )
+        conn.execute("INSERT INTO calls_fts (calls_fts) VALUES ('optimize')")
+    pages, free, size = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in PAGE_FIGURES)
+    if free > VACUUM_SHARE * pages or size < PAGE_SIZE:
+        # The page size of a database in WAL mode stays; another process holding it open
+        # keeps it in WAL mode, and the VACUUM then only gives the space back.
+        if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete":
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA journal_mode = WAL")
+
+
+# The page figures of a database, and the share of free pages worth a VACUUM to give back.
+PAGE_FIGURES = ("page_count", "freelist_count", "page_size")
+VACUUM_SHARE = 0.2
+# The page size of new databases (db/store.py) and of those m020 compacts.
+PAGE_SIZE = 16384

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlite_utils import Database
-
 from db.applications import ApplicationTables
 from db.calls import CallTables
 from db.configuration import ConfigurationTables
@@ -24,7 +22,13 @@ from db.matches import MatchTables
 from db.profiles import ProfileTables
 from db.report_mails import ReportMailTables
 from db.runs import RunTables
-from db.schema import MIGRATION_NAMES, migrations
+from db.schema import (
+    MIGRATION_NAMES,
+    MIGRATION_SET,
+    MIGRATIONS_TABLE,
+    PAGE_SIZE,
+    migration_set,
+)
 from db.statistics import StatisticsTables
 from db.tables import StoreError
 from db.users import UserTables
@@ -70,10 +74,12 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     for attempt in range(OPEN_ATTEMPTS):
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Takes effect in a new, empty database only (m020 sets it in older ones).
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            _migrate(Database(conn), path)
+            _migrate(conn, path)
             return
         except sqlite3.OperationalError as exc:
             if not any(race in str(exc) for race in RACES) or attempt == OPEN_ATTEMPTS - 1:
@@ -82,16 +88,34 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
             time.sleep(0.05)
 
 
-def _migrate(db: Database, path: Path) -> None:
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Apply the migrations this database lacks; a StoreError if it has unknown ones."""
-    newer = [m.name for m in migrations.applied(db) if m.name not in MIGRATION_NAMES]
+    applied = _applied_migrations(conn)
+    newer = [name for name in applied if name not in MIGRATION_NAMES]
     if newer:
         raise StoreError(
             f"database {path} was written by a newer version of eufunds (schema {newer[-1]}; "
             f"this version knows up to {MIGRATION_NAMES[-1]}): upgrade eufunds"
         )
-    if migrations.pending(db):
-        migrations.apply(db)
+    if set(MIGRATION_NAMES) - set(applied):
+        from sqlite_utils import Database
+
+        migration_set().apply(Database(conn))
+
+
+def _applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    """The names of the migrations this database has applied, in order (as sqlite-utils'
+    Migrations.applied reads them, without importing it)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
+    ).fetchone()
+    if found is None:
+        return []
+    rows = conn.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+        [MIGRATION_SET],
+    )
+    return [row[0] for row in rows]
 
 
 @_raising_store_errors

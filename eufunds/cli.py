@@ -1,4 +1,9 @@
-"""The `eufunds` command: a thin layer over the library, one clear line per expected error."""
+"""The `eufunds` command: a thin layer over the library, one clear line per expected error.
+
+Start-up stays light: what a command does (Scrapy, the matcher with numpy and scipy, the
+digest templates, the scheduler, pandas) is imported inside the command, so `--help` and
+`config check` load none of it (tests/eufunds/test_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,11 @@ from db.records import DIGEST_PROBLEMS, LOCAL_TZ, RunStatus
 from eufunds import views
 from eufunds.browse import calls_group, config_group, runs_command, sources_command
 from eufunds.config import Config
-from eufunds.crawling import CrawlOptions, crawl
-from eufunds.digests import send_digests
+from eufunds.crawling import CrawlOptions, crawl, start_crawl_server
 from eufunds.joblock import clear_lock, lock_state
 from eufunds.joblock import describe as describe_holder
 from eufunds.learncli import evaluate_command, train_command
 from eufunds.matching import explain, run_match
-from eufunds.monthly_report import send_monthly_report
 from eufunds.options import (
     clear_errors,
     data_date_note,
@@ -35,12 +38,9 @@ from eufunds.options import (
     with_outbox,
     with_replay,
 )
-from eufunds.pipeline import crawl_and_match, describe_digests, digests_due, run_once
 from eufunds.profiles import effective_config
 from eufunds.reportcli import release_report_command, report_command
 from eufunds.webcli import serve_command, users_group
-from notifier.render import iso_week
-from scheduler.jobs import build_scheduler, next_runs
 
 
 @click.group()
@@ -201,6 +201,9 @@ def digest_command(
 
     Example: eufunds digest --preview --department social --as-of 2026-08-22
     """
+    from eufunds.digests import send_digests
+    from notifier.render import iso_week
+
     if (dry_run or preview) and retry_ids:
         raise click.UsageError("--retry sends a digest again; it cannot be part of a dry run")
     known = [d.id for d in config.departments]
@@ -259,6 +262,9 @@ def run_once_command(
 
     Example: eufunds run-once --replay ../shared/snapshot --as-of 2026-08-22
     """
+    from eufunds.pipeline import run_once
+
+    start_crawl_server()
     now = run_moment(as_of)
     smtp = smtp_settings(dry_run)
     config = profiled(config, db_path, now)
@@ -297,6 +303,10 @@ def schedule_command(replay: Path | None, outbox: Path, db_path: Path, config: C
 
     Example: eufunds schedule --db /srv/eufunds/eufunds.db
     """
+    from eufunds.monthly_report import send_monthly_report
+    from eufunds.pipeline import crawl_and_match, describe_digests, digests_due
+    from scheduler.jobs import build_scheduler, next_runs
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     smtp = smtp_settings(False)
     prepare_store(db_path)

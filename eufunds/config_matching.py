@@ -138,6 +138,8 @@ def check_preferred_programmes(
 
 
 MODEL_FILE = "model.json"
+# The digest precision the cut-offs are chosen for (the project's target).
+TARGET_PRECISION = 0.65
 
 
 def parse_model(

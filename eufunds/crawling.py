@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -12,9 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.runner import child_main
 from crawler.settings import scrapy_settings
-from crawler.spiders import SPIDERS
 from db import CrawlCounts, CrawlRun, Source, Store
 from eufunds import __version__
 from eufunds.config import Config
@@ -58,6 +57,10 @@ def crawl_source(
                 run_id, f"not in replay: no folder {source.id}/", datetime.now(UTC)
             )
             return store.crawl_run(run_id)
+    # Scrapy is imported when a crawl starts, not with the command.
+    from crawler.runner import child_main
+    from crawler.spiders import SPIDERS
+
     # Absolute: the child's working directory is the fork server's, not necessarily ours.
     settings = scrapy_settings(
         source_id=source.id,
@@ -106,6 +109,17 @@ def crawl_source(
         return store.crawl_run(run_id)
 
 
+def start_crawl_server() -> None:
+    """Start the process crawl children are forked from, if it is not running, without
+    waiting for it: its imports (Scrapy) then overlap with what the command does before its
+    first crawl. A server that cannot start is left to the crawl to record."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(CHILD_PRELOAD)
+    with _single_threaded_libraries(), contextlib.suppress(OSError):
+        forkserver.ensure_running()
+
+
 @contextmanager
 def _single_threaded_libraries() -> Iterator[None]:
     """Start the fork server (if this starts it) with one-thread numerical libraries.
@@ -133,6 +147,7 @@ def crawl(
     progress: ProgressCallback | None = None,
 ) -> list[CrawlRun]:
     """Crawl the named sources (all enabled ones when none are named), one after another."""
+    start_crawl_server()
     if source_ids:
         sources = [config.source(source_id) for source_id in source_ids]
     else:

@@ -12,17 +12,8 @@ import click
 from db.records import LOCAL_TZ
 from eufunds import views
 from eufunds.config import Config
-from eufunds.config_matching import MODEL_FILE, model_document
+from eufunds.config_matching import MODEL_FILE, TARGET_PRECISION, model_document
 from eufunds.feedback_labels import stored_feedback_labels
-from eufunds.learning import (
-    TARGET_PRECISION,
-    LabelSource,
-    TooFewLabels,
-    cross_validate,
-    evaluate,
-    read_labelled_calls,
-    train,
-)
 from eufunds.options import open_store, with_config, with_db
 from eufunds.profiles import effective_config
 
@@ -36,6 +27,9 @@ LABELS_OPTION = click.option(
 
 
 def _labelled(labels_path: Path):
+    # eufunds.learning (the matcher, numpy, scipy) is imported by the commands that learn.
+    from eufunds.learning import read_labelled_calls
+
     try:
         return read_labelled_calls(labels_path)
     except ValueError as exc:
@@ -75,6 +69,8 @@ def evaluate_command(
 
     Example: eufunds evaluate --labels ../shared/eval/dev.jsonl --rankings-out rankings.json
     """
+    from eufunds.learning import cross_validate, evaluate
+
     calls, labels = _labelled(labels_path)
     if folds:
         result = cross_validate(config, calls, labels, folds, seed=seed)
@@ -141,6 +137,8 @@ def train_command(
 
     Example: eufunds train --labels ../shared/eval/dev.jsonl --feedback
     """
+    from eufunds.learning import LabelSource, TooFewLabels, train
+
     if labels_path is None and not feedback:
         raise click.UsageError("give --labels FILE, --feedback, or both")
     if labels_path is None and out is None:

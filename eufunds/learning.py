@@ -16,6 +16,7 @@ from crawler.regions import regions_named
 from db import Call
 from db.records import ScoreModel
 from eufunds.config import Config
+from eufunds.config_matching import TARGET_PRECISION
 from matcher.analysis import detect_language
 from matcher.evaluation import DepartmentQuality, evaluate_department, set_precision_recall
 from matcher.model import (
@@ -30,9 +31,6 @@ from matcher.model import (
     reliability,
 )
 from matcher.rank import Matcher
-
-# The digest precision the cut-offs are chosen for (the project's target).
-TARGET_PRECISION = 0.65
 
 
 @dataclass(frozen=True)

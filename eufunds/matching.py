@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from db import Call, Match, MatchRun, Store
 from db.records import MatchMode
 from eufunds.config import Config
-from matcher.analysis import CallAnalysis
-from matcher.rank import Explanation, Matcher, ScoreTable
+
+# The matcher (numpy, scipy) is imported when a command matches, not with every command.
+if TYPE_CHECKING:
+    from matcher.analysis import CallAnalysis
+    from matcher.rank import Explanation, Matcher, ScoreTable
 
 
 class MatchingError(Exception):
@@ -32,6 +34,8 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
     Term weights are learnt from all calls that can still be applied for, so scores stay
     comparable between runs over the same corpus; ``full`` re-scores everything.
     """
+    from matcher.rank import Matcher
+
     started = datetime.now(UTC)
     store.sync_config(config.sources, config.departments, config.focus_areas, started)
     calls = store.matchable_calls(now)
@@ -70,6 +74,8 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
 def _finite(table: ScoreTable) -> ScoreTable:
     """The table, when every score in it is a finite number; else a MatchingError, so that
     scores that mean nothing never replace the stored matches."""
+    import numpy as np
+
     scores = table.final
     if not np.isfinite(scores).all():
         bad = int((~np.isfinite(scores)).sum())
@@ -82,6 +88,8 @@ def _finite(table: ScoreTable) -> ScoreTable:
 
 def stored_analyses(store: Store, matcher: Matcher, calls: list[Call]) -> dict[str, CallAnalysis]:
     """Analyses kept from earlier runs that still fit the call's content and the analyser."""
+    from matcher.analysis import CallAnalysis
+
     stored = store.call_analyses(matcher.analyser.version)
     hashes = {call.id: call.content_hash for call in calls}
     return {
@@ -111,6 +119,8 @@ def explain(
 
     The details come with the call's rank for the department and how many calls were ranked.
     """
+    from matcher.rank import Matcher
+
     call = store.get_call(call_id)
     if call is None:
         raise LookupError(f"no call with id {call_id!r}")

@@ -11,14 +11,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-
-import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING
 
 from db.records import LOCAL_TZ
 from eufunds.statistics import Statistics, StatTable
 from eufunds.views import spreadsheet_cell
+
+# pandas and openpyxl are imported when a workbook is made, not with every command.
+if TYPE_CHECKING:
+    import pandas as pd
 
 OVERVIEW_SHEET = "Översikt"
 MAX_COLUMN_WIDTH = 60
@@ -46,6 +47,8 @@ def _csv_cell(value: object) -> object:
 def workbook(stats: Statistics, keys: Sequence[str] | None = None) -> bytes:
     """An Excel workbook: an overview sheet (period, headline figures, what each table
     counts), then one sheet per table (all, or those of ``keys``) named by its short name."""
+    import pandas as pd
+
     tables = [t for t in stats.tables if keys is None or t.key in keys]
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
@@ -72,6 +75,9 @@ def _overview(stats: Statistics, tables: list[StatTable]) -> StatTable:
 
 def _frame(table: StatTable) -> pd.DataFrame:
     """A table as a data frame, text cleaned of characters a workbook cannot hold."""
+    import pandas as pd
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     rows = [
         [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
         for row in table.rows
@@ -82,6 +88,8 @@ def _frame(table: StatTable) -> pd.DataFrame:
 def _as_text_and_readable(sheet) -> None:
     """Store text starting with '=' as text (openpyxl would write it as a formula), and
     make each column as wide as its content (up to a limit)."""
+    from openpyxl.utils import get_column_letter
+
     widths: dict[int, int] = {}
     for row in sheet.iter_rows():
         for cell in row:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,10 +15,12 @@ from db import Call, CallChange, CrawlCounts, CrawlRun, Department, Match
 from db.deadlines import named_day
 from db.records import DELIVERED, LOCAL_TZ, DigestStatus, MatchFlag, RunStatus, SourceHealth
 from db.text import without_bidi_controls
-from eufunds.digests import DigestOutcome
 from matcher.evaluation import DepartmentQuality, mean
-from matcher.model import Band
-from matcher.rank import Explanation
+
+if TYPE_CHECKING:
+    from eufunds.digests import DigestOutcome
+    from matcher.model import Band
+    from matcher.rank import Explanation
 
 
 def console(stderr: bool = False) -> Console:

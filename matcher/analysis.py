@@ -11,7 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 import Stemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from matcher.stopwords import ENGLISH_STOP_WORDS
 
 # The Snowball project's Swedish stop-word list.
 SWEDISH_STOP_WORDS = frozenset(

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfTransformer
 
 from db.records import Call, Department, FocusArea, MatchingSettings
 from matcher.analysis import (
@@ -44,6 +43,7 @@ from matcher.scores import (
     closing_soon,
     is_matchable,
 )
+from matcher.tfidf import TfidfTransformer
 from matcher.vectors import ProfileVectors, is_phrase
 
 # What callers import from here, wherever it is defined.
