@@ -40,15 +40,19 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
     store.sync_config(config.sources, config.departments, config.focus_areas, started)
     calls = store.matchable_calls(now)
     matcher = Matcher(config.departments, config.focus_areas, config.matching)
-    known = stored_analyses(store, matcher, calls)
-    matcher.fit(calls, known)
-    _store_new_analyses(store, matcher, calls, known)
     scored = store.scored_hashes()
     versions = store.matched_versions()
     changed = [c for c in calls if full or scored.get(c.id) != c.content_hash]
     rescored = [
         d.id for d in config.departments if full or versions.get(d.id) != matcher.versions[d.id]
     ]
+    known: dict[str, CallAnalysis] = {}
+    # Nothing new to score (no call changed, no profile): no fit, only the record of the
+    # run and the matches of calls that can no longer be applied for ended.
+    if changed or rescored:
+        known = stored_analyses(store, matcher, calls)
+        matcher.fit(calls, known)
+        _store_new_analyses(store, matcher, calls, known)
     matches: list[Match] = []
     if changed:
         matches += _finite(matcher.score(changed, known)).matches(now)

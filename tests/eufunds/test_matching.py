@@ -123,8 +123,15 @@ def test_stored_matches_are_for_matchable_calls(first_run):
     assert {m.call_id for m in first_run.matches} <= matchable
 
 
-def test_second_run_changes_nothing(matched_store, config, first_run):
-    """Run again on the same calls and profiles: nothing scored, nothing stored or removed."""
+def test_second_run_changes_nothing(matched_store, config, first_run, monkeypatch):
+    """Run again on the same calls and profiles: nothing scored, nothing stored or removed,
+    and nothing fitted (an unchanged re-crawl costs no matching)."""
+    from matcher.rank import Matcher
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted with nothing to score")
+
+    monkeypatch.setattr(Matcher, "fit", no_fit)
     outcome = run_match(matched_store, config, NOW)
     assert outcome.run.calls_scored == 0
     assert outcome.run.departments_rescored == []
@@ -208,7 +215,10 @@ def test_matches_of_expired_calls_are_removed_as_time_passes(matched_store, conf
     }
     assert expired
     run_match(matched_store, config, later)
-    assert expired.isdisjoint(m.call_id for m in matched_store.matches())
+    left = matched_store.matches()
+    assert expired.isdisjoint(m.call_id for m in left)
+    # The matches of the calls still open are those of the first run, as they were.
+    assert left == [m for m in first_run.matches if m.call_id not in expired]
 
 
 def test_changed_focus_areas_rescore_the_matches(matched_store, config, first_run):
