@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
 from scipy import sparse
 
 from matcher.analysis import Analyser, CallAnalysis
+from matcher.batch_processes import default_processes, in_processes
 from matcher.batch_rules import BatchRules
 from matcher.rule_hints import CASE_TWINS
 from matcher.vocabulary import MARK, Vocabulary, chunks, encoded
@@ -36,38 +38,91 @@ FEATURE_TEXTS = 3
 # without them had none of the twins before it was lower-cased.
 _LOWER_TWINS = {encoded(char) for twin in CASE_TWINS for char in twin.lower() if not char.isascii()}
 
-_vocabulary = Vocabulary()
+# Calls read at a time: arrays of a few thousand calls stay in the processor's caches and keep
+# a batch's memory small, and slices are what processes share out.
+SLICE = 2_500
+
+_vocabulary = Vocabulary(_LOWER_TWINS)
 # Batches may come from several threads (the web app): one reads or grows the vocabulary at
 # a time.
 _lock = threading.Lock()
 
 
-def analyse_many(analyser: Analyser, calls: Sequence[CallTexts]) -> list[CallAnalysis]:
-    """Analyse many calls at once; the same analyses ``analyser.analyse`` gives each call."""
+def forget_vocabulary() -> None:
+    """Start again from an empty vocabulary, as a new process does."""
     global _vocabulary
-    if not calls:
-        return []
+    with _lock:
+        _vocabulary = Vocabulary(_LOWER_TWINS)
+
+
+def analyse_many(
+    analyser: Analyser, calls: Sequence[CallTexts], processes: int | None = None
+) -> list[CallAnalysis]:
+    """Analyse many calls at once; the same analyses ``analyser.analyse`` gives each call.
+
+    A large batch is shared out over ``processes`` (by default up to one per CPU, see
+    ``batch_processes``); each call's analysis is the same in any process and any batch.
+    """
+    rules = BatchRules(analyser)
+    slices = [calls[start : start + SLICE] for start in range(0, len(calls), SLICE)]
+
+    def analyse(part: Sequence[Sequence[CallTexts]]) -> list[_Analysed]:
+        return [_analyse_slice(analyser.title_repeats, rules, calls) for calls in part]
+
+    if processes is None:
+        processes = default_processes(len(calls))
+    analysed = in_processes(analyse, slices, processes)
+    return [analysis for part in analysed for analysis in part.analyses()]
+
+
+@dataclass
+class _Analysed:
+    """The analyses of a slice of calls, packed in a few arrays (to send between processes).
+
+    Call n's keys and counts are ``keys[bounds[n] : bounds[n + 1]]`` and the same of counts.
+    """
+
+    languages: list[str]
+    keys: np.ndarray
+    counts: np.ndarray
+    bounds: list[int]
+    hits: list[tuple[str, ...]]
+    long_words: dict[int, tuple[str, ...]]
+
+    def analyses(self) -> list[CallAnalysis]:
+        """The calls' analyses."""
+        keys, counts, bounds, long_words = self.keys, self.counts, self.bounds, self.long_words
+        return [
+            CallAnalysis(
+                language,
+                keys[bounds[number] : bounds[number + 1]],
+                counts[bounds[number] : bounds[number + 1]],
+                hits,
+                long_words.get(number, ()),
+            )
+            for number, (language, hits) in enumerate(zip(self.languages, self.hits, strict=True))
+        ]
+
+
+def _analyse_slice(title_repeats: int, rules: BatchRules, calls: Sequence[CallTexts]) -> _Analysed:
+    """Analyse a slice of calls."""
+    global _vocabulary
     texts = [call[1:] for call in calls]
     lowered = [
         (title.lower(), context.lower(), summary.lower(), programme.lower())
         for _, title, context, summary, programme in calls
     ]
-    rules = BatchRules(analyser)
+    languages = [call[0] for call in calls]
     with _lock:
         if _vocabulary.is_large():
-            _vocabulary = Vocabulary()
+            _vocabulary = Vocabulary(_LOWER_TWINS)
         words = _Words.read(lowered, _vocabulary)
         present = rules.present(words.ids, words.calls, len(calls), _vocabulary)
-        terms = words.terms([call[0] for call in calls], _vocabulary)
-        keys, counts = _counts(terms, analyser.title_repeats, len(calls), _vocabulary)
+        terms = words.terms(languages, _vocabulary)
+        keys, counts, bounds = _counts(terms, title_repeats, len(calls), _vocabulary)
         long_words = _long_words(terms, _vocabulary)
     hits = rules.hits(texts, lowered, present, words.case_twins)
-    return [
-        CallAnalysis(
-            language, keys[number], counts[number], hits[number], long_words.get(number, ())
-        )
-        for number, (language, *_) in enumerate(calls)
-    ]
+    return _Analysed(languages, keys, counts, bounds, hits, long_words)
 
 
 class _Words:
@@ -84,12 +139,12 @@ class _Words:
         """Read the calls' lower-cased texts in one pass."""
         text = encoded(f" {MARK} ".join(chain.from_iterable(lowered)))
         found = chunks(text)
-        ids = vocabulary.word_id_array(found)
+        ids, twins = vocabulary.word_id_array(found)
         marks = ids == vocabulary.word_ids[MARK]
         # The number of marks before a word is the number of its text in the batch.
         text_numbers = np.cumsum(marks)[~marks]
         calls, texts = np.divmod(text_numbers, TEXTS_PER_CALL)
-        return cls(ids[~marks], calls, texts, any(twin in text for twin in _LOWER_TWINS))
+        return cls(ids[~marks], calls, texts, twins)
 
     def terms(self, languages: list[str], vocabulary: Vocabulary) -> _Terms:
         """The kept words of the calls' features, as terms in their call's language."""
@@ -116,9 +171,10 @@ class _Terms:
 
 def _counts(
     terms: _Terms, title_repeats: int, call_count: int, vocabulary: Vocabulary
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Each call's feature keys (sorted) and weighted counts: its stems, and the pairs of
-    adjacent stems within its title and within its context and summary together."""
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The calls' feature keys (sorted) and weighted counts, one call after the other, and
+    where each call's begin: its stems, and the pairs of adjacent stems within its title and
+    within its context and summary together."""
     ids, calls = terms.ids, terms.calls
     weights = np.where(terms.texts == 0, title_repeats, 1)
     # The title is one run of words; context and summary are another.
@@ -126,13 +182,17 @@ def _counts(
     adjacent = np.flatnonzero(runs[1:] == runs[:-1])
     pairs, pair_of = np.unique((ids[adjacent] << 32) | ids[adjacent + 1], return_inverse=True)
     pair_keys = vocabulary.pair_key_array(pairs)
-    used = np.unique(ids)
-    term_keys = vocabulary.term_keys[used]
-    # A column per feature of the batch, in the order of their keys.
-    column_keys = np.unique(np.concatenate([term_keys, pair_keys]))
+    used = np.flatnonzero(np.bincount(ids, minlength=len(vocabulary.term_stems)))
+    # A column per feature of the batch, in the order of their keys (distinct features have
+    # distinct keys, see analysis.feature_key).
+    feature_keys = np.concatenate([vocabulary.term_keys[used], pair_keys])
+    order = np.argsort(feature_keys)
+    column_keys = feature_keys[order]
+    columns = np.empty(len(order), np.int64)
+    columns[order] = np.arange(len(order))
     term_columns = np.zeros(len(vocabulary.term_stems), np.int64)
-    term_columns[used] = np.searchsorted(column_keys, term_keys)
-    pair_columns = np.searchsorted(column_keys, pair_keys)
+    term_columns[used] = columns[: len(used)]
+    pair_columns = columns[len(used) :]
     matrix = sparse.csr_matrix(
         (
             np.concatenate([weights, weights[adjacent + 1]]),
@@ -145,11 +205,7 @@ def _counts(
         dtype=np.int64,
     )
     matrix.sum_duplicates()
-    all_keys, all_counts = column_keys[matrix.indices], matrix.data.astype(np.float32)
-    bounds = matrix.indptr.tolist()
-    keys = [all_keys[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
-    counts = [all_counts[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
-    return keys, counts
+    return column_keys[matrix.indices], matrix.data.astype(np.float32), matrix.indptr.tolist()
 
 
 def _long_words(terms: _Terms, vocabulary: Vocabulary) -> dict[int, tuple[str, ...]]:

@@ -86,9 +86,12 @@ def analyse_call(call: Call, analyser: Analyser) -> CallAnalysis:
     return analyser.analyse(*_texts(call))
 
 
-def analyse_calls(calls: Sequence[Call], analyser: Analyser) -> list[CallAnalysis]:
-    """Analyse many calls at once: the analyses ``analyse_call`` makes, in less time."""
-    return analyse_many(analyser, [_texts(call) for call in calls])
+def analyse_calls(
+    calls: Sequence[Call], analyser: Analyser, processes: int | None = None
+) -> list[CallAnalysis]:
+    """Analyse many calls at once: the analyses ``analyse_call`` makes, in less time
+    (``processes``: see ``batch_analysis.analyse_many``)."""
+    return analyse_many(analyser, [_texts(call) for call in calls], processes)
 
 
 def _texts(call: Call) -> tuple[str, str, str, str, str]:

@@ -11,7 +11,8 @@ once per process until the vocabulary grows past MAX_CACHED_WORDS and starts ove
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -54,12 +55,15 @@ def chunks(text: bytes) -> list[bytes]:
 class Vocabulary:
     """Chunks, words, terms and bigram keys met so far, each looked up or hashed once."""
 
-    def __init__(self) -> None:
+    def __init__(self, twins: Collection[bytes] = ()) -> None:
+        """``twins``: encoded texts to note in chunks (``word_id_array`` says if one is met)."""
+        self.twins = tuple(twins)
         self.chunk_ids: dict[bytes, int] = {}
         # The words of chunk c are chunk_words[chunk_starts[c] : chunk_starts[c] + chunk_sizes[c]].
         self.chunk_starts = np.zeros(0, np.int64)
         self.chunk_sizes = np.zeros(0, np.int64)
         self.chunk_words = np.zeros(0, np.int64)
+        self.chunk_twins = np.zeros(0, bool)
         self._chunk_words_used = 0
         self.word_ids: dict[str, int] = {}
         self.words: list[str] = []
@@ -89,18 +93,28 @@ class Vocabulary:
             self.words.append(word)
         return found
 
-    def word_id_array(self, found: list[bytes]) -> np.ndarray:
-        """The ids of the words of the chunks found, in order."""
-        for chunk in sorted(set(found).difference(self.chunk_ids)):
-            self._add_chunk(chunk)
-        chunk_of = np.fromiter(map(self.chunk_ids.__getitem__, found), np.int64, count=len(found))
+    def word_id_array(self, found: list[bytes]) -> tuple[np.ndarray, bool]:
+        """The ids of the words of the chunks found, in order; and whether a chunk holds one
+        of the ``twins`` (see ``__init__``)."""
+        chunk_of = np.fromiter(
+            map(self.chunk_ids.get, found, repeat(-1)), np.int64, count=len(found)
+        )
+        unknown = np.flatnonzero(chunk_of < 0).tolist()
+        if unknown:
+            missing = [found[place] for place in unknown]
+            for chunk in sorted(set(missing)):
+                self._add_chunk(chunk)
+            chunk_of[unknown] = np.fromiter(
+                map(self.chunk_ids.__getitem__, missing), np.int64, count=len(missing)
+            )
         sizes, starts = self.chunk_sizes[chunk_of], self.chunk_starts[chunk_of]
+        twins = bool(self.chunk_twins[chunk_of].any())
         if (sizes == 1).all():
-            return self.chunk_words[starts]
+            return self.chunk_words[starts], twins
         # Chunk k's words are at starts[k], starts[k] + 1, ...: one position per word.
         ends = np.cumsum(sizes)
         offsets = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - sizes, sizes)
-        return self.chunk_words[np.repeat(starts, sizes) + offsets]
+        return self.chunk_words[np.repeat(starts, sizes) + offsets], twins
 
     def _add_chunk(self, chunk: bytes) -> None:
         """Give a new chunk an id and its words."""
@@ -109,6 +123,8 @@ class Vocabulary:
         if chunk_id >= len(self.chunk_starts):
             self.chunk_starts = _grown(self.chunk_starts)
             self.chunk_sizes = _grown(self.chunk_sizes)
+            self.chunk_twins = _grown(self.chunk_twins)
+        self.chunk_twins[chunk_id] = any(twin in chunk for twin in self.twins)
         while self._chunk_words_used + len(ids) > len(self.chunk_words):
             self.chunk_words = _grown(self.chunk_words)
         self.chunk_starts[chunk_id] = self._chunk_words_used

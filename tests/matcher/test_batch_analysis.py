@@ -20,9 +20,8 @@ from db import Call, Store
 from eufunds.config import load_config
 from matcher import batch_analysis
 from matcher.analysis import Analyser, CallAnalysis
-from matcher.batch_analysis import analyse_many
+from matcher.batch_analysis import analyse_many, forget_vocabulary
 from matcher.rank import Matcher, analyse_call, analyse_calls, analyser_for, call_language
-from matcher.vocabulary import Vocabulary
 from tests.support.databases import copy_database
 
 # Patterns beside the configured ones: groups of alternatives (required choices), a pattern
@@ -35,9 +34,9 @@ PROBE_RULES = [
 
 
 @pytest.fixture(autouse=True)
-def fresh_vocabulary(monkeypatch):
+def fresh_vocabulary():
     """Each test starts from an empty vocabulary, as a new process would."""
-    monkeypatch.setattr(batch_analysis, "_vocabulary", Vocabulary())
+    forget_vocabulary()
 
 
 @pytest.fixture(scope="module")
