@@ -8,9 +8,11 @@ id and content hash (its texts are those of the real call it copies, so a corpus
 calls never seen has more distinct words than this one). The analyser is the embedded
 configuration's (title weight, who-may-apply rules). One thread per process (BLAS/OpenMP 1).
 
-Measured, each run in a fresh child forked from this process once the corpus is loaded (so it
-starts with no word, stem or key looked up, as a fresh ``eufunds match --full`` does; nothing
-here analyses before forking), median of the runs (time.perf_counter):
+Measured in ROUNDS rounds of one run of each measure in turn (paired runs: a busy spell of the
+shared machine slows a round's runs alike), each run in a fresh child forked from this process
+once the corpus is loaded (so it starts with no word, stem or key looked up, as a fresh
+``eufunds match --full`` does; nothing here analyses before forking); time.perf_counter,
+medians of the runs, and ratios as medians of each round's ratio:
 1. batch analysis: ``matcher.rank.analyse_calls`` of all the calls (what ``Matcher.analyses``
    does with calls it has no analysis for), shared out over as many processes as it takes by
    default (``batch_processes.default_processes``: one per CPU, at most 2); and the same in one
@@ -29,6 +31,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import statistics
 import time
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -43,16 +46,13 @@ from eufunds.config import load_config  # noqa: E402
 from matcher.batch_processes import default_processes  # noqa: E402
 from matcher.rank import analyse_call, analyse_calls, analyser_for  # noqa: E402
 
-RUNS = 5
-MIN_RUNS = 3
-BUDGET = 40.0
-RULE = {"runs": RUNS, "min_runs": MIN_RUNS, "budget": BUDGET}
+ROUNDS = 5
 TARGET = 2.0
 CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 PROCESSES = default_processes(CALLS)
 
 
-def batch_run(corpus: list[Call], processes: int | None, _run: int) -> harness.Run:
+def batch_run(corpus: list[Call], processes: int | None) -> harness.Run:
     """Analyse every call in one batch, over ``processes`` (None: as many as it takes)."""
     analyser = analyser_for(load_config().matching)
     gc.collect()
@@ -62,19 +62,16 @@ def batch_run(corpus: list[Call], processes: int | None, _run: int) -> harness.R
     return {"total": total, "count": len(analyses), "rss": harness.peak_rss_mb()}
 
 
-def per_call_run(corpus: list[Call], run: int) -> harness.Run:
-    """Analyse every call alone; in the first run, check the batch analyses are the same."""
+def per_call_run(corpus: list[Call]) -> harness.Run:
+    """Analyse every call alone; then check, untimed, that the batch analyses are the same."""
     analyser = analyser_for(load_config().matching)
     gc.collect()
     started = time.perf_counter()
     analyses = [analyse_call(call, analyser) for call in corpus]
     total = time.perf_counter() - started
-    result = {"total": total, "count": len(analyses)}
-    if run == 0:
-        batch = analyse_calls(corpus, analyser)
-        same = all(a.to_fields() == b.to_fields() for a, b in zip(analyses, batch, strict=True))
-        result["identical"] = float(same)
-    return result
+    batch = analyse_calls(corpus, analyser)
+    same = all(a.to_fields() == b.to_fields() for a, b in zip(analyses, batch, strict=True))
+    return {"total": total, "count": len(analyses), "identical": float(same)}
 
 
 def call_text(call: Call) -> str:
@@ -83,7 +80,7 @@ def call_text(call: Call) -> str:
     return f"{call.title}\n{context}\n{call.summary}"
 
 
-def sklearn_run(texts: list[str], _run: int) -> harness.Run:
+def sklearn_run(texts: list[str]) -> harness.Run:
     """TfidfVectorizer(ngram_range=(1, 2)).fit_transform of the texts."""
     gc.collect()
     started = time.perf_counter()
@@ -102,30 +99,30 @@ def main() -> None:
         f"context and summary); {CPUS} CPUs, batch analysis in {PROCESSES} processes",
         flush=True,
     )
-    runs = {
-        "batch": harness.repeat(
-            f"batch analysis ({PROCESSES} processes)",
-            lambda run: batch_run(corpus, None, run),
-            **RULE,
-        ),
-        "batch_one": harness.repeat(
-            "batch analysis (1 process)", lambda run: batch_run(corpus, 1, run), **RULE
-        ),
-        "per_call": harness.repeat(
-            "per-call analysis", lambda run: per_call_run(corpus, run), **RULE
-        ),
-        "sklearn": harness.repeat("TfidfVectorizer", lambda run: sklearn_run(texts, run), **RULE),
+    measures = {
+        "batch": (f"batch analysis ({PROCESSES} processes)", lambda: batch_run(corpus, None)),
+        "batch_one": ("batch analysis (1 process)", lambda: batch_run(corpus, 1)),
+        "per_call": ("per-call analysis", lambda: per_call_run(corpus)),
+        "sklearn": ("TfidfVectorizer", lambda: sklearn_run(texts)),
     }
+    runs: dict[str, list[harness.Run]] = {key: [] for key in measures}
+    # Rounds of one run of each measure: a busy spell of the shared machine slows them alike.
+    for round_number in range(ROUNDS):
+        for key, (label, measure) in measures.items():
+            runs[key].append(harness.in_child(measure))
+            print(f"  round {round_number + 1}: {label} {runs[key][-1]['total']:.3f} s", flush=True)
     report(runs)
 
 
 def report(runs: dict[str, list[harness.Run]]) -> None:
     """Print the results table, the ratios, the README row and a JSON line."""
     median = {key: harness.medians(value, ["total"])["total"] for key, value in runs.items()}
-    identical = runs["per_call"][0]["identical"] == 1.0
+    identical = all(run["identical"] == 1.0 for run in runs["per_call"])
     met = median["batch"] < TARGET
-    versus_sklearn = median["batch"] / median["sklearn"]
-    one_versus_sklearn = median["batch_one"] / median["sklearn"]
+    versus_sklearn = _paired_ratio(runs["batch"], runs["sklearn"])
+    one_versus_sklearn = _paired_ratio(runs["batch_one"], runs["sklearn"])
+    speedup = _paired_ratio(runs["per_call"], runs["batch"])
+    one_speedup = _paired_ratio(runs["per_call"], runs["batch_one"])
     labels = {
         "batch": f"batch analysis of {CALLS:,} calls, {PROCESSES} processes (the default)",
         "batch_one": "the same in 1 process",
@@ -144,8 +141,8 @@ def report(runs: dict[str, list[harness.Run]]) -> None:
     print(harness.markdown_table(["measure (median)", "seconds", "runs", "target"], rows))
     print(
         f"batch / TfidfVectorizer: {versus_sklearn:.2f}x its time ({one_versus_sklearn:.2f}x in "
-        f"1 process); per-call / batch: {median['per_call'] / median['batch']:.1f}x "
-        f"({median['per_call'] / median['batch_one']:.1f}x in 1 process); batch analyses "
+        f"1 process); per-call / batch: {speedup:.1f}x ({one_speedup:.1f}x in 1 process) "
+        "(medians of each round's ratio); batch analyses "
         f"identical to the per-call ones: {identical}; peak RSS of a batch child "
         f"{max(run['rss'] for run in runs['batch']):,.0f} MB (the loaded corpus included)"
     )
@@ -163,6 +160,13 @@ def report(runs: dict[str, list[harness.Run]]) -> None:
     print("json:", json.dumps(summary, sort_keys=True))
     if not identical:
         raise SystemExit("batch analyses differ from the per-call ones")
+
+
+def _paired_ratio(runs: list[harness.Run], baselines: list[harness.Run]) -> float:
+    """The median over the rounds of a run's time over its round's baseline run's."""
+    return statistics.median(
+        run["total"] / baseline["total"] for run, baseline in zip(runs, baselines, strict=True)
+    )
 
 
 if __name__ == "__main__":

@@ -71,8 +71,8 @@ def analyse_many(
 
     if processes is None:
         processes = default_processes(len(calls))
-    analysed = in_processes(analyse, slices, processes)
-    return [analysis for part in analysed for analysis in part.analyses()]
+    analysed = in_processes(analyse, slices, processes, _Analysed.analyses)
+    return [analysis for part in analysed for analysis in part]
 
 
 @dataclass

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Final = TypeVar("Final")
 
 MAX_PROCESSES = 2
 PROCESSES_FROM = 5_000
@@ -36,19 +37,24 @@ def default_processes(call_count: int) -> int:
 
 
 def in_processes(
-    work: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], processes: int
-) -> list[Result]:
-    """``work(items)``, with the items shared out over up to ``processes`` processes."""
+    work: Callable[[Sequence[Item]], list[Result]],
+    items: Sequence[Item],
+    processes: int,
+    finish: Callable[[Result], Final],
+) -> list[Final]:
+    """``finish`` of each result of ``work(items)``, with the items shared out over up to
+    ``processes`` processes (``finish`` runs here: on this share's results while the children
+    still work)."""
     processes = min(processes, len(items))
     if processes <= 1 or not hasattr(os, "fork") or threading.active_count() > 1:
-        return work(items)
+        return [finish(result) for result in work(items)]
     bounds = [len(items) * share // processes for share in range(processes + 1)]
     shares = [items[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
     children = [_Child.start(work, share) for share in shares[1:]]
     try:
-        results = work(shares[0])
+        results = [finish(result) for result in work(shares[0])]
         for child, share in zip(children, shares[1:], strict=True):
-            results += child.result(work, share)
+            results += [finish(result) for result in child.result(work, share)]
     finally:
         for child in children:
             child.stop()

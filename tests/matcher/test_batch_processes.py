@@ -35,15 +35,15 @@ def squares(items) -> list[int]:
 
 
 def test_results_come_back_in_order(forks):
-    """Three processes, the results of all the items in their order."""
-    assert in_processes(squares, list(range(10)), 3) == [n * n for n in range(10)]
+    """Three processes, the results of all the items in their order, each finished."""
+    assert in_processes(squares, list(range(10)), 3, str) == [str(n * n) for n in range(10)]
     assert len(forks) == 2
 
 
 def test_no_fork_for_one_process_or_one_item(forks):
     """One process, or one item to share, is done here."""
-    assert in_processes(squares, [3, 4], 1) == [9, 16]
-    assert in_processes(squares, [3], 2) == [9]
+    assert in_processes(squares, [3, 4], 1, str) == ["9", "16"]
+    assert in_processes(squares, [3], 2, str) == ["9"]
     assert forks == []
 
 
@@ -53,7 +53,7 @@ def test_no_fork_beside_other_threads(forks):
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert in_processes(squares, list(range(6)), 2) == [n * n for n in range(6)]
+        assert in_processes(squares, list(range(6)), 2, int) == [n * n for n in range(6)]
     finally:
         stop.set()
         thread.join()
@@ -69,7 +69,7 @@ def test_an_error_in_a_child_is_raised_with_its_traceback():
         return squares(items)
 
     with pytest.raises(RuntimeError, match="no fives"):
-        in_processes(failing, list(range(6)), 2)
+        in_processes(failing, list(range(6)), 2, int)
 
 
 def test_a_child_that_dies_has_its_share_done_here():
@@ -81,7 +81,7 @@ def test_a_child_that_dies_has_its_share_done_here():
             os._exit(3)
         return squares(items)
 
-    assert in_processes(dying, list(range(6)), 2) == [n * n for n in range(6)]
+    assert in_processes(dying, list(range(6)), 2, int) == [n * n for n in range(6)]
 
 
 def test_large_batches_only():
