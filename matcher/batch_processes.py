@@ -1,8 +1,10 @@
 """Work shared out over forked processes: this one does the first share, children the rest.
 
 Only where it pays and is safe: a batch of at least PROCESSES_FROM calls (a fork and sending
-results back cost some tens of milliseconds), on a POSIX system, from a process with no other
-thread (a child forked beside other threads may inherit a lock one of them held). Each child
+results back cost some tens of milliseconds), when the machine has a CPU to spare (its load
+over the last minute leaves more than half a CPU idle: on a busy machine two processes share
+one CPU and only add their overhead), on a POSIX system, from a process with no other thread
+(a child forked beside other threads may inherit a lock one of them held). Each child
 sends its results back pickled through a pipe and ends; one that dies without a result has its
 share done here instead, one that fails raises its error here. Results come back in order, so
 the work's outcome does not depend on how many processes did it.
@@ -25,15 +27,20 @@ Final = TypeVar("Final")
 
 MAX_PROCESSES = 2
 PROCESSES_FROM = 5_000
+SPARE_CPU = 0.5
 
 
 def default_processes(call_count: int) -> int:
     """How many processes a batch of ``call_count`` calls is worth: one per CPU this process
-    may use (up to MAX_PROCESSES) from PROCESSES_FROM calls on, else one."""
+    may use (up to MAX_PROCESSES) from PROCESSES_FROM calls on, while more than half a CPU
+    is idle; else one."""
     if call_count < PROCESSES_FROM or not hasattr(os, "fork"):
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(MAX_PROCESSES, cpus or 1))
+    cpus = cpus or 1
+    if hasattr(os, "getloadavg") and os.getloadavg()[0] > cpus - SPARE_CPU:
+        return 1
+    return max(1, min(MAX_PROCESSES, cpus))
 
 
 def in_processes(

@@ -84,11 +84,19 @@ def test_a_child_that_dies_has_its_share_done_here():
     assert in_processes(dying, list(range(6)), 2, int) == [n * n for n in range(6)]
 
 
-def test_large_batches_only():
+def test_large_batches_only(monkeypatch):
     """Small batches stay in one process; large ones use the CPUs there are, up to two."""
+    monkeypatch.setattr(batch_processes.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert default_processes(PROCESSES_FROM - 1) == 1
     cpus = len(os.sched_getaffinity(0))
     assert default_processes(PROCESSES_FROM) == min(2, cpus)
+
+
+def test_one_process_on_a_busy_machine(monkeypatch):
+    """With no CPU to spare, a second process would only share the one there is."""
+    cpus = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(batch_processes.os, "getloadavg", lambda: (cpus - 0.4, 0.0, 0.0))
+    assert default_processes(PROCESSES_FROM) == 1
 
 
 def test_analyses_over_two_processes_are_the_reference(calls, config, forks, monkeypatch):
