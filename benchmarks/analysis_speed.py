@@ -16,7 +16,8 @@ medians of the runs, and ratios as medians of each round's ratio:
 1. batch analysis: ``matcher.rank.analyse_calls`` of all the calls (what ``Matcher.analyses``
    does with calls it has no analysis for), shared out over processes as by default
    (``batch_processes.default_processes``: one per CPU, at most 2, while the machine has a CPU
-   to spare; each run's count is printed); and the same in one process;
+   to spare; each run's count is printed); and the same in one process, and in two whatever
+   the load;
 2. per-call analysis: ``analyse_call`` of each call, the reference path (and the whole path
    before batch analysis); its child then checks, untimed, that the batch analyses are the same
    as these, byte for byte (``CallAnalysis.to_fields``);
@@ -107,6 +108,7 @@ def main() -> None:
     measures = {
         "batch": ("batch analysis (default processes)", lambda: batch_run(corpus, None)),
         "batch_one": ("batch analysis (1 process)", lambda: batch_run(corpus, 1)),
+        "batch_two": ("batch analysis (2 processes)", lambda: batch_run(corpus, 2)),
         "per_call": ("per-call analysis", lambda: per_call_run(corpus)),
         "sklearn": ("TfidfVectorizer", lambda: sklearn_run(texts)),
     }
@@ -132,6 +134,7 @@ def report(runs: dict[str, list[harness.Run]]) -> None:
     labels = {
         "batch": f"batch analysis of {CALLS:,} calls (the default: {used} processes)",
         "batch_one": "the same in 1 process",
+        "batch_two": "the same in 2 processes, whatever the load",
         "per_call": "per-call analysis (the reference, 1 process)",
         "sklearn": "scikit-learn TfidfVectorizer(ngram_range=(1, 2)).fit_transform",
     }
@@ -159,7 +162,9 @@ def report(runs: dict[str, list[harness.Run]]) -> None:
         f"{harness.runs_text(runs['batch'])}) = {versus_sklearn:.2f}x the time of "
         f"TfidfVectorizer(ngram_range=(1, 2)).fit_transform on the same texts "
         f"({median['sklearn']:.2f} s); 1 process {median['batch_one']:.2f} s "
-        f"({one_versus_sklearn:.2f}x); per call, as before, {median['per_call']:.2f} s |"
+        f"({one_versus_sklearn:.2f}x), 2 processes {median['batch_two']:.2f} s (runs "
+        f"{harness.runs_text(runs['batch_two'])}); per call, as before, "
+        f"{median['per_call']:.2f} s |"
     )
     summary = {"median": median, "identical": identical, "met": met}
     summary["versus_sklearn"] = versus_sklearn
