@@ -38,6 +38,7 @@ bench: shared $(STAMP)
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/crawl_throughput.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/recrawl.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/matcher_speed.py
+	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/analysis_speed.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/preview_speed.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/feedback_curve.py
 

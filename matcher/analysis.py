@@ -14,6 +14,8 @@ import Stemmer
 
 from matcher.stopwords import ENGLISH_STOP_WORDS
 
+from matcher.rule_hints import required_text
+
 # The Snowball project's Swedish stop-word list.
 SWEDISH_STOP_WORDS = frozenset(
     """
@@ -214,9 +216,14 @@ def feature_key(feature: str) -> int:
     if key is None:
         if len(_KEYS) > MAX_CACHED_WORDS:
             _KEYS.clear()
-        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-        key = _KEYS[feature] = int.from_bytes(digest, "little", signed=True)
+        key = _KEYS[feature] = hashed_key(feature)
     return key
+
+
+def hashed_key(feature: str) -> int:
+    """The 64-bit key of a feature, hashed each time (``feature_key`` keeps them)."""
+    digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 def feature_keys(features: Sequence[str]) -> np.ndarray:
@@ -262,104 +269,6 @@ class CallAnalysis:
 
 
 ANALYSIS_VERSION = "2"
-
-
-# Escapes that stand for a class of characters or a position, never for one character.
-_CLASS_ESCAPES = frozenset("bBsSwWdDAZ")
-# "*", "+", "?", "{m}", "{m,}", "{,n}", "{m,n}" (a bare "{}" is two literal characters).
-_QUANTIFIER = re.compile(r"[*+?]|\{(?:\d+(?:,\d*)?|,\d*)\}")
-# Groups whose insides are patterns ("(?:", "(?=", "(?!", "(?<=", "(?<!", "(?P<name>");
-# any other "(?" is a flag (verbose mode changes what spaces mean) or a comment.
-_FLAG_OR_COMMENT = re.compile(r"\(\?[^:=!<P]")
-
-
-def required_text(pattern: str) -> str:
-    """The longest run of plain characters every match of a pattern contains, lower-cased.
-
-    A cheap substring test on it spares most regular-expression searches. A shorter run
-    is always safe, so the scan is conservative: groups, classes, escapes, "." and anchors
-    end a run, a quantifier takes back the character it repeats, and a pattern it cannot
-    read with certainty (a top-level "|", inline flags, unknown escapes) gives "".
-    """
-    try:
-        re.compile(pattern)
-    except re.error:
-        return ""
-    if _FLAG_OR_COMMENT.search(pattern):
-        return ""
-    # One entry per pattern element: its character when it is a literal, else None.
-    literals: list[str | None] = []
-    position = 0
-    while position < len(pattern):
-        char = pattern[position]
-        quantifier = _QUANTIFIER.match(pattern, position)
-        if quantifier:
-            # The repeated character may occur any number of times, or not at all.
-            if literals:
-                literals[-1] = None
-            literals.append(None)
-            position = quantifier.end()
-        elif char == "|":
-            return ""
-        elif char == "(":
-            literals.append(None)
-            position = _group_end(pattern, position)
-        elif char == "[":
-            literals.append(None)
-            position = _class_end(pattern, position)
-        elif char == "\\":
-            escaped = pattern[position + 1]
-            if escaped.isascii() and escaped.isalnum():
-                if escaped not in _CLASS_ESCAPES:
-                    return ""
-                literals.append(None)
-            else:
-                literals.append(escaped)
-            position += 2
-        else:
-            # "." and anchors stand for no fixed character; a "{" that is no quantifier is
-            # a literal, but ending the run there is safe and spares reading it.
-            literals.append(None if char in ".^${" else char)
-            position += 1
-    longest = current = ""
-    for char in literals:
-        current = current + char if char is not None else ""
-        longest = max(longest, current, key=len)
-    return longest.lower()
-
-
-def _group_end(pattern: str, start: int) -> int:
-    """The position just after the group that opens at ``start``."""
-    depth = 0
-    position = start
-    while True:
-        char = pattern[position]
-        if char == "\\":
-            position += 2
-            continue
-        if char == "[":
-            position = _class_end(pattern, position)
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return position + 1
-        position += 1
-
-
-def _class_end(pattern: str, start: int) -> int:
-    """The position just after the character class that opens at ``start``."""
-    position = start + 1
-    if pattern.startswith("^", position):
-        position += 1
-    # A "]" first in a class is one of its characters, not its end.
-    if pattern.startswith("]", position):
-        position += 1
-    while pattern[position] != "]":
-        position += 2 if pattern[position] == "\\" else 1
-    return position + 1
 
 
 MIN_COMPOUND = 8

@@ -24,6 +24,7 @@ from matcher.analysis import (
     detect_language,
     feature_key,
 )
+from matcher.batch_analysis import analyse_many
 from matcher.factors import Factors
 from matcher.model import probabilities, programme_codes
 from matcher.profiles import (
@@ -82,8 +83,21 @@ def analyse_call(call: Call, analyser: Analyser) -> CallAnalysis:
     Programme divisions are left out: they name parts of a programme ("Neighbourhood East",
     a region of the world), not what a call is about.
     """
+    return analyser.analyse(*_texts(call))
+
+
+def analyse_calls(
+    calls: Sequence[Call], analyser: Analyser, processes: int | None = None
+) -> list[CallAnalysis]:
+    """Analyse many calls at once: the analyses ``analyse_call`` makes, in less time
+    (``processes``: see ``batch_analysis.analyse_many``)."""
+    return analyse_many(analyser, [_texts(call) for call in calls], processes)
+
+
+def _texts(call: Call) -> tuple[str, str, str, str, str]:
+    """The texts a call is analysed by: language, title, context, summary, programme."""
     context = " . ".join([call.call_title, call.programme, call.type_of_action])
-    return analyser.analyse(call_language(call), call.title, context, call.summary, call.programme)
+    return call_language(call), call.title, context, call.summary, call.programme
 
 
 class Matcher:
@@ -120,14 +134,16 @@ class Matcher:
     ) -> list[CallAnalysis]:
         """The analysis of each call: given in ``known``, kept from earlier, or made now."""
         known = known or {}
-        result = []
-        for call in calls:
-            key = f"{call.id}\x00{call.content_hash}"
-            analysis = known.get(call.id) or self._analyses.get(key)
-            if analysis is None:
-                analysis = analyse_call(call, self.analyser)
-            self._analyses[key] = analysis
-            result.append(analysis)
+        keys = [f"{call.id}\x00{call.content_hash}" for call in calls]
+        result = [
+            known.get(call.id) or self._analyses.get(key)
+            for call, key in zip(calls, keys, strict=True)
+        ]
+        missing = [number for number, analysis in enumerate(result) if analysis is None]
+        made = analyse_calls([calls[number] for number in missing], self.analyser)
+        for number, analysis in zip(missing, made, strict=True):
+            result[number] = analysis
+        self._analyses.update(zip(keys, result, strict=True))
         return result
 
     def _rows(self, analyses: Sequence[CallAnalysis]) -> list[tuple[np.ndarray, np.ndarray]]:

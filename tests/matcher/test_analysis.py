@@ -17,12 +17,12 @@ from matcher.analysis import (
     Analyser,
     detect_language,
     phrase_terms,
-    required_text,
     stem,
     stems,
     terms,
     words,
 )
+from matcher.rule_hints import required_text
 from tests.conftest import SHARED
 
 CALLS = SHARED / "research" / "calls.jsonl"
