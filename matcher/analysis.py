@@ -12,9 +12,8 @@ from functools import lru_cache
 import numpy as np
 import Stemmer
 
-from matcher.stopwords import ENGLISH_STOP_WORDS
-
 from matcher.rule_hints import required_text
+from matcher.stopwords import ENGLISH_STOP_WORDS
 
 # The Snowball project's Swedish stop-word list.
 SWEDISH_STOP_WORDS = frozenset(
