@@ -81,10 +81,21 @@ def _profile_version(department: Department, shared: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+def prepare_departments(
+    departments: Sequence[Department], term_pairs: Sequence[tuple[str, str]]
+) -> list[PreparedProfile]:
+    """The departments prepared; a keyword many of them have is analysed once."""
+    features: dict[tuple[str, str], list[str]] = {}
+    return [prepare_department(department, term_pairs, features) for department in departments]
+
+
 def prepare_department(
-    department: Department, term_pairs: Sequence[tuple[str, str]]
+    department: Department,
+    term_pairs: Sequence[tuple[str, str]],
+    features: dict[tuple[str, str], list[str]] | None = None,
 ) -> PreparedProfile:
-    """A department's keywords in both languages, its negative keywords and programmes."""
+    """A department's keywords in both languages, its negative keywords and programmes
+    (``features``: the features of keywords analysed before, by label and language)."""
     keywords = _expand_keywords(
         {"sv": department.keywords_sv, "en": department.keywords_en}, term_pairs
     )
@@ -96,7 +107,7 @@ def prepare_department(
     ]
     return PreparedProfile(
         id=department.id,
-        keywords=_prepare_keywords(keywords),
+        keywords=_prepare_keywords(keywords, {} if features is None else features),
         description=tuple(
             terms(department.description_sv, "sv") + terms(department.description_en, "en")
         ),
@@ -110,7 +121,7 @@ def prepare_focus_area(area: FocusArea, term_pairs: Sequence[tuple[str, str]]) -
     keywords = _expand_keywords({"sv": area.keywords_sv, "en": area.keywords_en}, term_pairs)
     return PreparedProfile(
         id=area.id,
-        keywords=_prepare_keywords(keywords),
+        keywords=_prepare_keywords(keywords, {}),
         description=tuple(terms(area.description_sv, "sv") + terms(area.description_en, "en")),
         weight=area.weight,
     )
@@ -129,12 +140,17 @@ def _expand_keywords(
     return expanded
 
 
-def _prepare_keywords(keywords: dict[str, dict[str, float]]) -> tuple[Keyword, ...]:
-    """Each keyword with its features and their shares of its weight."""
+def _prepare_keywords(
+    keywords: dict[str, dict[str, float]], known: dict[tuple[str, str], list[str]]
+) -> tuple[Keyword, ...]:
+    """Each keyword with its features and their shares of its weight (``known``: features
+    of keywords analysed before, added to)."""
     prepared = []
     for language in ("sv", "en"):
         for label, weight in keywords[language].items():
-            features = phrase_terms(label, language)
+            features = known.get((label, language))
+            if features is None:
+                features = known[label, language] = phrase_terms(label, language)
             unigrams = [f for f in features if " " not in f]
             bigrams = [f for f in features if " " in f]
             if bigrams:
