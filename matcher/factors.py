@@ -167,15 +167,17 @@ def _preferred_programmes(
     names = dict(settings.programmes)
     programmes: dict[str, int] = {}
     of_call = np.array([programmes.setdefault(c.programme, len(programmes)) for c in calls])
-    # Profiles preferring nothing are skipped: most programmes are preferred by few profiles.
-    preferring = [(j, p.preferred) for j, p in enumerate(profiles) if p.preferred]
-    by_programme = np.zeros((len(programmes), len(profiles)), dtype=bool)
+    # Each programme is compared once with each code some profile prefers, not per profile.
+    codes = sorted({code for profile in profiles for code in profile.preferred})
+    is_code = np.zeros((len(programmes), len(codes)), dtype=bool)
     for name, row in programmes.items():
         programme = plain_programme(name)
-        for j, codes in preferring:
-            by_programme[row, j] = any(
-                programme_is(programme, names.get(code, ())) for code in codes
-            )
+        is_code[row] = [programme_is(programme, names.get(code, ())) for code in codes]
+    position = {code: k for k, code in enumerate(codes)}
+    prefers = np.zeros((len(codes), len(profiles)), dtype=bool)
+    for j, profile in enumerate(profiles):
+        prefers[[position[code] for code in profile.preferred], j] = True
+    by_programme = (is_code.astype(np.int64) @ prefers.astype(np.int64)) > 0
     return by_programme[of_call] if len(calls) else np.zeros((0, len(profiles)), dtype=bool)
 
 

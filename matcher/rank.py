@@ -198,9 +198,9 @@ class Matcher:
     ) -> Matcher:
         """Learn term weights (IDF) from a corpus of calls; profiles become vectors."""
         rows = self._rows(self.analyses(corpus, known))
-        keys = [row_keys for row_keys, _ in rows]
-        self._vocabulary = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
-        self._columns, self._last_counts = {}, None
+        self._vocabulary, columns = _vocabulary(rows)
+        self._columns = {}
+        self._last_counts = (rows, _counts(rows, columns, len(self._vocabulary)))
         # Smoothed inverse document frequency (as scikit-learn's TfidfTransformer has it).
         # Profile words no call uses have no column: they would only lengthen the vectors.
         counts = self._counts_matrix(rows)
@@ -289,6 +289,28 @@ class Matcher:
         )
         table.learnt = LearntScores(codes, model, focus_factor)
         return table
+
+
+def _vocabulary(rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct keys of the rows, and the column of each key of the rows, in order
+    (one sort gives both)."""
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.unique(np.concatenate([keys for keys, _ in rows]), return_inverse=True)
+
+
+def _counts(
+    rows: Sequence[tuple[np.ndarray, np.ndarray]], columns: np.ndarray, width: int
+) -> sparse.csr_matrix:
+    """Rows x vocabulary: the rows' weighted counts at their keys' ``columns``."""
+    lengths = np.fromiter((len(keys) for keys, _ in rows), dtype=np.int64, count=len(rows))
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    values = [counts for _, counts in rows]
+    data = np.concatenate(values).astype(np.float64) if values else np.zeros(0)
+    matrix = sparse.csr_matrix((data, columns, indptr), shape=(len(rows), width))
+    # As a matrix built from (row, column) pairs would be: columns sorted, repeats summed.
+    matrix.sum_duplicates()
+    return matrix
 
 
 # Rows of scores turned into probabilities at a time: the model's temporaries stay this size.

@@ -20,13 +20,13 @@ Reasons = tuple[tuple[str, float], ...]
 
 
 class KeywordSlots:
-    """Where each profile's keywords are among the terms: ``layers[n][term, profile]`` is the
-    profile's (n + 1)-th keyword that is the term (-1: none). A profile seldom has two
-    keywords of one term (two words with the same stem), so there are few layers."""
+    """Where each profile's keywords are among the terms: ``layers[n][term * profiles +
+    profile]`` is the profile's (n + 1)-th keyword that is the term (-1: none). A profile
+    seldom has two keywords of one term (two words with the same stem): there are few layers."""
 
     def __init__(self, terms: Terms) -> None:
         self.terms = terms
-        profiles = len(terms.offsets) - 1
+        self.profiles = profiles = len(terms.offsets) - 1
         slot_profile = terms.slot_profile
         self.layers: list[np.ndarray] = []
         remaining = np.arange(len(terms.slot_term))
@@ -34,8 +34,8 @@ class KeywordSlots:
             keys = terms.slot_term[remaining] * profiles + slot_profile[remaining]
             _, first = np.unique(keys, return_index=True)
             chosen = remaining[first]
-            layer = np.full((terms.plain.shape[0], profiles), -1, dtype=np.int64)
-            layer[terms.slot_term[chosen], slot_profile[chosen]] = chosen
+            layer = np.full(terms.plain.shape[0] * profiles, -1, dtype=np.int64)
+            layer[keys[first]] = chosen
             self.layers.append(layer)
             remaining = np.setdiff1d(remaining, chosen, assume_unique=True)
 
@@ -50,11 +50,12 @@ class KeywordSlots:
         match_of = np.repeat(np.arange(count), per_match)
         first = np.repeat(hits.indptr[rows] - (np.cumsum(per_match) - per_match), per_match)
         positions = first + np.arange(len(match_of))
-        term, found = hits.indices[positions], hits.data[positions]
-        profile = profiles[match_of]
+        found = hits.data[positions]
+        # Each (term, profile) pair as a position in the layers, looked up once per layer.
+        pair = hits.indices[positions].astype(np.int64) * self.profiles + profiles[match_of]
         matched, slots, values = [], [], []
         for layer in self.layers:
-            slot = layer[term, profile]
+            slot = layer.take(pair)
             kept = slot >= 0
             matched.append(match_of[kept])
             slots.append(slot[kept])

@@ -142,8 +142,8 @@ class ScoreTable:
         called = np.unique(rows)
         hits = self.hits(called)
         reasons = self.profiles.slots.reasons(hits, np.searchsorted(called, rows), columns)
-        scores = self.final[rows, columns].tolist()
-        texts = self.text[rows, columns].tolist()
+        scores = rounded(self.final[rows, columns], 4)
+        texts = rounded(self.text[rows, columns], 4)
         preferred = self.factors.preferred[rows, columns].tolist()
         negative = self.factors.negative[rows, columns].tolist()
         calls = self.calls
@@ -167,8 +167,8 @@ class ScoreTable:
                 Match(
                     call_id=ids[i],
                     department_id=departments[j].id,
-                    score=round(scores[m], 4),
-                    text_score=round(texts[m], 4),
+                    score=scores[m],
+                    text_score=texts[m],
                     focus_score=focus[i],
                     terms=reasons[m],
                     focus_areas=areas[i],
@@ -275,6 +275,27 @@ class ScoreTable:
             found = tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
             self._areas_of[i] = found
         return found
+
+
+def rounded(values: np.ndarray, digits: int) -> list[float]:
+    """``round(value, digits)`` of each value, as Python rounds (the decimal value, half to
+    even), for many values at once.
+
+    ``rint(value x 10^digits) / 10^digits`` is the same double wherever the product is not
+    within its rounding error of a half (the division of two exact doubles is correctly
+    rounded, as is Python's result); those few, and very large or odd values, are rounded by
+    Python itself.
+    """
+    scale = 10.0**digits
+    scaled = values * scale
+    result = (np.rint(scaled) / scale).tolist()
+    with np.errstate(invalid="ignore"):
+        doubtful = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6) | ~(
+            np.abs(scaled) < 1e9
+        )
+    for k in np.flatnonzero(doubtful).tolist():
+        result[k] = round(float(values[k]), digits)
+    return result
 
 
 def _closing_soon(

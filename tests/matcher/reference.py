@@ -12,8 +12,10 @@ preparation of profiles (their features) and the learnt model's formula.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import numpy as np
@@ -40,7 +42,6 @@ from matcher.profiles import (
     compound_parts,
     prepare_department,
     prepare_focus_area,
-    profile_versions,
     swedish_lexicon,
 )
 from matcher.scores import MAX_REASON_TERMS, closing_soon
@@ -213,7 +214,7 @@ def reference(
     final = text * (1 + settings.focus_weight * focus[:, None]) * product
     if settings.model is not None:
         final = probabilities(settings.model, final, programme_codes(calls, settings.programmes))
-    versions = profile_versions(departments, settings, focus_areas)
+    versions = _versions(departments, settings, focus_areas)
     matches = {}
     for now in nows:
         found = []
@@ -312,6 +313,23 @@ def _terms(keywords: Sequence[_Keyword], values: np.ndarray) -> tuple[tuple[str,
         for k, share in zip(order, shares, strict=True)
         if values[k] > 0
     )
+
+
+def _versions(
+    departments: Sequence[Department], settings: MatchingSettings, areas: Sequence[FocusArea]
+) -> dict[str, str]:
+    """Each department's profile version: the hash of its matching fields, of the settings
+    and of the focus areas."""
+    shared = json.dumps(
+        [asdict(settings), [asdict(area) for area in areas]], sort_keys=True, ensure_ascii=False
+    )
+    not_matching = ("recipients", "digest_weekday", "send_empty_digest")
+    versions = {}
+    for department in departments:
+        fields = {k: v for k, v in asdict(department).items() if k not in not_matching}
+        blob = json.dumps(fields, sort_keys=True, ensure_ascii=False) + shared
+        versions[department.id] = hashlib.sha256(blob.encode()).hexdigest()[:12]
+    return versions
 
 
 def _areas(scores: np.ndarray, areas: Sequence[FocusArea], threshold: float) -> tuple[str, ...]:
