@@ -28,16 +28,22 @@ class KeywordSlots:
         self.terms = terms
         self.profiles = profiles = len(terms.offsets) - 1
         slot_profile = terms.slot_profile
+        pairs = terms.plain.shape[0] * profiles
+        self.pair_type = np.int32 if pairs < 2**31 else np.int64
         self.layers: list[np.ndarray] = []
         remaining = np.arange(len(terms.slot_term))
         while len(remaining):
             keys = terms.slot_term[remaining] * profiles + slot_profile[remaining]
             _, first = np.unique(keys, return_index=True)
             chosen = remaining[first]
-            layer = np.full(terms.plain.shape[0] * profiles, -1, dtype=np.int64)
+            layer = np.full(pairs, -1, dtype=np.int32)
             layer[keys[first]] = chosen
             self.layers.append(layer)
             remaining = np.setdiff1d(remaining, chosen, assume_unique=True)
+        # Pairs that are in more than the first layer.
+        self.more = np.zeros(pairs, dtype=bool)
+        for layer in self.layers[1:]:
+            self.more |= layer >= 0
 
     def reasons(
         self, hits: sparse.csr_matrix, rows: np.ndarray, profiles: np.ndarray
@@ -47,20 +53,29 @@ class KeywordSlots:
         most MAX_REASON_TERMS, each with its share of what all its keywords add."""
         count = len(rows)
         per_match = np.diff(hits.indptr)[rows]
-        match_of = np.repeat(np.arange(count), per_match)
-        first = np.repeat(hits.indptr[rows] - (np.cumsum(per_match) - per_match), per_match)
-        positions = first + np.arange(len(match_of))
-        found = hits.data[positions]
-        # Each (term, profile) pair as a position in the layers, looked up once per layer.
-        pair = hits.indices[positions].astype(np.int64) * self.profiles + profiles[match_of]
-        matched, slots, values = [], [], []
-        for layer in self.layers:
-            slot = layer.take(pair)
-            kept = slot >= 0
+        # Each match expanded over the entries of its call's row of hits.
+        match_of = np.repeat(np.arange(count, dtype=np.int32), per_match)
+        positions = np.arange(len(match_of), dtype=np.int64)
+        positions += np.repeat(hits.indptr[rows] - (np.cumsum(per_match) - per_match), per_match)
+        found = hits.data.take(positions)
+        # Each (term, profile) pair as a position in the layers.
+        pair = hits.indices.take(positions).astype(self.pair_type)
+        pair *= self.profiles
+        pair += np.repeat(profiles.astype(self.pair_type), per_match)
+        del positions
+        slot = self.layers[0].take(pair)
+        kept = np.flatnonzero(slot >= 0)
+        matched, slots, values = [match_of[kept]], [slot[kept]], [found[kept]]
+        # The few pairs of a profile with two keywords of one term, in the further layers.
+        more = np.flatnonzero(self.more.take(pair))
+        for layer in self.layers[1:]:
+            slot = layer.take(pair[more])
+            kept = more[slot >= 0]
             matched.append(match_of[kept])
-            slots.append(slot[kept])
-            values.append(found[kept] * self.terms.slot_weight[slot[kept]])
+            slots.append(slot[slot >= 0])
+            values.append(found[kept])
         match_of, slot, value = (np.concatenate(parts) for parts in (matched, slots, values))
+        value *= self.terms.slot_weight.take(slot)
         totals = np.bincount(match_of, weights=value, minlength=count)
         positive = value > 0
         match_of, slot, value = match_of[positive], slot[positive], value[positive]

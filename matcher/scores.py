@@ -21,6 +21,19 @@ from matcher.model import contributions, features
 from matcher.reasons import MAX_REASON_TERMS, KeywordSlots, Reasons
 from matcher.vectors import Terms
 
+# Matches are made from columns of their fields, in this order (a test checks it is Match's).
+MATCH_FIELDS = (
+    "call_id",
+    "department_id",
+    "score",
+    "text_score",
+    "focus_score",
+    "terms",
+    "focus_areas",
+    "flags",
+    "profile_version",
+)
+
 # What callers import from here, wherever it is defined.
 __all__ = ["MAX_REASON_TERMS", "Explanation", "FittedProfiles", "LearntScores", "ScoreTable"]
 
@@ -140,43 +153,56 @@ class ScoreTable:
         columns, rows = np.nonzero(selected.T)
         del selected
         called = np.unique(rows)
+        position = np.searchsorted(called, rows)
         hits = self.hits(called)
-        reasons = self.profiles.slots.reasons(hits, np.searchsorted(called, rows), columns)
-        scores = rounded(self.final[rows, columns], 4)
-        texts = rounded(self.text[rows, columns], 4)
-        preferred = self.factors.preferred[rows, columns].tolist()
-        negative = self.factors.negative[rows, columns].tolist()
-        calls = self.calls
-        ids = [call.id for call in calls]
-        focus = {i: round(float(self.focus[i]), 4) for i in called.tolist()}
-        areas = {i: self._reason_areas(i) for i in called.tolist()}
-        call_flags = {i: self.factors.call_flags(i) for i in called.tolist()}
-        closing = _closing_soon(calls, called, now, {d.lead_time_days for d in departments})
-        versions = [self.profiles.versions[d.id] for d in departments]
-        leads = [d.lead_time_days for d in departments]
-        results = []
-        for m, (i, j) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
-            flags = call_flags[i]
-            if negative[m]:
-                flags = (negative_flag(self.factors.negative_word(i, j)), *flags)
-            if preferred[m]:
-                flags = (MatchFlag.PREFERRED_PROGRAMME, *flags)
-            if (i, leads[j]) in closing:
-                flags = (*flags, MatchFlag.CLOSING_SOON)
-            results.append(
-                Match(
-                    call_id=ids[i],
-                    department_id=departments[j].id,
-                    score=scores[m],
-                    text_score=texts[m],
-                    focus_score=focus[i],
-                    terms=reasons[m],
-                    focus_areas=areas[i],
-                    flags=flags,
-                    profile_version=versions[j],
-                )
+        reasons = self.profiles.slots.reasons(hits, position, columns)
+        # The matches' fields a column at a time; flags are the call's own but where the
+        # pair has a preferred programme or a negative keyword, or the call closes soon.
+        factors = self.factors
+        preferred = factors.preferred[rows, columns]
+        negative = factors.negative[rows, columns]
+        lead_times, lead_of = np.unique(
+            [d.lead_time_days for d in departments], return_inverse=True
+        )
+        closing = _closing_soon(self.calls, now, lead_times, called)[position, lead_of[columns]]
+        # Per call: its rounded focus score, focus areas, and its flags in the four ways a
+        # match can add to them (a preferred programme before, closing soon after).
+        focus, areas, flags = _objects(len(self.calls)), _objects(len(self.calls)), {}
+        for i in called.tolist():
+            focus[i] = round(float(self.focus[i]), 4)
+            areas[i] = self._reason_areas(i)
+            own = factors.call_flags(i)
+            flags[i] = (
+                own,
+                (MatchFlag.PREFERRED_PROGRAMME, *own),
+                (*own, MatchFlag.CLOSING_SOON),
+                (MatchFlag.PREFERRED_PROGRAMME, *own, MatchFlag.CLOSING_SOON),
             )
-        return results
+        row_list = rows.tolist()
+        kinds = (preferred + 2 * closing).tolist()
+        match_flags = [flags[i][kind] for i, kind in zip(row_list, kinds, strict=True)]
+        for m in np.flatnonzero(negative).tolist():
+            i, j = row_list[m], int(columns[m])
+            word = negative_flag(factors.negative_word(i, j))
+            pref = match_flags[m][:1] if preferred[m] else ()
+            match_flags[m] = (*pref, word, *match_flags[m][len(pref) :])
+        ids = np.array([call.id for call in self.calls], dtype=object)
+        department_ids = np.array([d.id for d in departments], dtype=object)
+        versions = np.array([self.profiles.versions[d.id] for d in departments], dtype=object)
+        return list(
+            map(
+                Match,
+                ids[rows].tolist(),
+                department_ids[columns].tolist(),
+                rounded(self.final[rows, columns], 4),
+                rounded(self.text[rows, columns], 4),
+                focus[rows].tolist(),
+                reasons,
+                areas[rows].tolist(),
+                match_flags,
+                versions[columns].tolist(),
+            )
+        )
 
     def hits(self, rows: np.ndarray) -> sparse.csr_matrix:
         """What each department keyword's term finds in the calls of ``rows`` (rows x terms)."""
@@ -298,18 +324,23 @@ def rounded(values: np.ndarray, digits: int) -> list[float]:
     return result
 
 
+def _objects(size: int) -> np.ndarray:
+    """An array of ``size`` Python objects (None until set), to pick many from at once."""
+    return np.full(size, None, dtype=object)
+
+
 def _closing_soon(
-    calls: Sequence[Call], rows: np.ndarray, now: datetime | None, lead_times: Iterable[int]
-) -> set[tuple[int, int]]:
-    """The (row, lead time) pairs of the calls in ``rows`` that close within the lead time."""
+    calls: Sequence[Call], now: datetime | None, lead_times: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Rows x lead times: whether the call of each row closes within each lead time."""
+    closing = np.zeros((len(rows), len(lead_times)), dtype=bool)
     if now is None:
-        return set()
-    found = set()
-    for i in rows.tolist():
+        return closing
+    for n, i in enumerate(rows.tolist()):
         upcoming = next_deadline(calls[i].deadlines, now)
         if upcoming is not None:
-            found |= {(i, t) for t in lead_times if upcoming <= now + timedelta(days=t)}
-    return found
+            closing[n] = [upcoming <= now + timedelta(days=t) for t in lead_times.tolist()]
+    return closing
 
 
 def _positions(ids: Iterable[str]) -> dict[str, int]:

@@ -15,8 +15,8 @@ import pytest
 
 from benchmarks.synthetic_profiles import synthetic_departments
 from db import Store
-from db.records import Match
-from matcher.rank import Matcher
+from db.records import Match, MatchFlag
+from matcher.rank import Matcher, closing_soon
 from tests.conftest import SNAPSHOT_NOW
 from tests.matcher.reference import Reference, reference
 
@@ -124,6 +124,23 @@ def test_negative_keywords_found_are_the_references(work, fitted, expected):
     for i, j in pairs[::50]:
         found = table.match(calls[i].id, departments[j].id).flags
         assert list(found) == expected.flags[i, j]
+
+
+def test_flags_of_every_pair_are_the_references(work, fitted, expected):
+    """With no minimum score every pair is a match, those with negative keywords too."""
+    calls, _, known, departments = work
+    table = fitted.score(calls, known)
+    everything = table.matches(SNAPSHOT_NOW, min_scores={d.id: -1.0 for d in departments})
+    assert len(everything) == len(calls) * len(departments)
+    row = {call.id: i for i, call in enumerate(calls)}
+    column = {department.id: j for j, department in enumerate(departments)}
+    for match in everything:
+        i, j = row[match.call_id], column[match.department_id]
+        wanted = list(expected.flags[i, j])
+        if closing_soon(calls[i], SNAPSHOT_NOW, departments[j].lead_time_days):
+            wanted.append(MatchFlag.CLOSING_SOON)
+        assert list(match.flags) == wanted
+    assert any(flag.startswith("negative:") for m in everything for flag in m.flags)
 
 
 def test_keyword_hits_are_the_references(work, fitted, expected):

@@ -5,15 +5,15 @@ Real calls and hand-written profiles, see tests/matcher/support.py.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import timedelta
 
 import numpy as np
 import pytest
 
-from db.records import Call
+from db.records import Call, Match
 from matcher.rank import Matcher, closing_soon, is_matchable
-from matcher.scores import rounded
+from matcher.scores import MATCH_FIELDS, rounded
 from tests.matcher.support import (
     CLIMATE_ADAPTATION,
     CLIMATE_KEYWORDS,
@@ -293,3 +293,8 @@ def test_rounded_is_pythons_round():
     found = rounded(values, 4)
     wanted = [round(float(value), 4) for value in values]
     assert [repr(v) for v in found] == [repr(v) for v in wanted]
+
+
+def test_matches_are_made_in_the_order_of_match_fields():
+    """ScoreTable.matches gives Match its fields in order: the order they have."""
+    assert tuple(field.name for field in fields(Match)) == MATCH_FIELDS
