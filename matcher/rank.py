@@ -109,8 +109,8 @@ class Matcher:
         self._idf: np.ndarray | None = None
         # Columns of features looked up since the last fit (profiles share many features).
         self._columns: dict[str, int] = {}
-        # The counts matrix of the last rows built (fit() and score() over the same calls).
-        self._last_counts: tuple[object, sparse.csr_matrix] | None = None
+        # The term-weight matrix of the last rows built (fit() and score() over the same calls).
+        self._last_matrix: tuple[object, sparse.csr_matrix] | None = None
 
     # Analysis --------------------------------------------------------------------
 
@@ -153,14 +153,14 @@ class Matcher:
         found = position < len(self._vocabulary) and self._vocabulary[position] == key
         return position if found else -1
 
-    def _counts_matrix(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
-        """Weighted feature counts, one row per call, one column per key of the vocabulary
+    def _matrix(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+        """The rows' term weights, one row per call, one column per key of the vocabulary
         (keys the fitted corpus does not have are left out: they have no term weight).
 
-        The matrix of the last rows is kept while the vocabulary stays: fit() and score() over
-        the same calls build it once."""
-        if self._last_counts is not None and self._last_counts[0] is rows:
-            return self._last_counts[1]
+        The matrix of the last rows is kept while the fit stays: fit() and score() over the
+        same calls build it once."""
+        if self._last_matrix is not None and self._last_matrix[0] is rows:
+            return self._last_matrix[1]
         lengths = np.fromiter((len(keys) for keys, _ in rows), dtype=np.int64, count=len(rows))
         if rows:
             keys = np.concatenate([keys for keys, _ in rows])
@@ -172,10 +172,11 @@ class Matcher:
         known[known] = self._vocabulary[columns[known]] == keys[known]
         row_of = np.repeat(np.arange(len(rows)), lengths)
         shape = (len(rows), len(self._vocabulary))
-        matrix = sparse.csr_matrix(
+        counts = sparse.csr_matrix(
             (data[known], (row_of[known], columns[known])), shape=shape, dtype=np.float64
         )
-        self._last_counts = (rows, matrix)
+        matrix = self._weighted(counts)
+        self._last_matrix = (rows, matrix)
         return matrix
 
     def _with_compound_parts(self, analysis: CallAnalysis) -> tuple[np.ndarray, np.ndarray]:
@@ -200,12 +201,12 @@ class Matcher:
         rows = self._rows(self.analyses(corpus, known))
         self._vocabulary, columns = _vocabulary(rows)
         self._columns = {}
-        self._last_counts = (rows, _counts(rows, columns, len(self._vocabulary)))
+        counts = _counts(rows, columns, len(self._vocabulary))
         # Smoothed inverse document frequency (as scikit-learn's TfidfTransformer has it).
         # Profile words no call uses have no column: they would only lengthen the vectors.
-        counts = self._counts_matrix(rows)
         frequency = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
         self._idf = np.log((len(rows) + 1) / (frequency + 1)) + 1.0
+        self._last_matrix = (rows, self._weighted(counts))
         self._build_profile_vectors()
         return self
 
@@ -221,7 +222,7 @@ class Matcher:
         other._analyses = self._analyses
         other._vocabulary, other._idf = self._vocabulary, self._idf
         if other._lexicon <= self._lexicon:
-            other._last_rows, other._last_counts = self._last_rows, self._last_counts
+            other._last_rows, other._last_matrix = self._last_rows, self._last_matrix
         other._lexicon = self._lexicon | other._lexicon
         other._build_profile_vectors()
         return other
@@ -242,10 +243,10 @@ class Matcher:
         )
 
     def _weighted(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
-        """Calls' rows of term weights: sublinear term frequency times the fit's inverse
-        document frequency, each row of length 1 (so that a call row times a unit profile
-        vector is a cosine)."""
-        matrix = counts.copy()
+        """Calls' rows of term weights made from their counts (in place): sublinear term
+        frequency times the fit's inverse document frequency, each row of length 1 (so that
+        a call row times a unit profile vector is a cosine)."""
+        matrix = counts
         np.log(matrix.data, out=matrix.data)
         matrix.data += 1.0
         matrix.data *= self._idf[matrix.indices]
@@ -264,7 +265,7 @@ class Matcher:
         if self._idf is None:
             raise RuntimeError("Matcher.fit() must run before score()")
         analyses = self.analyses(calls, known)
-        matrix = self._weighted(self._counts_matrix(self._rows(analyses)))
+        matrix = self._matrix(self._rows(analyses))
         gates = self._department_vectors.gates(matrix)
         text = self._department_vectors.scores(matrix, gates)
         if self._areas:

@@ -40,6 +40,8 @@ class KeywordSlots:
             layer[keys[first]] = chosen
             self.layers.append(layer)
             remaining = np.setdiff1d(remaining, chosen, assume_unique=True)
+        labels, self.label_of = np.unique(terms.labels.astype(str), return_inverse=True)
+        self.label_names = labels.astype(object)
         # Pairs that are in more than the first layer.
         self.more = np.zeros(pairs, dtype=bool)
         for layer in self.layers[1:]:
@@ -84,7 +86,23 @@ class KeywordSlots:
         rank = np.arange(len(match_of)) - np.searchsorted(match_of, match_of)
         top = rank < MAX_REASON_TERMS
         match_of, slot, value = match_of[top], slot[top], value[top]
-        shares = np.round(value / np.where(totals > 0, totals, 1.0)[match_of], 3)
-        pairs = list(zip(self.terms.labels[slot].tolist(), shares.tolist(), strict=True))
+        # Shares rounded to 3 decimals as np.round does it: thousandths, then divided.
+        thousandths = np.rint(value / np.where(totals > 0, totals, 1.0)[match_of] * 1000.0)
+        pairs = self._pairs(slot, thousandths)
         bounds = np.searchsorted(match_of, np.arange(count + 1)).tolist()
         return [tuple(pairs[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    def _pairs(self, slot: np.ndarray, thousandths: np.ndarray) -> list[tuple[str, float]]:
+        """The (label, share) of each slot and share in thousandths; pairs that are alike
+        are one object (a few thousand distinct pairs stand for millions)."""
+        if not len(slot):
+            return []
+        span = int(thousandths.max() - thousandths.min()) + 1
+        key = self.label_of[slot] * span + (thousandths - thousandths.min()).astype(np.int64)
+        distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        objects = np.empty(len(distinct), dtype=object)
+        names = self.label_names[self.label_of[slot[first]]].tolist()
+        shares = (thousandths[first] / 1000.0).tolist()
+        for n, pair in enumerate(zip(names, shares, strict=True)):
+            objects[n] = pair
+        return objects[inverse].tolist()

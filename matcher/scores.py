@@ -21,6 +21,9 @@ from matcher.model import contributions, features
 from matcher.reasons import MAX_REASON_TERMS, KeywordSlots, Reasons
 from matcher.vectors import Terms
 
+# Matches whose reasons are found at a time (their temporary arrays stay small).
+REASONS_AT_ONCE = 65_536
+
 # Matches are made from columns of their fields, in this order (a test checks it is Match's).
 MATCH_FIELDS = (
     "call_id",
@@ -155,7 +158,10 @@ class ScoreTable:
         called = np.unique(rows)
         position = np.searchsorted(called, rows)
         hits = self.hits(called)
-        reasons = self.profiles.slots.reasons(hits, position, columns)
+        reasons: list[Reasons] = []
+        for start in range(0, len(rows), REASONS_AT_ONCE):
+            part = slice(start, start + REASONS_AT_ONCE)
+            reasons += self.profiles.slots.reasons(hits, position[part], columns[part])
         # The matches' fields a column at a time; flags are the call's own but where the
         # pair has a preferred programme or a negative keyword, or the call closes soon.
         factors = self.factors

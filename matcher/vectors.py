@@ -24,6 +24,9 @@ from scipy import sparse
 
 from matcher.profiles import Keyword, PreparedProfile
 
+# Calls scored at a time.
+BLOCK_ROWS = 4096
+
 
 def is_phrase(keyword: Keyword) -> bool:
     """A keyword of several content words (it has word pairs)."""
@@ -176,10 +179,15 @@ class ProfileVectors:
         return self.terms.gates(matrix)
 
     def scores(self, matrix: sparse.csr_matrix, gates: sparse.csr_matrix) -> np.ndarray:
-        """Cosine of every call row with every profile, phrase words counted where gated in."""
-        scores = (matrix @ self.direct.T).toarray()
-        if self.terms.phrase_of.shape[0]:
-            scores += self.terms.gated_words(matrix, gates) @ self.phrase_weights
+        """Cosine of every call row with every profile, phrase words counted where gated in
+        (a block of rows at a time, so the sparse products in between stay small)."""
+        scores = np.empty((matrix.shape[0], self.direct.shape[0]))
+        for start in range(0, matrix.shape[0], BLOCK_ROWS):
+            block = slice(start, start + BLOCK_ROWS)
+            rows = matrix[block]
+            (rows @ self.direct.T).toarray(out=scores[block])
+            if self.terms.phrase_of.shape[0]:
+                scores[block] += self.terms.gated_words(rows, gates[block]) @ self.phrase_weights
         return scores
 
 
