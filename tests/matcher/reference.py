@@ -6,8 +6,9 @@ none of the fast path's sharing (no shared phrase gates or keyword hits across p
 incidence matrices, no caches): term weights from counted document frequencies, each
 profile's vector built from its keywords and description, each phrase's gate by checking its
 words in the call, each factor per call and profile, each match's reasons from its profile's
-keywords. Only what is outside the fast paths is reused: the analyses of the calls, the
-preparation of profiles (their features) and the learnt model's formula.
+keywords, the learnt model's probabilities. Only what is outside the fast paths is reused:
+the analyses of the calls, the preparation of profiles (their features) and the model's
+constants.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from db.records import (
     Match,
     MatchFlag,
     MatchingSettings,
+    ScoreModel,
     is_out_of_area,
     is_own_area,
     negative_flag,
     rule_flag,
 )
 from matcher.analysis import SWEDISH_TAG, CallAnalysis, feature_key
-from matcher.model import probabilities, programme_codes
+from matcher.model import LOG_SCORE, PROGRAMME, SCORE_FLOOR, programme_codes
 from matcher.profiles import (
     Keyword,
     PreparedProfile,
@@ -213,7 +215,7 @@ def reference(
     product, flags = _factors(profiles, settings, calls, analyses, corpus)
     final = text * (1 + settings.focus_weight * focus[:, None]) * product
     if settings.model is not None:
-        final = probabilities(settings.model, final, programme_codes(calls, settings.programmes))
+        final = _probabilities(settings.model, final, programme_codes(calls, settings.programmes))
     versions = _versions(departments, settings, focus_areas)
     matches = {}
     for now in nows:
@@ -313,6 +315,18 @@ def _terms(keywords: Sequence[_Keyword], values: np.ndarray) -> tuple[tuple[str,
         for k, share in zip(order, shares, strict=True)
         if values[k] > 0
     )
+
+
+def _probabilities(model: ScoreModel, scores: np.ndarray, codes: Sequence[str]) -> np.ndarray:
+    """The learnt model's probability of every pair: the logistic of its log-odds."""
+    weights = dict(zip(model.features, model.coefficients, strict=True))
+    offsets = np.array([weights.get(f"{PROGRAMME}{code}", 0.0) for code in codes])
+    logits = (
+        weights.get(LOG_SCORE, 0.0) * np.log(np.maximum(scores, 0) + SCORE_FLOOR)
+        + offsets[:, None]
+        + model.intercept
+    )
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
 
 
 def _versions(
