@@ -36,6 +36,7 @@ format: $(STAMP)
 bench: shared $(STAMP)
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/crawl_throughput.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/matcher_speed.py
+	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/matcher_scale.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/preview_speed.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/feedback_curve.py
 

@@ -303,8 +303,9 @@ class ScoreTable:
         if found is None:
             threshold = self.profiles.focus_threshold
             areas = self.profiles.focus_areas
-            hits = [(self.area_scores[i, k], areas[k].name) for k in range(len(areas))]
-            found = tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
+            names = [area.name for area in areas]
+            hits = sorted(zip(self.area_scores[i].tolist(), names, strict=True), reverse=True)
+            found = tuple(name for value, name in hits if value >= threshold)
             self._areas_of[i] = found
         return found
 
