@@ -39,6 +39,7 @@ bench: shared $(STAMP)
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/recrawl.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/matcher_speed.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/analysis_speed.py
+	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/matcher_scale.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/preview_speed.py
 	EUFUNDS_SHARED=$(SHARED) $(BIN)/python benchmarks/feedback_curve.py
 

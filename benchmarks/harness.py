@@ -9,7 +9,8 @@ EUFUNDS_SHARED, else ``shared`` beside the repository.
   its traceback, one that dies its exit code, and either makes the benchmark fail.
 - ``repeat`` runs a measure up to ``runs`` times and stops early, after ``min_runs``, once the
   runs have taken ``budget`` seconds; ``medians`` reduces the runs per key.
-- ``peak_rss_mb``: ru_maxrss of this process (in a measure's child: of that child).
+- ``peak_rss_mb``: ru_maxrss of this process (in a measure's child: of that child);
+  ``current_rss_mb`` its VmRSS now.
 """
 
 from __future__ import annotations
@@ -134,6 +135,14 @@ def medians(runs: Sequence[Run], keys: Iterable[str]) -> Run:
 def peak_rss_mb() -> float:
     """Peak resident memory (ru_maxrss, MB) of this process."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux counts it in KiB
+
+
+def current_rss_mb() -> float:
+    """Resident memory (VmRSS, MB) of this process now."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
 
 
 # Printing ----------------------------------------------------------------------

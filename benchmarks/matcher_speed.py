@@ -39,6 +39,11 @@ matcher is far from its targets; the runs used are printed):
    descriptions, each in its language): tokenise + build the index + get_scores per profile.
    Ratios: rank-bm25 in all / our full re-rank (both analyse the text), and rank-bm25's index +
    queries / our re-rank given stored analyses (neither analyses).
+5. scikit-learn (``baselines.sklearn_run``): CountVectorizer + TfidfTransformer (together
+   TfidfVectorizer) + linear_kernel over the same calls and profiles, the practical floor;
+   ratio: our re-rank with analyses stored / its tf-idf + linear_kernel part (neither
+   tokenises).
+Targets (issue 14): re-rank with analyses stored < 1 s; rank-bm25's index + queries >= 50x it.
 ``--profile`` adds one cProfile'd full re-rank and prints the top functions by cumulative time.
 """
 
@@ -60,11 +65,12 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 
 import harness  # noqa: E402
+from baselines import SKLEARN_STEPS, call_text, sklearn_run  # noqa: E402
 from matcher_work import CALLS, NEW_CALLS, PROFILES, Work, load_work, new_calls  # noqa: E402
 from rank_bm25 import BM25Okapi  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
-from db.records import Call, Department  # noqa: E402
+from db.records import Department  # noqa: E402
 from eufunds.config import load_config  # noqa: E402
 from matcher.analysis import stems  # noqa: E402
 from matcher.rank import Matcher, call_language  # noqa: E402
@@ -75,7 +81,9 @@ BUDGET = 60.0
 RULE = {"runs": RUNS, "min_runs": MIN_RUNS, "budget": BUDGET}
 OVERLAP_ABOVE = 10.0
 NOW = harness.SNAPSHOT_DAY
-TARGETS = {"full": 2.0, "incremental": 0.2, "memory_mb": 500.0}
+TARGETS = {"full": 2.0, "stored": 1.0, "incremental": 0.2, "memory_mb": 500.0}
+# rank-bm25's index + queries over our re-rank with analyses stored (issue 14).
+BM25_RATIO = 50.0
 PROFILE_TOP = 15
 CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 RERANK_STEPS = {"fit": "fit", "score": "score", "matches": "matches"}
@@ -155,12 +163,6 @@ def traced_rerank(work: Work) -> float:
     return peak
 
 
-def call_text(call: Call) -> str:
-    """The call text the matcher reads: title, call title, programme, action type, summary."""
-    parts = [call.title, call.call_title, call.programme, *call.programme_divisions]
-    return " . ".join([*parts, call.type_of_action, call.summary])
-
-
 def profile_tokens(department: Department) -> list[str]:
     """A profile as a BM25 query: stems of its keywords and descriptions, each in its language."""
     tokens = []
@@ -236,6 +238,9 @@ def main() -> None:
     if not overlap:
         memory["traced"] = harness.child_result(traced)
     runs["bm25"] = harness.repeat("rank-bm25", lambda _run: bm25_run(work), **RULE)
+    runs["sklearn"] = harness.repeat(
+        "scikit-learn", lambda _run: sklearn_run(work.corpus, work.departments), **RULE
+    )
     if overlap:
         memory["traced"] = harness.child_result(traced)
     profile = harness.in_child(lambda: profile_rerank(work)) if options.profile else ""
@@ -264,12 +269,14 @@ def report(
     stored = harness.medians(runs["stored"], ["total", *RERANK_STEPS]) if runs["stored"] else {}
     increment = harness.medians(runs["incremental"], ["total"])
     bm25 = harness.medians(runs["bm25"], ["total", *BM25_STEPS])
+    sklearn = harness.medians(runs["sklearn"], ["total", *SKLEARN_STEPS])
     ratio_full = bm25["total"] / full["total"]
     bm25_untokenised = bm25["index"] + bm25["query"]
     ratio_stored = bm25_untokenised / stored["total"] if stored else None
     met = {
         "full": full["total"] < TARGETS["full"],
-        "full_stored": bool(stored) and stored["total"] < TARGETS["full"],
+        "full_stored": bool(stored) and stored["total"] < TARGETS["stored"],
+        "bm25_ratio": bool(stored) and ratio_stored >= BM25_RATIO,
         "incremental": increment["total"] < TARGETS["incremental"],
         "memory_traced": memory["traced"] < TARGETS["memory_mb"],
         "memory_process": memory["rerank_process"] < TARGETS["memory_mb"],
@@ -283,12 +290,15 @@ def report(
     label, target = "full re-rank: fit + score + matches", f"< 2 s {verdict['full']}"
     rows = timing_rows(label, runs["full"], RERANK_STEPS, target)
     if stored:
-        target = f"< 2 s {verdict['full_stored']}"
+        target = f"< 1 s {verdict['full_stored']}"
         rows += timing_rows("full re-rank, analyses stored", runs["stored"], RERANK_STEPS, target)
     label = f"incremental: score {NEW_CALLS} new + matches"
     rows += timing_rows(label, runs["incremental"], {}, f"< 0.2 s {verdict['incremental']}")
     label = f"rank-bm25: tokenise + index + {PROFILES} queries"
     rows += timing_rows(label, runs["bm25"], BM25_STEPS)
+    rows += timing_rows(
+        "scikit-learn: TfidfVectorizer + linear_kernel", runs["sklearn"], SKLEARN_STEPS
+    )
     header = ["measure (median of the runs)", "seconds", "runs", "target"]
     print(harness.markdown_table(header, rows))
     if overlap:
@@ -297,7 +307,9 @@ def report(
     if stored:
         print(
             "ratio rank-bm25 index + queries / our re-rank with analyses stored (neither "
-            f"analysing): {ratio_stored:.2f}x"
+            f"analysing): {ratio_stored:.2f}x (>= {BM25_RATIO:g}x {verdict['bm25_ratio']})\n"
+            f"ratio our re-rank with analyses stored / scikit-learn's tf-idf + linear_kernel "
+            f"from the counts (neither tokenising): {stored['total'] / sklearn['weigh']:.2f}x"
         )
     print(
         f"memory: tracemalloc peak of one full re-rank {memory['traced']:,.0f} MB "
@@ -334,7 +346,7 @@ def report(
     )
     rows = [
         [f"full re-rank, {CALLS:,} calls x {PROFILES} profiles", "< 2 s", measured(full, "full")],
-        *([[stored_label, "< 2 s", measured(stored, "stored")]] if stored else []),
+        *([[stored_label, "< 1 s", measured(stored, "stored")]] if stored else []),
         [
             f"incremental match of {NEW_CALLS} new calls",
             "< 0.2 s",
@@ -350,9 +362,21 @@ def report(
         ],
         [
             f"rank-bm25 (BM25Okapi) on the same work: tokenise + index + {PROFILES} queries",
-            "for the ratio",
+            f"index + queries >= {BM25_RATIO:g}x ours with analyses stored",
             f"{bm25['total']:.2f} s (runs {harness.runs_text(runs['bm25'])}{beside}) = "
             f"{ratio_full:.2f}x our full re-rank{stored_ratio}",
+        ],
+        [
+            "scikit-learn on the same work: TfidfVectorizer + linear_kernel (the floor)",
+            "for the ratio",
+            f"{sklearn['total']:.2f} s, of which tf-idf + linear_kernel {sklearn['weigh']:.2f} s "
+            f"(tokenising {sklearn['vectorise']:.2f} s)"
+            + (
+                f": ours with analyses stored is {stored['total'] / sklearn['weigh']:.1f}x its "
+                "tf-idf + linear_kernel"
+                if stored
+                else ""
+            ),
         ],
     ]
     header = ["measure", "target", "measured (one thread, 2-core shared machine, median)"]
@@ -360,6 +384,7 @@ def report(
     if profile:
         print(f"\n{profile}")
     summary = {"full": full, "stored": stored, "incremental": increment, "bm25": bm25, "met": met}
+    summary["sklearn"] = sklearn
     summary["memory_mb"] = {key: memory[key] for key in ("traced", "rerank_process", "loaded")}
     print("json:", json.dumps(summary, sort_keys=True))
 

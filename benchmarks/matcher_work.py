@@ -19,6 +19,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import Request, TextResponse
 from scrapy.settings import Settings
 
+from benchmarks.synthetic_profiles import synthetic_departments
 from crawler.items import CallItem
 from crawler.pipelines import DedupePipeline, NormalisePipeline, ValidatePipeline
 from crawler.spiders.ft_portal import FtPortalSpider
@@ -127,45 +128,3 @@ def new_calls(calls: Sequence[Call], count: int, batch: int) -> list[Call]:
     """Batch ``batch`` of ``count`` real calls spread over the snapshot, as calls never seen."""
     picked = [calls[(n * len(calls) // count + batch) % len(calls)] for n in range(count)]
     return [_copy(call, f"~N{batch}-{n}") for n, call in enumerate(picked)]
-
-
-def synthetic_departments(departments: Sequence[Department], count: int) -> list[Department]:
-    """``count`` more profiles made by recombining the configured departments, deterministically.
-
-    Synthetic profile k (0-based) starts from department a = k mod n and mixes in department
-    b = (a + 1 + k // n) mod n (n configured departments, so b != a while count < n * (n - 1)):
-    all of a's keywords with their weights rotated by k // n + 1 places (per language), plus
-    every second keyword of b (starting at k mod 2) at b's weight; negative keywords of a;
-    preferred programmes of a then b; descriptions of a then b; a's minimum score, lead time,
-    recipients and weekday. Id: ``syn<k>-<a>-<b>``.
-    """
-    n = len(departments)
-    result = []
-    for k in range(count):
-        a, b = departments[k % n], departments[(k % n + 1 + k // n) % n]
-        shift = k // n + 1
-
-        def mixed(own: dict[str, float], other: dict[str, float], shift=shift, k=k):
-            labels, weights = list(own), list(own.values())
-            if weights:
-                weights = weights[shift % len(weights) :] + weights[: shift % len(weights)]
-            keywords = dict(zip(labels, weights, strict=True))
-            for label, weight in list(other.items())[k % 2 :: 2]:
-                keywords.setdefault(label, weight)
-            return keywords
-
-        result.append(
-            dataclasses.replace(
-                a,
-                id=f"syn{k}-{a.id}-{b.id}",
-                name=f"{a.name} + {b.name} ({k})",
-                description_sv=f"{a.description_sv} {b.description_sv}",
-                description_en=f"{a.description_en} {b.description_en}",
-                keywords_sv=mixed(a.keywords_sv, b.keywords_sv),
-                keywords_en=mixed(a.keywords_en, b.keywords_en),
-                preferred_programmes=tuple(
-                    dict.fromkeys(a.preferred_programmes + b.preferred_programmes)
-                ),
-            )
-        )
-    return result

@@ -31,11 +31,14 @@ from matcher.profiles import PreparedProfile
 class Factors:
     """Preferred programmes, negative keywords and who-may-apply rules, as score factors.
 
-    Arrays have one row per call and, where they are per department, one column per profile.
+    ``preferred`` and ``negative`` have one row per call and one column per profile; the
+    factors of the call alone (rules, area) are multiplied into ``call_factor``. No calls x
+    profiles array of factors is kept: ``apply`` multiplies them into the scores in place.
     """
 
-    product: np.ndarray
     preferred: np.ndarray
+    negative: np.ndarray
+    call_factor: np.ndarray
     # Calls x distinct negative words (1: the call has it), and per profile its negative
     # words with their column in negative_hits (-1: no call has the word).
     negative_hits: sparse.csr_matrix
@@ -61,7 +64,6 @@ class Factors:
     ) -> Factors:
         """The factors of every call (rows of ``matrix``, in order) for every profile;
         ``column`` gives a feature's column in ``matrix`` (-1 when no call has it)."""
-        preferred = _preferred_programmes(profiles, settings, calls)
         # A negative keyword is found when the call has its last feature: the word itself,
         # or for a phrase its last word pair.
         negative_words = [
@@ -79,10 +81,9 @@ class Factors:
             (np.ones(len(entries)), ([a for a, _ in entries], [b for _, b in entries])),
             shape=(len(distinct), len(profiles)),
         )
-        negative = (present @ incidence).toarray() > 0
-        hits = present.tocsr()
-        slots = [slot.get(c, -1) for _, _, c in negative_words]
-        preferred_factor = 1 + settings.preferred_programme_boost
+        found = (present @ incidence).tocoo()
+        negative = np.zeros((len(calls), len(profiles)), dtype=bool)
+        negative[found.row, found.col] = True
         rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
         rule_factor = np.array([_product(rule_factors, a.rules) for a in analyses])
         home = settings.home_region
@@ -91,24 +92,56 @@ class Factors:
         area_factor = np.where(elsewhere, settings.out_of_area_factor, 1.0) * np.where(
             own, settings.own_area_factor, 1.0
         )
-        product = (
-            np.where(preferred, preferred_factor, 1.0)
-            * np.where(negative, settings.negative_keyword_penalty, 1.0)
-            * (rule_factor * area_factor)[:, None]
-        )
         return cls(
-            product=product,
-            preferred=preferred,
-            negative_hits=hits,
-            negative_by_profile=_group_negatives(negative_words, slots),
+            preferred=_preferred_programmes(profiles, settings, calls),
+            negative=negative,
+            call_factor=rule_factor * area_factor,
+            negative_hits=present.tocsr(),
+            negative_by_profile=_group_negatives(
+                negative_words, [slot.get(c, -1) for _, _, c in negative_words]
+            ),
             rules=[a.rules for a in analyses],
             out_of_area=elsewhere,
             own_area=own,
-            preferred_factor=preferred_factor,
+            preferred_factor=1 + settings.preferred_programme_boost,
             negative_factor=settings.negative_keyword_penalty,
             out_of_area_factor=settings.out_of_area_factor,
             own_area_factor=settings.own_area_factor,
             rule_factors=rule_factors,
+        )
+
+    def apply(self, scores: np.ndarray) -> np.ndarray:
+        """Multiply the factors into scores (calls x profiles) in place; the scores."""
+        np.multiply(scores, self.preferred_factor, out=scores, where=self.preferred)
+        np.multiply(scores, self.negative_factor, out=scores, where=self.negative)
+        scores *= self.call_factor[:, None]
+        return scores
+
+    def apply_one(self, score: float, row: int, column: int) -> float:
+        """``apply`` for one call and profile (the same operations, so the same result)."""
+        value = np.float64(score)
+        if self.preferred[row, column]:
+            value *= self.preferred_factor
+        if self.negative[row, column]:
+            value *= self.negative_factor
+        return float(value * self.call_factor[row])
+
+    def call_flags(self, row: int) -> tuple[str, ...]:
+        """The flags of the factors of the call in ``row`` alone (rules, then area)."""
+        found = [rule_flag(rule) for rule in self.rules[row]]
+        if self.out_of_area[row]:
+            found.append(MatchFlag.OUT_OF_AREA)
+        if self.own_area[row]:
+            found.append(MatchFlag.OWN_AREA)
+        return tuple(found)
+
+    def negative_word(self, row: int, column: int) -> str | None:
+        """The first of a profile's negative words the call in ``row`` has (None: none)."""
+        hits = self.negative_hits
+        present = set(hits.indices[hits.indptr[row] : hits.indptr[row + 1]].tolist())
+        return next(
+            (word for k, word in self.negative_by_profile.get(column, ()) if k in present),
+            None,
         )
 
     def details(self, row: int, column: int) -> list[tuple[str, float]]:
@@ -116,12 +149,7 @@ class Factors:
         found: list[tuple[str, float]] = []
         if self.preferred[row, column]:
             found.append((MatchFlag.PREFERRED_PROGRAMME, self.preferred_factor))
-        hits = self.negative_hits
-        present = set(hits.indices[hits.indptr[row] : hits.indptr[row + 1]].tolist())
-        hit = next(
-            (word for k, word in self.negative_by_profile.get(column, ()) if k in present),
-            None,
-        )
+        hit = self.negative_word(row, column)
         if hit:
             found.append((negative_flag(hit), self.negative_factor))
         found += [(rule_flag(rule), self.rule_factors[rule]) for rule in self.rules[row]]
@@ -137,20 +165,20 @@ def _preferred_programmes(
 ) -> np.ndarray:
     """Whether each call's programme is one each profile prefers (calls x profiles)."""
     names = dict(settings.programmes)
-    preferred = np.zeros((len(calls), len(profiles)), dtype=bool)
-    by_programme: dict[str, np.ndarray] = {}
-    for i, call in enumerate(calls):
-        if call.programme not in by_programme:
-            programme = plain_programme(call.programme)
-            by_programme[call.programme] = np.array(
-                [
-                    any(programme_is(programme, names.get(code, ())) for code in profile.preferred)
-                    for profile in profiles
-                ],
-                dtype=bool,
-            )
-        preferred[i] = by_programme[call.programme]
-    return preferred
+    programmes: dict[str, int] = {}
+    of_call = np.array([programmes.setdefault(c.programme, len(programmes)) for c in calls])
+    # Each programme is compared once with each code some profile prefers, not per profile.
+    codes = sorted({code for profile in profiles for code in profile.preferred})
+    is_code = np.zeros((len(programmes), len(codes)), dtype=bool)
+    for name, row in programmes.items():
+        programme = plain_programme(name)
+        is_code[row] = [programme_is(programme, names.get(code, ())) for code in codes]
+    position = {code: k for k, code in enumerate(codes)}
+    prefers = np.zeros((len(codes), len(profiles)), dtype=bool)
+    for j, profile in enumerate(profiles):
+        prefers[[position[code] for code in profile.preferred], j] = True
+    by_programme = (is_code.astype(np.int64) @ prefers.astype(np.int64)) > 0
+    return by_programme[of_call] if len(calls) else np.zeros((0, len(profiles)), dtype=bool)
 
 
 def _product(factors: Mapping[str, float], names: Sequence[str]) -> float:

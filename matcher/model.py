@@ -76,12 +76,19 @@ def probabilities(model: ScoreModel, scores: np.ndarray, codes: Sequence[str]) -
     and department, computed without building the features of every pair."""
     weights = dict(zip(model.features, model.coefficients, strict=True))
     offsets = np.array([weights.get(f"{PROGRAMME}{code}", 0.0) for code in codes])
-    logits = (
-        weights.get(LOG_SCORE, 0.0) * np.log(np.maximum(scores, 0) + SCORE_FLOOR)
-        + offsets[:, None]
-        + model.intercept
-    )
-    return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+    # 1 / (1 + exp(-clip(w log(max(score, 0) + floor) + offset + intercept))), each step in
+    # place: one array of the scores' size, not one per step.
+    values = np.maximum(scores, 0)
+    values += SCORE_FLOOR
+    np.log(values, out=values)
+    values *= weights.get(LOG_SCORE, 0.0)
+    values += offsets[:, None]
+    values += model.intercept
+    np.clip(values, -50, 50, out=values)
+    np.negative(values, out=values)
+    np.exp(values, out=values)
+    values += 1.0
+    return np.divide(1.0, values, out=values)
 
 
 def contributions(model: ScoreModel, row: np.ndarray) -> list[tuple[str, float]]:

@@ -7,6 +7,7 @@ inside longer Swedish compounds ("klimatutmaningar" holds "klimat" and "utmaning
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -76,15 +77,33 @@ _NOT_MATCHING = ("recipients", "digest_weekday", "send_empty_digest")
 
 def _profile_version(department: Department, shared: str) -> str:
     """The hash of a department's matching fields and of what all departments share."""
-    fields = {k: v for k, v in asdict(department).items() if k not in _NOT_MATCHING}
+    # The fields as they are (asdict's deep copy gives the same JSON: a Department holds no
+    # records, only text, numbers, tuples and dicts of them), read without copying.
+    fields = {
+        field.name: getattr(department, field.name)
+        for field in dataclasses.fields(department)
+        if field.name not in _NOT_MATCHING
+    }
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False) + shared
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+def prepare_departments(
+    departments: Sequence[Department], term_pairs: Sequence[tuple[str, str]]
+) -> list[PreparedProfile]:
+    """The departments prepared; a keyword many of them have is analysed once."""
+    features: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {}
+    return [prepare_department(department, term_pairs, features) for department in departments]
+
+
 def prepare_department(
-    department: Department, term_pairs: Sequence[tuple[str, str]]
+    department: Department,
+    term_pairs: Sequence[tuple[str, str]],
+    features: dict[tuple[str, str], tuple[tuple[str, float], ...]] | None = None,
 ) -> PreparedProfile:
-    """A department's keywords in both languages, its negative keywords and programmes."""
+    """A department's keywords in both languages, its negative keywords and programmes
+    (``features``: the features and shares of keywords prepared before, by label and
+    language)."""
     keywords = _expand_keywords(
         {"sv": department.keywords_sv, "en": department.keywords_en}, term_pairs
     )
@@ -96,7 +115,7 @@ def prepare_department(
     ]
     return PreparedProfile(
         id=department.id,
-        keywords=_prepare_keywords(keywords),
+        keywords=_prepare_keywords(keywords, {} if features is None else features),
         description=tuple(
             terms(department.description_sv, "sv") + terms(department.description_en, "en")
         ),
@@ -110,7 +129,7 @@ def prepare_focus_area(area: FocusArea, term_pairs: Sequence[tuple[str, str]]) -
     keywords = _expand_keywords({"sv": area.keywords_sv, "en": area.keywords_en}, term_pairs)
     return PreparedProfile(
         id=area.id,
-        keywords=_prepare_keywords(keywords),
+        keywords=_prepare_keywords(keywords, {}),
         description=tuple(terms(area.description_sv, "sv") + terms(area.description_en, "en")),
         weight=area.weight,
     )
@@ -129,23 +148,33 @@ def _expand_keywords(
     return expanded
 
 
-def _prepare_keywords(keywords: dict[str, dict[str, float]]) -> tuple[Keyword, ...]:
-    """Each keyword with its features and their shares of its weight."""
+def _prepare_keywords(
+    keywords: dict[str, dict[str, float]],
+    known: dict[tuple[str, str], tuple[tuple[str, float], ...]],
+) -> tuple[Keyword, ...]:
+    """Each keyword with its features and their shares of its weight (``known``: those of
+    keywords prepared before, by label and language, added to)."""
     prepared = []
     for language in ("sv", "en"):
         for label, weight in keywords[language].items():
-            features = phrase_terms(label, language)
-            unigrams = [f for f in features if " " not in f]
-            bigrams = [f for f in features if " " in f]
-            if bigrams:
-                shares = [(f, UNIGRAM_SHARE / len(unigrams)) for f in unigrams] + [
-                    (f, (1 - UNIGRAM_SHARE) / len(bigrams)) for f in bigrams
-                ]
-            else:
-                shares = [(f, 1 / len(unigrams)) for f in unigrams]
+            shares = known.get((label, language))
+            if shares is None:
+                shares = known[label, language] = _shares(phrase_terms(label, language))
             if shares:
-                prepared.append(Keyword(label, tuple(shares), weight, language))
+                prepared.append(Keyword(label, shares, weight, language))
     return tuple(prepared)
+
+
+def _shares(features: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """A keyword's features with their shares of its weight."""
+    unigrams = [f for f in features if " " not in f]
+    bigrams = [f for f in features if " " in f]
+    if bigrams:
+        return tuple(
+            [(f, UNIGRAM_SHARE / len(unigrams)) for f in unigrams]
+            + [(f, (1 - UNIGRAM_SHARE) / len(bigrams)) for f in bigrams]
+        )
+    return tuple((f, 1 / len(unigrams)) for f in unigrams)
 
 
 def swedish_lexicon(profiles: Iterable[PreparedProfile]) -> frozenset[str]:

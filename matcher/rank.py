@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import sparse
 
-from db.records import Call, Department, FocusArea, MatchingSettings
+from db.records import Call, Department, FocusArea, MatchingSettings, ScoreModel
 from matcher.analysis import (
     SWEDISH_TAG,
     Analyser,
@@ -28,9 +28,8 @@ from matcher.batch_analysis import analyse_many
 from matcher.factors import Factors
 from matcher.model import probabilities, programme_codes
 from matcher.profiles import (
-    PreparedProfile,
     compound_parts,
-    prepare_department,
+    prepare_departments,
     prepare_focus_area,
     profile_version,
     profile_versions,
@@ -44,8 +43,7 @@ from matcher.scores import (
     closing_soon,
     is_matchable,
 )
-from matcher.tfidf import TfidfTransformer
-from matcher.vectors import ProfileVectors, is_phrase
+from matcher.vectors import ProfileVectors
 
 # What callers import from here, wherever it is defined.
 __all__ = [
@@ -114,18 +112,19 @@ class Matcher:
         self.settings = settings
         self.analyser = analyser_for(settings)
         self.versions = profile_versions(self.departments, settings, self.focus_areas)
-        self._profiles = [prepare_department(d, settings.terms) for d in self.departments]
+        self._profiles = prepare_departments(self.departments, settings.terms)
         self._areas = [prepare_focus_area(a, settings.terms) for a in self.focus_areas]
         self._lexicon = swedish_lexicon([*self._profiles, *self._areas])
         self._analyses: dict[str, CallAnalysis] = {}
         self._last_rows: tuple[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]] | None = None
         # The keys of the fitted corpus, sorted: key vocabulary[c] has column c.
         self._vocabulary = np.zeros(0, dtype=np.int64)
-        self._tfidf: TfidfTransformer | None = None
+        # The term weights (smoothed inverse document frequencies) of the fit; None: not fitted.
+        self._idf: np.ndarray | None = None
         # Columns of features looked up since the last fit (profiles share many features).
         self._columns: dict[str, int] = {}
-        # The counts matrix of the last rows built (fit() and score() over the same calls).
-        self._last_counts: tuple[object, sparse.csr_matrix] | None = None
+        # The term-weight matrix of the last rows built (fit() and score() over the same calls).
+        self._last_matrix: tuple[object, sparse.csr_matrix] | None = None
 
     # Analysis --------------------------------------------------------------------
 
@@ -170,14 +169,14 @@ class Matcher:
         found = position < len(self._vocabulary) and self._vocabulary[position] == key
         return position if found else -1
 
-    def _counts_matrix(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
-        """Weighted feature counts, one row per call, one column per key of the vocabulary
+    def _matrix(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+        """The rows' term weights, one row per call, one column per key of the vocabulary
         (keys the fitted corpus does not have are left out: they have no term weight).
 
-        The matrix of the last rows is kept while the vocabulary stays: fit() and score() over
-        the same calls build it once."""
-        if self._last_counts is not None and self._last_counts[0] is rows:
-            return self._last_counts[1]
+        The matrix of the last rows is kept while the fit stays: fit() and score() over the
+        same calls build it once."""
+        if self._last_matrix is not None and self._last_matrix[0] is rows:
+            return self._last_matrix[1]
         lengths = np.fromiter((len(keys) for keys, _ in rows), dtype=np.int64, count=len(rows))
         if rows:
             keys = np.concatenate([keys for keys, _ in rows])
@@ -189,10 +188,11 @@ class Matcher:
         known[known] = self._vocabulary[columns[known]] == keys[known]
         row_of = np.repeat(np.arange(len(rows)), lengths)
         shape = (len(rows), len(self._vocabulary))
-        matrix = sparse.csr_matrix(
+        counts = sparse.csr_matrix(
             (data[known], (row_of[known], columns[known])), shape=shape, dtype=np.float64
         )
-        self._last_counts = (rows, matrix)
+        matrix = self._weighted(counts)
+        self._last_matrix = (rows, matrix)
         return matrix
 
     def _with_compound_parts(self, analysis: CallAnalysis) -> tuple[np.ndarray, np.ndarray]:
@@ -215,14 +215,14 @@ class Matcher:
     ) -> Matcher:
         """Learn term weights (IDF) from a corpus of calls; profiles become vectors."""
         rows = self._rows(self.analyses(corpus, known))
-        keys = [row_keys for row_keys, _ in rows]
-        self._vocabulary = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
-        self._columns, self._last_counts = {}, None
-        # Sublinear term frequency times smoothed inverse document frequency, rows of length
-        # 1 (so that a call row times a unit profile vector is a cosine). Profile words no
-        # call uses have no column: they would only lengthen the profile vectors.
-        self._tfidf = TfidfTransformer(sublinear_tf=True).fit(self._counts_matrix(rows))
-        self._idf = self._tfidf.idf_
+        self._vocabulary, columns = _vocabulary(rows)
+        self._columns = {}
+        counts = _counts(rows, columns, len(self._vocabulary))
+        # Smoothed inverse document frequency (as scikit-learn's TfidfTransformer has it).
+        # Profile words no call uses have no column: they would only lengthen the vectors.
+        frequency = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+        self._idf = np.log((len(rows) + 1) / (frequency + 1)) + 1.0
+        self._last_matrix = (rows, self._weighted(counts))
         self._build_profile_vectors()
         return self
 
@@ -232,13 +232,13 @@ class Matcher:
         (a preview of an edited profile needs no new fit). Calls' compounds are split for the
         Swedish words of all profiles, as a matcher of every department does; where the new
         profiles bring more such words, the calls' rows are made again with them."""
-        if self._tfidf is None:
+        if self._idf is None:
             raise RuntimeError("Matcher.fit() must run before with_profiles()")
         other = Matcher(departments, self.focus_areas, self.settings)
         other._analyses = self._analyses
-        other._vocabulary, other._tfidf, other._idf = self._vocabulary, self._tfidf, self._idf
+        other._vocabulary, other._idf = self._vocabulary, self._idf
         if other._lexicon <= self._lexicon:
-            other._last_rows, other._last_counts = self._last_rows, self._last_counts
+            other._last_rows, other._last_matrix = self._last_rows, self._last_matrix
         other._lexicon = self._lexicon | other._lexicon
         other._build_profile_vectors()
         return other
@@ -254,48 +254,23 @@ class Matcher:
             departments=self.departments,
             focus_areas=self.focus_areas,
             versions=self.versions,
-            keyword_labels=tuple(tuple(k.label for k in p.keywords) for p in self._profiles),
-            keyword_matrices=tuple(self._keyword_matrix(p, gated=False) for p in self._profiles),
-            keyword_word_matrices=tuple(
-                self._keyword_matrix(p, gated=True) for p in self._profiles
-            ),
-            keyword_gates=self._keyword_gates(),
+            terms=self._department_vectors.terms,
             focus_threshold=self.settings.focus_threshold,
         )
 
-    def _keyword_matrix(self, profile: PreparedProfile, gated: bool) -> sparse.csr_matrix:
-        """One row per keyword: how much each of its features weighs (for reasons); the single
-        words of phrases (gated) or its other features."""
-        rows, columns, values = [], [], []
-        for row, keyword in enumerate(profile.keywords):
-            phrase = is_phrase(keyword)
-            for feature, share in keyword.features:
-                column = self.column(feature)
-                if column >= 0 and (phrase and " " not in feature) == gated:
-                    rows.append(row)
-                    columns.append(column)
-                    values.append(keyword.weight * share * self._idf[column])
-        shape = (len(profile.keywords), len(self._vocabulary))
-        return sparse.csr_matrix((values, (rows, columns)), shape=shape, dtype=np.float64)
-
-    def _keyword_gates(self) -> tuple[sparse.csr_matrix, ...]:
-        """Per department: phrases x its keywords, 1 where a phrase row is that keyword's."""
-        vectors = self._department_vectors
-        gates = []
-        for j, profile in enumerate(self._profiles):
-            position = {keyword: k for k, keyword in enumerate(profile.keywords)}
-            pairs = [
-                (phrase, position[keyword])
-                for phrase, (row, keyword) in enumerate(vectors.phrase_keywords)
-                if row == j
-            ]
-            gates.append(
-                sparse.csr_matrix(
-                    (np.ones(len(pairs)), ([a for a, _ in pairs], [b for _, b in pairs])),
-                    shape=(len(vectors.phrase_keywords), len(profile.keywords)),
-                )
-            )
-        return tuple(gates)
+    def _weighted(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Calls' rows of term weights made from their counts (in place): sublinear term
+        frequency times the fit's inverse document frequency, each row of length 1 (so that
+        a call row times a unit profile vector is a cosine)."""
+        matrix = counts
+        np.log(matrix.data, out=matrix.data)
+        matrix.data += 1.0
+        matrix.data *= self._idf[matrix.indices]
+        per_row = np.diff(matrix.indptr)
+        rows = np.repeat(np.arange(matrix.shape[0]), per_row)
+        lengths = np.sqrt(np.bincount(rows, weights=matrix.data**2, minlength=matrix.shape[0]))
+        matrix.data /= np.repeat(np.where(lengths > 0, lengths, 1.0), per_row)
+        return matrix
 
     # Ranking -------------------------------------------------------------------
 
@@ -303,10 +278,10 @@ class Matcher:
         self, calls: Sequence[Call], known: Mapping[str, CallAnalysis] | None = None
     ) -> ScoreTable:
         """Score every call for every department (no deadline filtering)."""
-        if self._tfidf is None:
+        if self._idf is None:
             raise RuntimeError("Matcher.fit() must run before score()")
         analyses = self.analyses(calls, known)
-        matrix = self._tfidf.transform(self._counts_matrix(self._rows(analyses)))
+        matrix = self._matrix(self._rows(analyses))
         gates = self._department_vectors.gates(matrix)
         text = self._department_vectors.scores(matrix, gates)
         if self._areas:
@@ -320,13 +295,47 @@ class Matcher:
         factors = Factors.compute(
             self._profiles, self.settings, calls, analyses, matrix, self.column
         )
-        final = text * (1 + self.settings.focus_weight * focus[:, None]) * factors.product
-        base, model = final, self.settings.model
+        focus_factor = 1 + self.settings.focus_weight * focus
+        final = factors.apply(text * focus_factor[:, None])
+        model = self.settings.model
         codes = programme_codes(calls, self.settings.programmes)
         if model is not None:
-            final = probabilities(model, base, codes)
+            _to_probabilities(model, final, codes)
         table = ScoreTable(
             self._fitted, calls, matrix, text, area_scores, focus, final, factors, gates
         )
-        table.learnt = LearntScores(base, codes, model)
+        table.learnt = LearntScores(codes, model, focus_factor)
         return table
+
+
+def _vocabulary(rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct keys of the rows, and the column of each key of the rows, in order
+    (one sort gives both)."""
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.unique(np.concatenate([keys for keys, _ in rows]), return_inverse=True)
+
+
+def _counts(
+    rows: Sequence[tuple[np.ndarray, np.ndarray]], columns: np.ndarray, width: int
+) -> sparse.csr_matrix:
+    """Rows x vocabulary: the rows' weighted counts at their keys' ``columns``."""
+    lengths = np.fromiter((len(keys) for keys, _ in rows), dtype=np.int64, count=len(rows))
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    values = [counts for _, counts in rows]
+    data = np.concatenate(values).astype(np.float64) if values else np.zeros(0)
+    matrix = sparse.csr_matrix((data, columns, indptr), shape=(len(rows), width))
+    # As a matrix built from (row, column) pairs would be: columns sorted, repeats summed.
+    matrix.sum_duplicates()
+    return matrix
+
+
+# Rows of scores turned into probabilities at a time: the model's temporaries stay this size.
+PROBABILITY_ROWS = 4096
+
+
+def _to_probabilities(model: ScoreModel, scores: np.ndarray, codes: Sequence[str]) -> None:
+    """Replace configured scores by the model's probabilities, a block of rows at a time."""
+    for start in range(0, len(scores), PROBABILITY_ROWS):
+        block = slice(start, start + PROBABILITY_ROWS)
+        scores[block] = probabilities(model, scores[block], codes[block])

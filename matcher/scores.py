@@ -6,6 +6,7 @@ them, in; db record types (``Match``) out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,43 +15,61 @@ import numpy as np
 from scipy import sparse
 
 from db.deadlines import next_deadline, still_open
-from db.records import Call, Department, FocusArea, Match, MatchFlag, ScoreModel
+from db.records import Call, Department, FocusArea, Match, MatchFlag, ScoreModel, negative_flag
 from matcher.factors import Factors
 from matcher.model import contributions, features
+from matcher.reasons import MAX_REASON_TERMS, KeywordSlots, Reasons
+from matcher.vectors import Terms
 
-MAX_REASON_TERMS = 6
+# Matches whose reasons are found at a time (their temporary arrays stay small).
+REASONS_AT_ONCE = 65_536
+
+# Matches are made from columns of their fields, in this order (a test checks it is Match's).
+MATCH_FIELDS = (
+    "call_id",
+    "department_id",
+    "score",
+    "text_score",
+    "focus_score",
+    "terms",
+    "focus_areas",
+    "flags",
+    "profile_version",
+)
+
+# What callers import from here, wherever it is defined.
+__all__ = ["MAX_REASON_TERMS", "Explanation", "FittedProfiles", "LearntScores", "ScoreTable"]
 
 
 @dataclass(frozen=True)
 class FittedProfiles:
-    """What a fitted matcher knows of its departments and focus areas that matches report.
-
-    ``keyword_labels[j]`` and ``keyword_matrices[j]`` belong to department j: one label and
-    one matrix row per keyword, weighing each of its features (term weights of the fit), the
-    single words of phrases apart in ``keyword_word_matrices[j]``.
-    """
+    """What a fitted matcher knows of its departments and focus areas that matches report:
+    the departments' keywords as ``terms`` (weighed with the term weights of the fit; the
+    columns of a table's gates are their phrases) and where each department's keywords are
+    among them (``slots``)."""
 
     departments: tuple[Department, ...]
     focus_areas: tuple[FocusArea, ...]
     versions: Mapping[str, str]
-    keyword_labels: tuple[tuple[str, ...], ...]
-    keyword_matrices: tuple[sparse.csr_matrix, ...]
-    # The single words of phrase keywords, counted only where a call has all of them:
-    # keyword_gates[j] maps the phrases (columns of a table's gates) to department j's keywords.
-    keyword_word_matrices: tuple[sparse.csr_matrix, ...]
-    keyword_gates: tuple[sparse.csr_matrix, ...]
+    terms: Terms
     focus_threshold: float
+
+    @functools.cached_property
+    def slots(self) -> KeywordSlots:
+        """Each department's keywords among the terms (made when reasons are first asked)."""
+        return KeywordSlots(self.terms)
 
 
 @dataclass(frozen=True)
 class LearntScores:
-    """What a table's scores were before a learnt model turned them into probabilities: the
-    configured scores (calls x departments), each call's programme code, and the model
-    (None: the table's scores are the configured ones)."""
+    """What a learnt model turned a table's configured scores into probabilities with: each
+    call's programme code and the model (None: the table's scores are the configured ones),
+    and each call's focus factor (1 + focus weight x focus score), from which the configured
+    score of a pair is made again when asked (no second calls x departments array is kept)."""
 
-    base: np.ndarray
     codes: Sequence[str]
     model: ScoreModel | None = None
+    focus_factor: np.ndarray | None = None
 
 
 class ScoreTable:
@@ -83,11 +102,12 @@ class ScoreTable:
         self.factors = factors
         # Calls x phrase keywords: 1 where a call has every word of the phrase.
         self.gates = gates if gates is not None else sparse.csr_matrix((len(self.calls), 0))
-        self.learnt = LearntScores(final, [""] * len(self.calls))
+        self.learnt = LearntScores([""] * len(self.calls))
         self._rows = _positions(call.id for call in self.calls)
         self._columns = _positions(department.id for department in self.departments)
         # The focus areas named for each call row, found once for all its departments.
         self._areas_of: dict[int, tuple[str, ...]] = {}
+        self._hits: sparse.csr_matrix | None = None
 
     @property
     def departments(self) -> tuple[Department, ...]:
@@ -121,7 +141,8 @@ class ScoreTable:
         min_scores: dict[str, float] | None = None,
         ignore_deadlines: bool = False,
     ) -> list[Match]:
-        """Matches at or above each department's minimum score, with reasons.
+        """Matches at or above each department's minimum score, with reasons, department by
+        department (calls in the table's order).
 
         Closed calls and calls whose every deadline has passed are never matched
         (unless ignore_deadlines); calls closing within the lead time are flagged.
@@ -132,12 +153,70 @@ class ScoreTable:
         if not ignore_deadlines:
             matchable = np.array([is_matchable(call, now) for call in self.calls], dtype=bool)
             selected &= matchable[:, None]
-        results = []
-        for j in range(len(departments)):
-            rows = np.flatnonzero(selected[:, j])
-            reasons = self._reason_terms(rows, j)
-            results += [self._match_at(i, j, now, reasons[n]) for n, i in enumerate(rows)]
-        return results
+        columns, rows = np.nonzero(selected.T)
+        del selected
+        called = np.unique(rows)
+        position = np.searchsorted(called, rows)
+        hits = self.hits(called)
+        reasons: list[Reasons] = []
+        for start in range(0, len(rows), REASONS_AT_ONCE):
+            part = slice(start, start + REASONS_AT_ONCE)
+            reasons += self.profiles.slots.reasons(hits, position[part], columns[part])
+        # The matches' fields a column at a time; flags are the call's own but where the
+        # pair has a preferred programme or a negative keyword, or the call closes soon.
+        factors = self.factors
+        preferred = factors.preferred[rows, columns]
+        negative = factors.negative[rows, columns]
+        lead_times, lead_of = np.unique(
+            [d.lead_time_days for d in departments], return_inverse=True
+        )
+        closing = _closing_soon(self.calls, now, lead_times, called)[position, lead_of[columns]]
+        # Per call: its rounded focus score, focus areas, and its flags in the four ways a
+        # match can add to them (a preferred programme before, closing soon after).
+        focus, areas, flags = _objects(len(self.calls)), _objects(len(self.calls)), {}
+        for i in called.tolist():
+            focus[i] = round(float(self.focus[i]), 4)
+            areas[i] = self._reason_areas(i)
+            own = factors.call_flags(i)
+            flags[i] = (
+                own,
+                (MatchFlag.PREFERRED_PROGRAMME, *own),
+                (*own, MatchFlag.CLOSING_SOON),
+                (MatchFlag.PREFERRED_PROGRAMME, *own, MatchFlag.CLOSING_SOON),
+            )
+        row_list = rows.tolist()
+        kinds = (preferred + 2 * closing).tolist()
+        match_flags = [flags[i][kind] for i, kind in zip(row_list, kinds, strict=True)]
+        for m in np.flatnonzero(negative).tolist():
+            i, j = row_list[m], int(columns[m])
+            word = negative_flag(factors.negative_word(i, j))
+            pref = match_flags[m][:1] if preferred[m] else ()
+            match_flags[m] = (*pref, word, *match_flags[m][len(pref) :])
+        ids = np.array([call.id for call in self.calls], dtype=object)
+        department_ids = np.array([d.id for d in departments], dtype=object)
+        versions = np.array([self.profiles.versions[d.id] for d in departments], dtype=object)
+        return list(
+            map(
+                Match,
+                ids[rows].tolist(),
+                department_ids[columns].tolist(),
+                rounded(self.final[rows, columns], 4),
+                rounded(self.text[rows, columns], 4),
+                focus[rows].tolist(),
+                reasons,
+                areas[rows].tolist(),
+                match_flags,
+                versions[columns].tolist(),
+            )
+        )
+
+    def hits(self, rows: np.ndarray) -> sparse.csr_matrix:
+        """What each department keyword's term finds in the calls of ``rows`` (rows x terms)."""
+        if self._hits is None and len(rows) * 4 >= len(self.calls):
+            self._hits = self.profiles.terms.hits(self.matrix, self.gates)
+        if self._hits is not None:
+            return self._hits[rows]
+        return self.profiles.terms.hits(self.matrix[rows], self.gates[rows])
 
     def match(self, call_id: str, department_id: str, now: datetime | None = None) -> Match:
         """The match of one call for one department, with the terms and focus areas behind it.
@@ -146,14 +225,8 @@ class ScoreTable:
         """
         return self._match_at(self._row(call_id), self._column(department_id), now)
 
-    def _match_at(
-        self,
-        i: int,
-        j: int,
-        now: datetime | None = None,
-        terms: tuple[tuple[str, float], ...] | None = None,
-    ) -> Match:
-        """The match of call i for department j (terms found now unless given)."""
+    def _match_at(self, i: int, j: int, now: datetime | None = None) -> Match:
+        """The match of call i for department j."""
         call, department = self.calls[i], self.departments[j]
         flags = [flag for flag, _ in self.factors.details(i, j)]
         if now is not None and closing_soon(call, now, department.lead_time_days):
@@ -164,7 +237,7 @@ class ScoreTable:
             score=round(float(self.final[i, j]), 4),
             text_score=round(float(self.text[i, j]), 4),
             focus_score=round(float(self.focus[i]), 4),
-            terms=terms if terms is not None else self._reason_terms(np.array([i]), j)[0],
+            terms=self._reason_terms(i, j),
             focus_areas=self._reason_areas(i),
             flags=tuple(flags),
             profile_version=self.profiles.versions[department.id],
@@ -189,16 +262,23 @@ class ScoreTable:
             focus_by_area=tuple(sorted(by_area, key=lambda item: -item[1])),
             above_minimum=bool(self.final[i, j] >= department.min_score),
             matchable=is_matchable(self.calls[i], now),
-            configured_score=round(float(self.learnt.base[i, j]), 4),
+            configured_score=round(self._configured(i, j), 4),
             learnt=self._learnt_terms(i, j),
         )
+
+    def _configured(self, i: int, j: int) -> float:
+        """The configured score of call i for department j (what a learnt model turned into
+        the table's probability; the table's score where there is no model)."""
+        if self.learnt.model is None or self.learnt.focus_factor is None:
+            return float(self.final[i, j])
+        return self.factors.apply_one(self.text[i, j] * self.learnt.focus_factor[i], i, j)
 
     def _learnt_terms(self, i: int, j: int) -> tuple[tuple[str, float], ...]:
         """What each feature of the learnt model adds to call i's log-odds for department j."""
         model = self.learnt.model
         if model is None:
             return ()
-        base = self.learnt.base[i : i + 1, j : j + 1]
+        base = np.array([[self._configured(i, j)]])
         row = features(base, [self.learnt.codes[i]], model.features)[0, 0]
         return (("intercept", model.intercept), *contributions(model, row))
 
@@ -206,36 +286,16 @@ class ScoreTable:
         """Each keyword of a department's profile with how many of the scored calls hold it
         (a phrase: all its words), in the profile's order; 0 says no call has it."""
         j = self._column(department_id)
-        found = (self.matrix @ self.profiles.keyword_matrices[j].T).tocsc()
-        words = self.matrix @ self.profiles.keyword_word_matrices[j].T
-        gated = sparse.csr_matrix(words).multiply(self.gates @ self.profiles.keyword_gates[j])
-        held = ((found + sparse.csc_matrix(gated)) > 0).sum(axis=0).A1
-        return [
-            (label, int(n)) for label, n in zip(self.profiles.keyword_labels[j], held, strict=True)
-        ]
+        terms = self.profiles.terms
+        slots = slice(terms.offsets[j], terms.offsets[j + 1])
+        found = self.hits(np.arange(len(self.calls))).tocsc()[:, terms.slot_term[slots]]
+        held = (found.multiply(terms.slot_weight[slots][None, :]) > 0).sum(axis=0).A1
+        return [(label, int(n)) for label, n in zip(terms.labels[slots], held, strict=True)]
 
-    def _reason_terms(self, rows: np.ndarray, j: int) -> list[tuple[tuple[str, float], ...]]:
-        """For each call row: the profile keywords it contains, by share of the text score."""
-        if len(rows) == 0:
-            return []
-        labels = self.profiles.keyword_labels[j]
-        found = self.matrix[rows]
-        contributions = (found @ self.profiles.keyword_matrices[j].T).toarray()
-        words = (found @ self.profiles.keyword_word_matrices[j].T).toarray()
-        contributions += words * (self.gates[rows] @ self.profiles.keyword_gates[j]).toarray()
-        totals = contributions.sum(axis=1, keepdims=True)
-        best = np.argsort(-contributions, axis=1, kind="stable")[:, :MAX_REASON_TERMS]
-        top = np.take_along_axis(contributions, best, axis=1)
-        shares = np.round(top / np.where(totals > 0, totals, 1.0), 3).tolist()
-        best_rows, top_rows = best.tolist(), top.tolist()
-        return [
-            tuple(
-                (labels[k], share)
-                for k, share, value in zip(columns, row_shares, row_top, strict=True)
-                if value > 0
-            )
-            for columns, row_shares, row_top in zip(best_rows, shares, top_rows, strict=True)
-        ]
+    def _reason_terms(self, i: int, j: int) -> Reasons:
+        """The profile keywords call i holds for department j, by share of the text score."""
+        only = np.array([i])
+        return self.profiles.slots.reasons(self.hits(only), np.zeros(1, int), np.array([j]))[0]
 
     def _reason_areas(self, i: int) -> tuple[str, ...]:
         """Names of the focus areas call i reaches the threshold of, best first."""
@@ -243,10 +303,51 @@ class ScoreTable:
         if found is None:
             threshold = self.profiles.focus_threshold
             areas = self.profiles.focus_areas
-            hits = [(self.area_scores[i, k], areas[k].name) for k in range(len(areas))]
-            found = tuple(name for value, name in sorted(hits, reverse=True) if value >= threshold)
+            names = [area.name for area in areas]
+            hits = sorted(zip(self.area_scores[i].tolist(), names, strict=True), reverse=True)
+            found = tuple(name for value, name in hits if value >= threshold)
             self._areas_of[i] = found
         return found
+
+
+def rounded(values: np.ndarray, digits: int) -> list[float]:
+    """``round(value, digits)`` of each value, as Python rounds (the decimal value, half to
+    even), for many values at once.
+
+    ``rint(value x 10^digits) / 10^digits`` is the same double wherever the product is not
+    within its rounding error of a half (the division of two exact doubles is correctly
+    rounded, as is Python's result); those few, and very large or odd values, are rounded by
+    Python itself.
+    """
+    scale = 10.0**digits
+    scaled = values * scale
+    result = (np.rint(scaled) / scale).tolist()
+    with np.errstate(invalid="ignore"):
+        doubtful = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6) | ~(
+            np.abs(scaled) < 1e9
+        )
+    for k in np.flatnonzero(doubtful).tolist():
+        result[k] = round(float(values[k]), digits)
+    return result
+
+
+def _objects(size: int) -> np.ndarray:
+    """An array of ``size`` Python objects (None until set), to pick many from at once."""
+    return np.full(size, None, dtype=object)
+
+
+def _closing_soon(
+    calls: Sequence[Call], now: datetime | None, lead_times: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Rows x lead times: whether the call of each row closes within each lead time."""
+    closing = np.zeros((len(rows), len(lead_times)), dtype=bool)
+    if now is None:
+        return closing
+    for n, i in enumerate(rows.tolist()):
+        upcoming = next_deadline(calls[i].deadlines, now)
+        if upcoming is not None:
+            closing[n] = [upcoming <= now + timedelta(days=t) for t in lead_times.tolist()]
+    return closing
 
 
 def _positions(ids: Iterable[str]) -> dict[str, int]:

@@ -1,10 +1,17 @@
-"""Profiles as vectors over the fitted vocabulary, with the words of phrases gated.
+"""Profiles as vectors over the fitted vocabulary, with the words of phrases gated; built for
+all profiles at once.
 
 A keyword stands for its features: a single word for itself, a phrase mostly for its word
 pairs and a little for its single words. Those single words count for a call only when the
 call has every word of the phrase ("fire prevention" lends nothing to a call about the
 prevention of diseases): they are kept apart from the rest of the vector ("gated"), and a
 call's gate for a phrase opens when all of its words are there.
+
+Profiles share most of their keywords (hundreds of profiles draw on the same few thousand),
+so each distinct keyword (its features and their shares) is weighed once, as a *term*, and
+each distinct phrase has one gate: a profile is its keywords' weights over the terms
+(``Terms``), and what grows with the number of profiles is sparse-matrix arithmetic, not a
+loop over profiles in Python.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from scipy import sparse
 
 from matcher.profiles import Keyword, PreparedProfile
 
+# Calls scored at a time.
+BLOCK_ROWS = 4096
+
 
 def is_phrase(keyword: Keyword) -> bool:
     """A keyword of several content words (it has word pairs)."""
@@ -24,18 +34,26 @@ def is_phrase(keyword: Keyword) -> bool:
 
 
 @dataclass(frozen=True)
-class ProfileVectors:
-    """Unit-length profile vectors: ``direct`` (profiles x vocabulary) and, one row per phrase
-    keyword, its single words (``gated``), the columns that must all be present (``required``,
-    ``needed`` of them) and the profile it belongs to (``owner``, phrases x profiles)."""
+class Terms:
+    """The distinct keywords of some profiles, and where each profile's keywords are.
 
-    direct: sparse.csr_matrix
-    gated: sparse.csr_matrix
+    Terms x vocabulary: ``plain`` weighs the features always counted (share x term weight),
+    ``words`` the single words of a phrase, counted where the call has them all. Phrases
+    (distinct sets of single words) x vocabulary: ``required`` columns, ``needed`` of them
+    (one more than there are columns when a word is in no fitted call); ``phrase_of`` maps
+    phrases to their terms. Slots are the profiles' keywords in order: profile j's are
+    ``offsets[j]:offsets[j + 1]``, each with its term, weight and label.
+    """
+
+    plain: sparse.csr_matrix
+    words: sparse.csr_matrix
     required: sparse.csr_matrix
     needed: np.ndarray
-    owner: sparse.csr_matrix
-    # For each phrase row: the profile row and the keyword it is the single words of.
-    phrase_keywords: tuple[tuple[int, Keyword], ...] = ()
+    phrase_of: sparse.csr_matrix
+    offsets: np.ndarray
+    slot_term: np.ndarray
+    slot_weight: np.ndarray
+    labels: np.ndarray
 
     @classmethod
     def build(
@@ -43,48 +61,59 @@ class ProfileVectors:
         profiles: Sequence[PreparedProfile],
         column: Callable[[str], int],
         idf: np.ndarray,
-        description_weight: float,
-    ) -> ProfileVectors:
-        """The vectors of the profiles; ``column`` gives a feature's column (-1: none)."""
-        size = len(idf)
-        direct, gated, required = _Rows(size), _Rows(size), _Rows(size)
-        owners: list[int] = []
+    ) -> Terms:
+        """The terms of the profiles; ``column`` gives a feature's column (-1: none)."""
+        index: dict[tuple[tuple[str, float], ...], int] = {}
+        slot_term: list[int] = []
+        offsets = [0]
+        for profile in profiles:
+            for keyword in profile.keywords:
+                slot_term.append(index.setdefault(keyword.features, len(index)))
+            offsets.append(len(slot_term))
+        keywords = [k for profile in profiles for k in profile.keywords]
+        width = len(idf)
+        plain, words, required = _Rows(width), _Rows(width), _Rows(width)
+        phrases: dict[frozenset[str], int] = {}
         needed: list[int] = []
-        phrase_keywords: list[tuple[int, Keyword]] = []
-        for row, profile in enumerate(profiles):
-            plain, phrases, description = _parts(profile, column, idf)
-            keywords = _summed(plain, phrases)
-            keyword_norm, description_norm = _norm(keywords), _norm(description)
-            keyword_share = (1 - description_weight) / keyword_norm if keyword_norm else 0.0
-            description_share = description_weight / description_norm if description_norm else 0.0
-            mixed = {c: v * keyword_share for c, v in keywords.items()}
-            for c, v in description.items():
-                mixed[c] = mixed.get(c, 0.0) + v * description_share
-            total = _norm(mixed)
-            if not total:
-                continue
-            vector = {c: v * keyword_share / total for c, v in plain.items()}
-            for c, v in description.items():
-                vector[c] = vector.get(c, 0.0) + v * description_share / total
-            direct.add(row, vector)
-            for keyword, words in phrases.items():
-                gated.add(len(owners), {c: v * keyword_share / total for c, v in words.items()})
-                wanted = [column(f) for f, _ in keyword.features if " " not in f]
-                required.add(len(owners), {c: 1.0 for c in wanted if c >= 0})
-                needed.append(len(set(wanted)))
-                owners.append(row)
-                phrase_keywords.append((row, keyword))
-        owner = sparse.csr_matrix(
-            (np.ones(len(owners)), (np.arange(len(owners)), owners)),
-            shape=(len(owners), len(profiles)),
-        )
+        term_phrase: list[tuple[int, int]] = []
+        for term, features in enumerate(index):
+            phrase = any(" " in feature for feature, _ in features)
+            for feature, share in features:
+                c = column(feature)
+                if c >= 0:
+                    part = words if phrase and " " not in feature else plain
+                    part.add(term, {c: share * float(idf[c])})
+            if phrase:
+                single = frozenset(f for f, _ in features if " " not in f)
+                if single not in phrases:
+                    phrases[single] = len(phrases)
+                    wanted = [column(f) for f in single]
+                    required.add(phrases[single], {c: 1.0 for c in wanted if c >= 0})
+                    needed.append(len(set(wanted)))
+                term_phrase.append((phrases[single], term))
         return cls(
-            direct=direct.matrix(len(profiles)),
-            gated=gated.matrix(len(owners)),
-            required=required.matrix(len(owners)),
+            plain=plain.matrix(len(index)),
+            words=words.matrix(len(index)),
+            required=required.matrix(len(phrases)),
             needed=np.array(needed, dtype=np.int64),
-            owner=owner,
-            phrase_keywords=tuple(phrase_keywords),
+            phrase_of=_ones(term_phrase, (len(phrases), len(index))),
+            offsets=np.array(offsets, dtype=np.int64),
+            slot_term=np.array(slot_term, dtype=np.int64),
+            slot_weight=np.array([k.weight for k in keywords], dtype=np.float64),
+            labels=np.array([k.label for k in keywords], dtype=object),
+        )
+
+    @property
+    def slot_profile(self) -> np.ndarray:
+        """The profile of each slot."""
+        return np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))
+
+    def weights(self) -> sparse.csr_matrix:
+        """Profiles x terms: the weight of each term in each profile (summed where two of a
+        profile's keywords are the same term)."""
+        shape = (len(self.offsets) - 1, self.plain.shape[0])
+        return sparse.csr_matrix(
+            (self.slot_weight, (self.slot_profile, self.slot_term)), shape=shape
         )
 
     def gates(self, matrix: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -98,17 +127,111 @@ class ProfileVectors:
         hits.eliminate_zeros()
         return hits
 
+    def gated_words(self, matrix: sparse.csr_matrix, gates: sparse.csr_matrix):
+        """Calls x terms: the single words of each phrase term in each call, where gated in."""
+        return sparse.csr_matrix((matrix @ self.words.T).multiply(gates @ self.phrase_of))
+
+    def hits(self, matrix: sparse.csr_matrix, gates: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Calls x terms: what each term finds in each call (before a profile's weight)."""
+        found = (matrix @ self.plain.T).tocsr() + self.gated_words(matrix, gates)
+        found = found.tocsr()
+        found.sort_indices()
+        return found
+
+
+@dataclass(frozen=True)
+class ProfileVectors:
+    """Unit-length profile vectors: ``direct`` (profiles x vocabulary) holds what always
+    counts, ``phrase_weights`` (terms x profiles) how much each phrase term's gated single
+    words weigh in each profile."""
+
+    terms: Terms
+    direct: sparse.csr_matrix
+    phrase_weights: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        profiles: Sequence[PreparedProfile],
+        column: Callable[[str], int],
+        idf: np.ndarray,
+        description_weight: float,
+    ) -> ProfileVectors:
+        """The vectors of the profiles; ``column`` gives a feature's column (-1: none)."""
+        terms = Terms.build(profiles, column, idf)
+        weights = terms.weights()
+        plain = (weights @ terms.plain).tocsr()
+        keywords = (plain + weights @ terms.words).tocsr()
+        description = _descriptions(profiles, column, idf)
+        keyword_norm, description_norm = _norms(keywords), _norms(description)
+        keyword_share = _share(1 - description_weight, keyword_norm)
+        description_share = _share(description_weight, description_norm)
+        total = _norms(_scaled(keywords, keyword_share) + _scaled(description, description_share))
+        keyword_scale = _share(keyword_share, total)
+        description_scale = _share(description_share, total)
+        direct = (_scaled(plain, keyword_scale) + _scaled(description, description_scale)).tocsr()
+        direct.eliminate_zeros()
+        phrase_weights = _scaled(weights, keyword_scale).T.toarray()
+        return cls(terms=terms, direct=direct, phrase_weights=phrase_weights)
+
+    def gates(self, matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Calls x phrases: 1 where a call has every word of a phrase."""
+        return self.terms.gates(matrix)
+
     def scores(self, matrix: sparse.csr_matrix, gates: sparse.csr_matrix) -> np.ndarray:
-        """Cosine of every call row with every profile, phrase words counted where gated in."""
-        scores = (matrix @ self.direct.T).toarray()
-        if self.gated.shape[0]:
-            words = (matrix @ self.gated.T).multiply(gates)
-            scores += (sparse.csr_matrix(words) @ self.owner).toarray()
+        """Cosine of every call row with every profile, phrase words counted where gated in
+        (a block of rows at a time, so the sparse products in between stay small)."""
+        scores = np.empty((matrix.shape[0], self.direct.shape[0]))
+        for start in range(0, matrix.shape[0], BLOCK_ROWS):
+            block = slice(start, start + BLOCK_ROWS)
+            rows = matrix[block]
+            (rows @ self.direct.T).toarray(out=scores[block])
+            if self.terms.phrase_of.shape[0]:
+                scores[block] += self.terms.gated_words(rows, gates[block]) @ self.phrase_weights
         return scores
 
 
+def _descriptions(
+    profiles: Sequence[PreparedProfile], column: Callable[[str], int], idf: np.ndarray
+) -> sparse.csr_matrix:
+    """Profiles x vocabulary: each description feature's term weight, times its count."""
+    rows, columns = [], []
+    for row, profile in enumerate(profiles):
+        found = [c for c in map(column, profile.description) if c >= 0]
+        rows += [row] * len(found)
+        columns += found
+    columns_array = np.array(columns, dtype=np.int64)
+    return sparse.csr_matrix(
+        (idf[columns_array], (np.array(rows, dtype=np.int64), columns_array)),
+        shape=(len(profiles), len(idf)),
+    )
+
+
+def _norms(matrix: sparse.csr_matrix) -> np.ndarray:
+    """The Euclidean length of each row."""
+    return np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+
+
+def _share(part: float | np.ndarray, norms: np.ndarray) -> np.ndarray:
+    """``part / norms`` where a norm is not 0, else 0."""
+    return np.divide(part, norms, out=np.zeros(len(norms)), where=norms != 0)
+
+
+def _scaled(matrix: sparse.csr_matrix, factors: np.ndarray) -> sparse.csr_matrix:
+    """Each row times its factor."""
+    return sparse.csr_matrix(sparse.diags(factors) @ matrix)
+
+
+def _ones(pairs: Sequence[tuple[int, int]], shape: tuple[int, int]) -> sparse.csr_matrix:
+    """A matrix with 1 at each (row, column) pair."""
+    rows = np.array([a for a, _ in pairs], dtype=np.int64)
+    columns = np.array([b for _, b in pairs], dtype=np.int64)
+    return sparse.csr_matrix((np.ones(len(pairs)), (rows, columns)), shape=shape)
+
+
 class _Rows:
-    """Rows of a sparse matrix, collected as column -> value dicts."""
+    """Rows of a sparse matrix, collected as column -> value dicts (values of a column that
+    comes twice in a row are summed)."""
 
     def __init__(self, width: int) -> None:
         self.width = width
@@ -127,40 +250,3 @@ class _Rows:
         return sparse.csr_matrix(
             (self.values, (self.rows, self.columns)), shape=(height, self.width), dtype=np.float64
         )
-
-
-def _parts(
-    profile: PreparedProfile, column: Callable[[str], int], idf: np.ndarray
-) -> tuple[dict[int, float], dict[Keyword, dict[int, float]], dict[int, float]]:
-    """A profile's weighted features: those always counted, the single words of each phrase,
-    and its description."""
-    plain: dict[int, float] = {}
-    phrases: dict[Keyword, dict[int, float]] = {}
-    for keyword in profile.keywords:
-        phrase = is_phrase(keyword)
-        for feature, share in keyword.features:
-            c = column(feature)
-            if c < 0:
-                continue
-            part = phrases.setdefault(keyword, {}) if phrase and " " not in feature else plain
-            part[c] = part.get(c, 0.0) + keyword.weight * share * float(idf[c])
-    description: dict[int, float] = {}
-    for feature in profile.description:
-        c = column(feature)
-        if c >= 0:
-            description[c] = description.get(c, 0.0) + float(idf[c])
-    return plain, phrases, description
-
-
-def _summed(plain: dict[int, float], phrases: dict[Keyword, dict[int, float]]) -> dict[int, float]:
-    """All keyword features together, as the profile's length counts them."""
-    total = dict(plain)
-    for words in phrases.values():
-        for c, v in words.items():
-            total[c] = total.get(c, 0.0) + v
-    return total
-
-
-def _norm(vector: dict[int, float]) -> float:
-    """The Euclidean length of a sparse vector."""
-    return float(np.sqrt(sum(value * value for value in vector.values())))

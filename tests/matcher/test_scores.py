@@ -5,13 +5,15 @@ Real calls and hand-written profiles, see tests/matcher/support.py.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
-from db.records import Call
+from db.records import Call, Match
 from matcher.rank import Matcher, closing_soon, is_matchable
+from matcher.scores import MATCH_FIELDS, rounded
 from tests.matcher.support import (
     CLIMATE_ADAPTATION,
     CLIMATE_KEYWORDS,
@@ -272,3 +274,27 @@ def test_unknown_department_id_is_a_lookup_error_naming_the_known_ones(table, lo
     """A department not in the table is a KeyError naming it and the departments it has."""
     with pytest.raises(KeyError, match=r"no department 'nowhere' \(known: sv-klimat, en-energy"):
         getattr(table, look_up)(DISASTER_RISK, "nowhere")
+
+
+def test_rounded_is_pythons_round():
+    """Scores rounded many at once are Python's round, also at and next to halves."""
+    generator = np.random.default_rng(14)
+    values = np.concatenate(
+        [
+            generator.random(200_000),
+            generator.random(1000) * 1e6,
+            -generator.random(1000),
+            (np.arange(-20_000, 20_000) + 0.5) / 1e4,
+            np.nextafter((np.arange(20_000) + 0.5) / 1e4, 1),
+            np.nextafter((np.arange(20_000) + 0.5) / 1e4, 0),
+            [0.0, -0.0, 1e300, -1e300, np.inf, -np.inf, 1e-320],
+        ]
+    )
+    found = rounded(values, 4)
+    wanted = [round(float(value), 4) for value in values]
+    assert [repr(v) for v in found] == [repr(v) for v in wanted]
+
+
+def test_matches_are_made_in_the_order_of_match_fields():
+    """ScoreTable.matches gives Match its fields in order: the order they have."""
+    assert tuple(field.name for field in fields(Match)) == MATCH_FIELDS
