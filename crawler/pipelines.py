@@ -50,6 +50,55 @@ class Sighting:
     next_deadline: datetime | None
 
 
+@dataclass(frozen=True)
+class Sightings:
+    """The sightings of one listing page, passed through the pipelines as one item: a spider
+    that knows the stored item hashes sends unchanged calls so, not one by one (at 20,000
+    calls Scrapy's per-item handling costs seconds)."""
+
+    sightings: tuple[Sighting, ...]
+
+
+def call_id_of(item: CallItem) -> str:
+    """The stored id of the call an item is: source and identifier (and, for a cascade
+    call's topic, its reference)."""
+    call = item.call
+    call_id = f"{call.source_id}/{clean_inline(call.identifier)}"
+    reference = clean_inline(item.reference)
+    if call.kind == "cascade" and reference:
+        call_id += f"#{reference}"
+    return call_id
+
+
+def known_items(crawler: Crawler) -> dict[str, str]:
+    """The item hash each stored call of the crawl's source was read from (read once per
+    crawl, shared by the spider and the pipelines)."""
+    known = getattr(crawler, "_eufunds_known_items", None)
+    if known is None:
+        settings = crawler.settings
+        known = {}
+        if settings.get("EUFUNDS_DB"):
+            with Store(settings.get("EUFUNDS_DB")) as store:
+                known = store.item_hashes(settings.get("EUFUNDS_SOURCE_ID"))
+        crawler._eufunds_known_items = known
+    return known
+
+
+def sighting_of(item: CallItem, known: dict[str, str], now: datetime) -> Sighting | None:
+    """The item as a sighting when it is the one its stored call was read from (same hash,
+    every field readable, nothing to cut); None when it must be read."""
+    if item.unreadable or not known:
+        return None
+    call_id = call_id_of(item)
+    stored = known.get(call_id)
+    if stored is None:
+        return None
+    hashed = item_hash(item)
+    if stored != hashed or not _nothing_to_cut(item):
+        return None
+    return Sighting(call_id, hashed, listed_next_deadline(item.call.deadlines, now))
+
+
 @cache
 def normalising_code() -> bytes:
     """A digest of the code that normalises and stores items (NORMALISING_MODULES)."""
@@ -114,20 +163,19 @@ class NormalisePipeline(_ReportingPipeline):
 
     def open_spider(self) -> None:
         self.now = crawl_now(self.crawler)
-        settings = self.crawler.settings
-        self.stored_items: dict[str, str] = {}
-        if settings.get("EUFUNDS_DB"):
-            with Store(settings.get("EUFUNDS_DB")) as store:
-                self.stored_items = store.item_hashes(settings.get("EUFUNDS_SOURCE_ID"))
+        self.stored_items = known_items(self.crawler)
         self.cleaned = 0
 
-    def process_item(self, item: CallItem) -> Call | Sighting:
+    def process_item(self, item: CallItem | Sightings) -> Call | Sighting | Sightings:
         """Clean text fields, convert HTML to text, derive the id and next deadline.
 
         Text longer than anyone reads is cut (with a note); fields the source gave in a form
         that could not be read are noted, so that the store keeps their stored values. An
         item identical to the one the stored call was read from is not read again.
         """
+        if isinstance(item, Sightings):
+            self.report.items_seen += len(item.sightings)
+            return item
         self.report.items_seen += 1
         try:
             return self._normalise(item)
@@ -138,19 +186,13 @@ class NormalisePipeline(_ReportingPipeline):
     def _normalise(self, item: CallItem) -> Call | Sighting:
         call = item.call
         identifier = clean_inline(call.identifier)
-        reference = clean_inline(item.reference)
-        call_id = f"{call.source_id}/{identifier}"
-        if call.kind == "cascade" and reference:
-            call_id += f"#{reference}"
+        call_id = call_id_of(item)
         if item.unreadable:
             self.report.unreadable_fields(call_id, item.unreadable)
+        seen = sighting_of(item, self.stored_items, self.now)
+        if seen is not None:
+            return seen
         hashed = item_hash(item)
-        if (
-            not item.unreadable
-            and self.stored_items.get(call_id) == hashed
-            and _nothing_to_cut(item)
-        ):
-            return Sighting(call_id, hashed, listed_next_deadline(call.deadlines, self.now))
         self.cleaned += 1
 
         def line(name: str, text: str) -> str:
@@ -203,9 +245,9 @@ class NormalisePipeline(_ReportingPipeline):
 class ValidatePipeline(_ReportingPipeline):
     """Drop calls that cannot be stored, counting each as invalid with its reason."""
 
-    def process_item(self, call: Call | Sighting) -> Call | Sighting:
+    def process_item(self, call: Call | Sighting | Sightings) -> Call | Sighting | Sightings:
         """Require an identifier, a title and a known status (a sighting's call had them)."""
-        if isinstance(call, Sighting):
+        if isinstance(call, Sighting | Sightings):
             return call
         problem = None
         if not call.identifier:
@@ -229,14 +271,25 @@ class DedupePipeline(_ReportingPipeline):
     def open_spider(self) -> None:
         self.seen: set[str] = set()
 
-    def process_item(self, call: Call | Sighting) -> Call | Sighting:
+    def process_item(self, call: Call | Sighting | Sightings) -> Call | Sighting | Sightings:
         """Drop a call whose id was already seen in this crawl."""
-        if call.id in self.seen:
-            self.report.items_skipped += 1
-            self.report.note(f"skipped: duplicate row {call.id}")
+        if isinstance(call, Sightings):
+            kept = tuple(seen for seen in call.sightings if self._first(seen.id))
+            if not kept:
+                raise DropItem("every sighting a duplicate")
+            return Sightings(kept)
+        if not self._first(call.id):
             raise DropItem(f"duplicate call {call.id}")
-        self.seen.add(call.id)
         return call
+
+    def _first(self, call_id: str) -> bool:
+        """Whether this crawl sees the call for the first time (a repeat is counted)."""
+        if call_id in self.seen:
+            self.report.items_skipped += 1
+            self.report.note(f"skipped: duplicate row {call_id}")
+            return False
+        self.seen.add(call_id)
+        return True
 
 
 class StorePipeline(_ReportingPipeline):
@@ -255,9 +308,12 @@ class StorePipeline(_ReportingPipeline):
         self.now = crawl_now(self.crawler)
         self.pending: list[Call | Sighting] = []
 
-    def process_item(self, call: Call | Sighting) -> Call | Sighting:
-        """Queue one call for storing; store the queue when it is full."""
-        self.pending.append(call)
+    def process_item(self, call: Call | Sighting | Sightings) -> Call | Sighting | Sightings:
+        """Queue one call (or a page's sightings) for storing; store the queue when full."""
+        if isinstance(call, Sightings):
+            self.pending.extend(call.sightings)
+        else:
+            self.pending.append(call)
         if len(self.pending) >= self.BATCH:
             self._flush()
         return call

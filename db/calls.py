@@ -403,6 +403,16 @@ class CallTables(Tables):
         )
         return [row[0] for row in rows]
 
+    def matchable_hashes(self, now: datetime) -> dict[str, str]:
+        """The content hash of each call that can still be applied for (as matchable_calls
+        chooses them), read without the rest of the calls: whether anything is new to score."""
+        rows = self.conn.execute(
+            "SELECT id, content_hash, status, deadlines FROM calls WHERE status != ? ORDER BY id",
+            [CallStatus.CLOSED],
+        )
+        calls = [from_row(Call, row) for row in rows]
+        return {c.id: c.content_hash for c in calls if still_open(c, now)}
+
     def matchable_calls(self, now: datetime) -> list[Call]:
         """Calls that can still be applied for: not closed, some deadline ahead or none known."""
         rows = self.conn.execute(

@@ -38,21 +38,24 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
 
     started = datetime.now(UTC)
     store.sync_config(config.sources, config.departments, config.focus_areas, started)
-    calls = store.matchable_calls(now)
     matcher = Matcher(config.departments, config.focus_areas, config.matching)
+    hashes = store.matchable_hashes(now)
     scored = store.scored_hashes()
     versions = store.matched_versions()
-    changed = [c for c in calls if full or scored.get(c.id) != c.content_hash]
     rescored = [
         d.id for d in config.departments if full or versions.get(d.id) != matcher.versions[d.id]
     ]
+    changed_ids = {i for i, content in hashes.items() if full or scored.get(i) != content}
+    calls: list[Call] = []
     known: dict[str, CallAnalysis] = {}
-    # Nothing new to score (no call changed, no profile): no fit, only the record of the
-    # run and the matches of calls that can no longer be applied for ended.
-    if changed or rescored:
+    # Nothing new to score (no call changed, no profile): no calls read, no fit, only the
+    # record of the run and the matches of calls that can no longer be applied for ended.
+    if changed_ids or rescored:
+        calls = store.matchable_calls(now)
         known = stored_analyses(store, matcher, calls)
         matcher.fit(calls, known)
         _store_new_analyses(store, matcher, calls, known)
+    changed = [c for c in calls if c.id in changed_ids]
     matches: list[Match] = []
     if changed:
         matches += _finite(matcher.score(changed, known)).matches(now)
@@ -66,13 +69,13 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
         matches,
         changed_calls=changed,
         rescored_departments=rescored,
-        matchable_ids=[c.id for c in calls],
+        matchable_ids=list(hashes),
         versions=matcher.versions,
         mode=MatchMode.FULL if full else MatchMode.INCREMENTAL,
         started=started,
         now=datetime.now(UTC),
     )
-    return MatchOutcome(run, len(calls))
+    return MatchOutcome(run, len(hashes))
 
 
 def _finite(table: ScoreTable) -> ScoreTable:

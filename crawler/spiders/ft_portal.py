@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 from crawler.answers import load_json
 from crawler.fields import count, euros, first, portal_date, text, values
 from crawler.items import CallItem
-from crawler.pipelines import crawl_now
+from crawler.pipelines import Sightings, crawl_now, known_items, sighting_of
 from crawler.report import CrawlReport
 from db.deadlines import status_by_dates
 from db.records import Call, CallStatus, SourceKind
@@ -149,7 +149,9 @@ class FtPortalSpider(scrapy.Spider):
         self._record_error(f"facet list: {_describe(failure)}")
         yield from ()
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[CallItem | scrapy.Request]:
+    def parse(
+        self, response: Response, **kwargs: Any
+    ) -> Iterator[CallItem | Sightings | scrapy.Request]:
         """Parse one search page into calls; the first page also schedules the rest, and the
         last page of a walk checks that every result was seen."""
         page = response.meta.get("page", 1)
@@ -164,7 +166,7 @@ class FtPortalSpider(scrapy.Spider):
 
     def _read_page(
         self, response: Response, page: int, walk: int
-    ) -> Iterator[CallItem | scrapy.Request]:
+    ) -> Iterator[CallItem | Sightings | scrapy.Request]:
         """The calls of one search page (on a later walk only results not seen before)."""
         document = self._load_json(response, f"search page {page}")
         if document is None:
@@ -179,6 +181,9 @@ class FtPortalSpider(scrapy.Spider):
             yield from self._follow_pages(document, len(results))
         if not results:
             self._record_error(f"search page {page}: empty results page")
+        # Calls read exactly as stored go on as one item per page (Sightings), not one each.
+        known, now = known_items(self.crawler), crawl_now(self.crawler)
+        sightings = []
         for number, row in enumerate(results, start=1):
             key = _result_key(row)
             if key in self.seen_results and walk > 1:
@@ -193,8 +198,15 @@ class FtPortalSpider(scrapy.Spider):
                 self.report.items_seen += 1
                 self.report.invalid(f"search page {page}, result {number}: unreadable ({exc})")
                 continue
-            if item is not None:
+            if item is None:
+                continue
+            seen = sighting_of(item, known, now)
+            if seen is None:
                 yield item
+            else:
+                sightings.append(seen)
+        if sightings:
+            yield Sightings(tuple(sightings))
 
     def _page_done(self, page: int | None) -> Iterator[scrapy.Request]:
         """Once every page of a walk has answered, compare the different results seen with

@@ -59,3 +59,20 @@ def test_a_crawl_whose_every_item_is_invalid_failed():
     assert report.status == "failed"
     report.items_seen = 6
     assert report.status == "ok"
+
+
+def test_a_pages_sightings_drop_what_the_crawl_already_saw(snapshot_dir):
+    """A page's unchanged calls travel as one Sightings item: the dedupe step keeps the ids
+    seen for the first time in the crawl and counts the rest as skipped duplicates."""
+    from crawler.pipelines import DedupePipeline, Sighting, Sightings
+
+    crawler, spider = make_crawler()
+    dedupe = DedupePipeline(crawler)
+    dedupe.open_spider()
+    first = Sightings((Sighting("ft_portal/A", "h1", None), Sighting("ft_portal/B", "h2", None)))
+    assert dedupe.process_item(first) == first
+    again = Sightings((Sighting("ft_portal/B", "h2", None), Sighting("ft_portal/C", "h3", None)))
+    assert [s.id for s in dedupe.process_item(again).sightings] == ["ft_portal/C"]
+    with pytest.raises(DropItem, match="every sighting a duplicate"):
+        dedupe.process_item(Sightings((Sighting("ft_portal/A", "h1", None),)))
+    assert spider.report.items_skipped == 2

@@ -100,6 +100,15 @@ def _count_cleaning(db_path: str, replay: str, now: str, results) -> None:
         return original(markup)
 
     crawler.pipelines.html_to_text = counted
+    # What goes through Scrapy's item handling: a call each, or a page's sightings as one.
+    items = []
+    process = crawler.pipelines.NormalisePipeline.process_item
+
+    def counted_item(self, item):
+        items.append(1)
+        return process(self, item)
+
+    crawler.pipelines.NormalisePipeline.process_item = counted_item
     source = config.source("ft_portal")
     settings = scrapy_settings(
         source_id=source.id,
@@ -111,11 +120,14 @@ def _count_cleaning(db_path: str, replay: str, now: str, results) -> None:
     )
     arguments = SPIDERS[source.kind].arguments(source, config.crawl.page_size)
     report = run_crawl(source.kind, arguments, settings)
-    results.put((len(cleaned), report.items_seen, report.items_new, report.items_changed))
+    results.put(
+        (len(cleaned), report.items_seen, report.items_new, report.items_changed, len(items))
+    )
 
 
-def cleaning_count(db_path: Path, snapshot_dir: Path, now) -> tuple[int, int, int, int]:
-    """Descriptions cleaned, items seen, new and changed by a crawl in a forked child."""
+def cleaning_count(db_path: Path, snapshot_dir: Path, now) -> tuple[int, int, int, int, int]:
+    """Descriptions cleaned, items seen, new and changed by a crawl in a forked child, and
+    the items that went through Scrapy's item handling."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     arguments = (str(db_path), str(snapshot_dir), now.isoformat(), results)
@@ -131,8 +143,11 @@ def test_an_unchanged_recrawl_cleans_nothing(both_ways, snapshot_dir: Path, tmp_
     sighted, _ = both_ways
     db_path = copy_database(sighted, tmp_path / "again.db")
     before = table_rows(db_path, "calls", ("last_seen",))
-    cleaned, seen, new, changed = cleaning_count(db_path, snapshot_dir, LATER)
+    cleaned, seen, new, changed, items = cleaning_count(db_path, snapshot_dir, LATER)
     assert (cleaned, seen, new, changed) == (0, SNAPSHOT_CALLS, 0, 0)
+    # The spider sends each search page's unchanged calls as one item, not one per call.
+    pages = len(list((snapshot_dir / "ft_portal").glob("search-page-*.json")))
+    assert items == pages < SNAPSHOT_CALLS
     assert table_rows(db_path, "calls", ("last_seen",)) == before
 
 
@@ -142,6 +157,6 @@ def test_the_counter_sees_cleaning(crawled_snapshot: Path, snapshot_dir: Path, t
     db_path = copy_database(crawled_snapshot, tmp_path / "forgotten.db")
     with closing(sqlite3.connect(db_path)) as connection, connection:
         connection.execute("UPDATE calls SET item_hash = ''")
-    cleaned, seen, new, changed = cleaning_count(db_path, snapshot_dir, SNAPSHOT_NOW)
+    cleaned, seen, new, changed, items = cleaning_count(db_path, snapshot_dir, SNAPSHOT_NOW)
     assert cleaned == SNAPSHOT_CALLS
-    assert (seen, new, changed) == (SNAPSHOT_CALLS, 0, 0)
+    assert (seen, new, changed, items) == (SNAPSHOT_CALLS, 0, 0, SNAPSHOT_CALLS)
