@@ -182,7 +182,10 @@ class FtPortalSpider(scrapy.Spider):
         if not results:
             self._record_error(f"search page {page}: empty results page")
         # Calls read exactly as stored go on as one item per page (Sightings), not one each.
-        known, now = known_items(self.crawler), crawl_now(self.crawler)
+        # (A spider read without a crawl, as the benchmarks read the snapshot, knows none.)
+        crawler = getattr(self, "crawler", None)
+        known = known_items(crawler) if crawler is not None else {}
+        now = crawl_now(crawler) if known else None
         sightings = []
         for number, row in enumerate(results, start=1):
             key = _result_key(row)
@@ -200,7 +203,7 @@ class FtPortalSpider(scrapy.Spider):
                 continue
             if item is None:
                 continue
-            seen = sighting_of(item, known, now)
+            seen = sighting_of(item, known, now) if now is not None else None
             if seen is None:
                 yield item
             else:
