@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import json
-import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cache
 
+import lxml
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -99,13 +99,19 @@ def sighting_of(item: CallItem, known: dict[str, str], now: datetime) -> Sightin
     return Sighting(call_id, hashed, listed_next_deadline(item.call.deadlines, now))
 
 
-@cache
-def normalising_code() -> bytes:
-    """A digest of the code that normalises and stores items (NORMALISING_MODULES)."""
-    digest = hashlib.sha256()
+def _code_digest() -> bytes:
+    """A digest of the code that normalises and stores items (NORMALISING_MODULES, and the
+    lxml that cleans descriptions), read when this module is imported: the code a crawl
+    runs, also in a fork server that outlives an upgrade on disk."""
+    digest = hashlib.sha256(f"lxml {lxml.__version__}".encode())
     for name in NORMALISING_MODULES:
-        digest.update(inspect.getsource(sys.modules[name]).encode())
+        digest.update(inspect.getsource(importlib.import_module(name)).encode())
     return digest.digest()
+
+
+def normalising_code() -> bytes:
+    """The digest of the normalising code as it was loaded (see _code_digest)."""
+    return _NORMALISING_CODE
 
 
 def item_hash(item: CallItem) -> str:
@@ -137,9 +143,14 @@ def _nothing_to_cut(item: CallItem) -> bool:
 
 
 def crawl_now(crawler: Crawler) -> datetime:
-    """The crawl's 'now': EUFUNDS_NOW (ISO) when set, else the clock."""
-    text = crawler.settings.get("EUFUNDS_NOW")
-    return datetime.fromisoformat(text).astimezone(UTC) if text else datetime.now(UTC)
+    """The crawl's 'now': EUFUNDS_NOW (ISO) when set, else the clock when first asked; one
+    moment for the whole crawl (the spider's sightings and the pipelines' calls alike)."""
+    now = getattr(crawler, "_eufunds_now", None)
+    if now is None:
+        text = crawler.settings.get("EUFUNDS_NOW")
+        now = datetime.fromisoformat(text).astimezone(UTC) if text else datetime.now(UTC)
+        crawler._eufunds_now = now
+    return now
 
 
 class _ReportingPipeline:
@@ -332,7 +343,12 @@ class StorePipeline(_ReportingPipeline):
             if isinstance(seen, Sighting)
         ]
         if sightings:
-            self.store.see_calls(sightings, self.now)
+            try:
+                self.store.see_calls(sightings, self.now)
+            except StoreError as exc:
+                # Not recorded as seen: an error, so the listing counts as incomplete and no
+                # call is closed as gone after it.
+                self.report.error(f"{len(sightings)} sightings not stored: {exc}")
         try:
             outcomes = self.store.upsert_calls(calls, self.now, self.run_id, keep=keep)
         except StoreError:
@@ -366,3 +382,7 @@ class StorePipeline(_ReportingPipeline):
             if report.validators is not None:
                 self.store.save_source_validators(source_id, *report.validators)
         self.store.close()
+
+
+# Read at import, once every normalising module is loaded (they are all imported above).
+_NORMALISING_CODE = _code_digest()

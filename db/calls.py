@@ -232,7 +232,10 @@ class CallTables(Tables):
                 before = call.status
                 call.status = CallStatus.CLOSED
                 self.conn.execute(
-                    "UPDATE calls SET status = ?, last_changed = ?, content_hash = ? WHERE id = ?",
+                    # The item it was read from no longer stands for it: listed again,
+                    # even unchanged, the call is read in full (and opens again).
+                    "UPDATE calls SET status = ?, last_changed = ?, content_hash = ?, "
+                    "item_hash = '' WHERE id = ?",
                     [call.status, to_text(now), content_hash(call), call.id],
                 )
                 self.conn.execute(

@@ -553,6 +553,9 @@ def m020_compact_calls(db: Database) -> None:
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("VACUUM")
         conn.execute("PRAGMA journal_mode = WAL")
+        # VACUUM may renumber the rowids of a table without an INTEGER PRIMARY KEY, which
+        # the full-text index points at: rebuilt from the calls, it points right whatever.
+        conn.execute("INSERT INTO calls_fts (calls_fts) VALUES ('rebuild')")
 
 
 # The page figures of a database, and the share of free pages worth a VACUUM to give back.

@@ -204,10 +204,14 @@ class FtPortalSpider(scrapy.Spider):
             if item is None:
                 continue
             seen = sighting_of(item, known, now) if now is not None else None
-            if seen is None:
-                yield item
-            else:
+            if seen is not None:
                 sightings.append(seen)
+                continue
+            # The page's order kept: a call listed twice is stored from its first row.
+            if sightings:
+                yield Sightings(tuple(sightings))
+                sightings = []
+            yield item
         if sightings:
             yield Sightings(tuple(sightings))
 

@@ -3,7 +3,11 @@ it stores exactly what reading every item in full stores, and cleans no descript
 
 from __future__ import annotations
 
+import copy
+import inspect
+import json
 import multiprocessing
+import shutil
 import sqlite3
 from contextlib import closing
 from datetime import timedelta
@@ -160,3 +164,87 @@ def test_the_counter_sees_cleaning(crawled_snapshot: Path, snapshot_dir: Path, t
     cleaned, seen, new, changed, items = cleaning_count(db_path, snapshot_dir, SNAPSHOT_NOW)
     assert cleaned == SNAPSHOT_CALLS
     assert (seen, new, changed, items) == (SNAPSHOT_CALLS, 0, 0, SNAPSHOT_CALLS)
+
+
+def _forget_item_hashes(db_path: Path) -> None:
+    with closing(sqlite3.connect(db_path)) as connection, connection:
+        connection.execute("UPDATE calls SET item_hash = ''")
+
+
+def test_a_call_closed_as_gone_opens_again_when_listed_unchanged(
+    crawled_snapshot: Path, snapshot_dir: Path, tmp_path: Path
+):
+    """Closed because a complete listing lacked it, then listed again as it was: read in
+    full (its item hash no longer stands for it), so it opens again, as a full read does."""
+    with Store(crawled_snapshot) as store:
+        calls = store.list_calls()
+    # A call whose deadlines have all passed by LATER: a complete listing without it closes it.
+    gone = next(
+        c
+        for c in calls
+        if c.kind != "cascade"
+        and c.status != "closed"
+        and c.deadlines
+        and all(d < LATER for d in c.deadlines)
+    )
+    statuses = []
+    for name in ("sighted", "full"):
+        db_path = copy_database(crawled_snapshot, tmp_path / f"{name}.db")
+        with Store(db_path) as store:
+            assert (
+                store.mark_unseen_closed(
+                    "ft_portal", {c.id for c in calls} - {gone.id}, LATER, None
+                )
+                == 1
+            )
+        if name == "full":
+            _forget_item_hashes(db_path)
+        recrawl(db_path, snapshot_dir, LATER)
+        with Store(db_path) as store:
+            statuses.append(store.get_call(gone.id).status)
+    assert statuses[0] == statuses[1] != "closed"
+
+
+def test_a_call_listed_twice_on_a_page_is_stored_from_its_first_row(
+    crawled_snapshot: Path, snapshot_dir: Path, tmp_path: Path
+):
+    """The page lists a call unchanged, then again with another title (a hand-made copy of
+    its first result): stored from the first row, as a full read stores it."""
+    replay = tmp_path / "replay"
+    shutil.copytree(snapshot_dir, replay)
+    page = replay / "ft_portal" / "search-page-1.json"
+    document = json.loads(page.read_text(encoding="utf-8"))
+    repeated = copy.deepcopy(document["results"][0])
+    repeated["metadata"]["title"] = ["CHANGED TITLE"]
+    document["results"].append(repeated)
+    page.write_text(json.dumps(document), encoding="utf-8")
+    titles = []
+    for name in ("sighted", "full"):
+        db_path = copy_database(crawled_snapshot, tmp_path / f"{name}.db")
+        if name == "full":
+            _forget_item_hashes(db_path)
+        recrawl(db_path, replay, SNAPSHOT_NOW + timedelta(days=1))
+        titles.append(_titles(db_path))
+    assert titles[0] == titles[1]
+    assert not any("CHANGED TITLE" in title for title in titles[0])
+
+
+def _titles(db_path: Path) -> list[str]:
+    with closing(sqlite3.connect(db_path)) as connection:
+        return [row[0] for row in connection.execute("SELECT title FROM calls ORDER BY id")]
+
+
+def test_the_code_digest_is_the_loaded_codes(tmp_path: Path, monkeypatch):
+    """The item hash names the code a crawl runs: a file changed on disk after the crawler
+    was loaded (an upgrade beside a running fork server) does not change it."""
+    import crawler.pipelines
+
+    loaded = crawler.pipelines.normalising_code()
+    real = inspect.getsource
+
+    def changed_on_disk(module):
+        return real(module) + "\n# changed on disk\n"
+
+    monkeypatch.setattr(inspect, "getsource", changed_on_disk)
+    assert crawler.pipelines.normalising_code() == loaded
+    assert crawler.pipelines._code_digest() != loaded
