@@ -109,7 +109,7 @@ def full_rerank(work: Work, known: dict | None = None) -> harness.Run:
     fitted = time.perf_counter()
     table = matcher.score(work.corpus, **extra)
     scored = time.perf_counter()
-    matches = table.matches(NOW)
+    matches = table.matches(NOW, release=True)
     done = time.perf_counter()
     return {
         "fit": fitted - started,
@@ -147,7 +147,7 @@ def incremental(work: Work) -> list[harness.Run]:
         calls = new_calls(work.real, NEW_CALLS, batch)
         gc.collect()
         started = time.perf_counter()
-        matches = matcher.score(calls).matches(NOW)
+        matches = matcher.score(calls).matches(NOW, release=True)
         return {"total": time.perf_counter() - started, "count": len(matches)}
 
     return harness.repeat("incremental", new_batch, runs=RUNS, fresh_child=False)
@@ -157,7 +157,7 @@ def traced_rerank(work: Work) -> float:
     """The tracemalloc peak (MB) of one full re-rank."""
     gc.collect()
     tracemalloc.start()
-    work.matcher().fit(work.corpus).score(work.corpus).matches(NOW)
+    work.matcher().fit(work.corpus).score(work.corpus).matches(NOW, release=True)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return peak
@@ -201,7 +201,7 @@ def profile_rerank(work: Work) -> str:
     profiler = cProfile.Profile()
     gc.collect()
     profiler.enable()
-    work.matcher().fit(work.corpus).score(work.corpus).matches(NOW)
+    work.matcher().fit(work.corpus).score(work.corpus).matches(NOW, release=True)
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(PROFILE_TOP)

@@ -58,12 +58,12 @@ def run_match(store: Store, config: Config, now: datetime, full: bool = False) -
     changed = [c for c in calls if c.id in changed_ids]
     matches: list[Match] = []
     if changed:
-        matches += _finite(matcher.score(changed, known)).matches(now)
+        matches += _finite(matcher.score(changed, known)).matches(now, release=True)
     changed_ids = {c.id for c in changed}
     unchanged = [c for c in calls if c.id not in changed_ids]
     if rescored and unchanged:
         wanted = set(rescored)
-        rescoring = _finite(matcher.score(unchanged, known)).matches(now)
+        rescoring = _finite(matcher.score(unchanged, known)).matches(now, release=True)
         matches += [m for m in rescoring if m.department_id in wanted]
     run = store.save_matches(
         matches,

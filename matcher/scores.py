@@ -140,12 +140,17 @@ class ScoreTable:
         now: datetime | None = None,
         min_scores: dict[str, float] | None = None,
         ignore_deadlines: bool = False,
+        release: bool = False,
     ) -> list[Match]:
         """Matches at or above each department's minimum score, with reasons, department by
         department (calls in the table's order).
 
         Closed calls and calls whose every deadline has passed are never matched
-        (unless ignore_deadlines); calls closing within the lead time are flagged.
+        (unless ignore_deadlines); calls closing within the lead time are flagged. With
+        ``release`` the table lets go of its calls x profiles score arrays once the matches'
+        scores are taken from them, before their records are made (at national scale those
+        arrays and the records would otherwise be held at once): the table then serves no
+        more rankings, explanations or matches.
         """
         departments = self.departments
         floors = np.array([(min_scores or {}).get(d.id, d.min_score) for d in departments])
@@ -155,6 +160,9 @@ class ScoreTable:
             selected &= matchable[:, None]
         columns, rows = np.nonzero(selected.T)
         del selected
+        final_scores, text_scores = self.final[rows, columns], self.text[rows, columns]
+        if release:
+            self.final = self.text = None  # type: ignore[assignment]
         called = np.unique(rows)
         position = np.searchsorted(called, rows)
         hits = self.hits(called)
@@ -200,8 +208,8 @@ class ScoreTable:
                 Match,
                 ids[rows].tolist(),
                 department_ids[columns].tolist(),
-                rounded(self.final[rows, columns], 4),
-                rounded(self.text[rows, columns], 4),
+                rounded(final_scores, 4),
+                rounded(text_scores, 4),
                 focus[rows].tolist(),
                 reasons,
                 areas[rows].tolist(),

@@ -53,3 +53,20 @@ def test_names_callers_import_from_rank_are_those_of_their_modules():
     assert is_matchable is scores.is_matchable and closing_soon is scores.closing_soon
     defined_here = (Matcher, analyse_call, analyser_for, call_language)
     assert {defined.__module__ for defined in defined_here} == {"matcher.rank"}
+
+
+def test_released_table_gives_the_same_matches_then_none(calls, settings):
+    """matches(release=True) gives exactly the matches, then lets go of the calls x profiles
+    arrays (their memory is free while the records are made)."""
+    from datetime import UTC, datetime
+
+    from tests.matcher.support import DEPARTMENTS, FOCUS_AREAS
+
+    now = datetime(2026, 8, 22, tzinfo=UTC)
+    matcher = Matcher(DEPARTMENTS, FOCUS_AREAS, settings).fit(calls)
+    kept = matcher.score(calls)
+    released = matcher.score(calls)
+    expected = kept.matches(now)
+    assert expected and released.matches(now, release=True) == expected
+    assert released.final is None and released.text is None
+    assert kept.final is not None
