@@ -4,28 +4,20 @@ save, roll back, search calls. Screenshots go to test-output/screenshots/."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from db import Store
 from tests.support.browser import launched_browser, screenshot_path
+from tests.support.web_server import served_app
 from tests.web.conftest import PASSWORDS
 
 
 @pytest.fixture
 def served(site) -> Iterator[str]:
     """The app on a free port of 127.0.0.1, in a thread, stopped afterwards."""
-    server = make_server("127.0.0.1", 0, site.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    yield from served_app(site.app)
 
 
 @pytest.fixture(scope="module")
