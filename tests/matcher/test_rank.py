@@ -70,3 +70,18 @@ def test_released_table_gives_the_same_matches_then_none(calls, settings):
     assert expected and released.matches(now, release=True) == expected
     assert released.final is None and released.text is None
     assert kept.final is not None
+
+
+def test_the_collector_runs_again_after_matches(table):
+    """Matches are made with the cycle collector paused, and it runs again after."""
+    import gc
+
+    assert gc.isenabled()
+    table.matches(None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        table.matches(None)
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
