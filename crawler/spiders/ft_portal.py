@@ -14,8 +14,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler import portal_fields
 from crawler.answers import load_json
-from crawler.fields import count, euros, first, portal_date, text, values
+from crawler.fields import count, first, portal_date, text, values
 from crawler.items import CallItem
 from crawler.pipelines import Sightings, crawl_now, known_items, sighting_of
 from crawler.report import CrawlReport
@@ -290,11 +291,13 @@ class FtPortalSpider(scrapy.Spider):
             return None
         kind = KINDS.get(first(metadata, "type"), first(metadata, "type"))
         identifier = first(metadata, "identifier")
-        budget, grants, budget_read, (grant_min, grant_max) = self._parse_budget(
+        budget, grants, budget_read, (grant_min, grant_max), problem = portal_fields.budget(
             metadata, identifier
         )
-        title, call_title = self._parse_titles(row, metadata, kind)
-        deadlines = self._parse_deadlines(metadata)
+        if problem:
+            self.report.note(problem)
+        title, call_title = portal_fields.titles(row, metadata, kind)
+        deadlines = portal_fields.deadlines(metadata)
         starts = values(metadata, "startDate")
         opening = portal_date(starts[0]) if starts else None
         unreadable = ["deadlines"] if deadlines is None else []
@@ -336,19 +339,6 @@ class FtPortalSpider(scrapy.Spider):
             unreadable=tuple(unreadable),
         )
 
-    def _parse_titles(self, row: dict, metadata: dict, kind: str) -> tuple[str, str]:
-        """Parse the call's own title and the title of the call (or topic) it belongs to.
-
-        A cascade-funding row carries its parent topic's title in ``title`` and its own
-        name in ``callTitle``; staff need the cascade call's own name.
-        """
-        summary = text(row.get("summary"))
-        topic_title = first(metadata, "title") or summary
-        call_title = first(metadata, "callTitle")
-        if kind == "cascade" and (call_title or summary):
-            return call_title or summary, topic_title
-        return topic_title, call_title
-
     def _parse_status(
         self,
         metadata: dict,
@@ -367,19 +357,6 @@ class FtPortalSpider(scrapy.Spider):
         code = first(metadata, "status")
         return STATUS_CODES.get(code, code)
 
-    def _parse_deadlines(self, metadata: dict) -> list[datetime] | None:
-        """Parse all deadlines as aware UTC datetimes, earliest first; None when any of them
-        is no date (then none is taken: a partial list would misstate the next deadline)."""
-        given = metadata.get("deadlineDate")
-        if given is None:
-            return []
-        if not isinstance(given, list):
-            return None
-        parsed = [portal_date(value) for value in given]
-        if None in parsed:
-            return None
-        return sorted(set(parsed))
-
     def _parse_programme(self, metadata: dict) -> str:
         """Parse the framework programme id into its name (the id when unknown)."""
         code = first(metadata, "frameworkProgramme")
@@ -390,46 +367,6 @@ class FtPortalSpider(scrapy.Spider):
         programme = first(metadata, "frameworkProgramme")
         codes = [text(c) for c in values(metadata, "programmeDivision") if text(c) != programme]
         return list(dict.fromkeys(self.divisions.get(c, c) for c in codes))
-
-    def _parse_budget(
-        self, metadata: dict, identifier: str
-    ) -> tuple[int | None, int | None, bool, tuple[int | None, int | None]]:
-        """Parse this topic's budget in EUR, expected grants and the smallest and largest
-        grant one project may get from budgetOverview; and whether it could be read (a
-        truncated overview, or amounts that are no plausible sums, cannot)."""
-        nothing = (None, None)
-        overview_text = first(metadata, "budgetOverview")
-        if not overview_text or not identifier:
-            return None, None, True, nothing
-        try:
-            overview = json.loads(overview_text)
-            actions = [
-                action
-                for group in (overview.get("budgetTopicActionMap") or {}).values()
-                for action in group
-                if str(action.get("action", "")).split(" - ")[0].strip() == identifier
-            ]
-            amounts = [
-                a for action in actions for a in (action.get("budgetYearMap") or {}).values()
-            ]
-            grants = [
-                a.get("expectedGrants") for a in actions if a.get("expectedGrants") is not None
-            ]
-            lows = [a.get("minContribution") for a in actions if a.get("minContribution")]
-            highs = [a.get("maxContribution") for a in actions if a.get("maxContribution")]
-        except (ValueError, TypeError, AttributeError, KeyError):
-            self.report.note(f"{identifier}: budget overview unreadable")
-            return None, None, False, nothing
-        if not actions:
-            return None, None, True, nothing
-        budget, counts = euros(amounts), [count(g) for g in grants]
-        # Amounts that are no amounts are left out: the range is a help, not a sum.
-        low = min(filter(None, (euros([a]) for a in lows)), default=None)
-        high = max(filter(None, (euros([a]) for a in highs)), default=None)
-        if budget is None or None in counts:
-            self.report.note(f"{identifier}: budget overview holds amounts that are no sums")
-            return None, None, False, nothing
-        return budget or None, (sum(counts) if counts else None), True, (low, high)
 
     def _load_json(self, response: Response, what: str) -> dict | None:
         """Decode a JSON answer, recording a clear error when it is not JSON."""
