@@ -66,4 +66,4 @@ def still_open(call: Call, now: datetime | None) -> bool:
         return False
     if now is None or not call.deadlines:
         return True
-    return bool(upcoming_deadlines(call.deadlines, now))
+    return any(deadline_end(deadline) >= now for deadline in call.deadlines)

@@ -85,10 +85,14 @@ class Factors:
         negative = np.zeros((len(calls), len(profiles)), dtype=bool)
         negative[found.row, found.col] = True
         rule_factors = {rule.id: rule.factor for rule in settings.eligibility_rules}
-        rule_factor = np.array([_product(rule_factors, a.rules) for a in analyses])
+        # Calls share a few sets of rule hits and of regions: each is judged once.
+        factor_of = {rules: _product(rule_factors, rules) for rules in {a.rules for a in analyses}}
+        rule_factor = np.array([factor_of[a.rules] for a in analyses], dtype=np.float64)
         home = settings.home_region
-        elsewhere = np.array([is_out_of_area(call.regions, home) for call in calls], dtype=bool)
-        own = np.array([is_own_area(call.regions, home) for call in calls], dtype=bool)
+        regions = [tuple(call.regions) for call in calls]
+        area_of = {r: (is_out_of_area(r, home), is_own_area(r, home)) for r in set(regions)}
+        elsewhere = np.array([area_of[r][0] for r in regions], dtype=bool)
+        own = np.array([area_of[r][1] for r in regions], dtype=bool)
         area_factor = np.where(elsewhere, settings.out_of_area_factor, 1.0) * np.where(
             own, settings.own_area_factor, 1.0
         )

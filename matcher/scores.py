@@ -78,7 +78,8 @@ class ScoreTable:
 
     Rows are calls, columns departments: ``text`` is the text score, ``focus`` the best
     focus-area score of each call (``area_scores`` per area), ``final`` the score with the
-    focus and all factors applied; ``matrix`` holds the calls' weighted feature rows.
+    focus and all factors applied; ``matrix`` holds the calls' weighted feature rows over the
+    columns the departments' terms use (``ProfileVectors.restrict``).
     """
 
     def __init__(
@@ -170,8 +171,9 @@ class ScoreTable:
         floors = np.array([(min_scores or {}).get(d.id, d.min_score) for d in departments])
         selected = self.final >= floors
         if not ignore_deadlines:
-            matchable = np.array([is_matchable(call, now) for call in self.calls], dtype=bool)
-            selected &= matchable[:, None]
+            # Only calls that reach some floor are asked whether they can still be applied for.
+            candidates = np.flatnonzero(selected.any(axis=1)).tolist()
+            selected[[i for i in candidates if not is_matchable(self.calls[i], now)]] = False
         columns, rows = np.nonzero(selected.T)
         del selected
         final_scores, text_scores = self.final[rows, columns], self.text[rows, columns]

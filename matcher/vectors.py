@@ -17,7 +17,7 @@ loop over profiles in Python.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -108,6 +108,16 @@ class Terms:
         """The profile of each slot."""
         return np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))
 
+    def over(self, columns: np.ndarray) -> Terms:
+        """The same terms over only the vocabulary ``columns`` (sorted; every column a term
+        uses among them): a call's row restricted to those columns finds the same."""
+        return replace(
+            self,
+            plain=self.plain[:, columns],
+            words=self.words[:, columns],
+            required=self.required[:, columns],
+        )
+
     def weights(self) -> sparse.csr_matrix:
         """Profiles x terms: the weight of each term in each profile (summed where two of a
         profile's keywords are the same term)."""
@@ -141,13 +151,21 @@ class Terms:
 
 @dataclass(frozen=True)
 class ProfileVectors:
-    """Unit-length profile vectors: ``direct`` (profiles x vocabulary) holds what always
+    """Unit-length profile vectors: ``direct`` (columns x profiles) holds what always
     counts, ``phrase_weights`` (terms x profiles) how much each phrase term's gated single
-    words weigh in each profile."""
+    words weigh in each profile.
+
+    Profiles use a few hundred to a few thousand of the tens of thousands of columns of the
+    vocabulary: ``columns`` are those (sorted), and the terms and ``direct`` are over them
+    alone. Calls' rows are restricted to them once (``restrict``) before the products, which
+    then skip every feature no profile has; ``direct`` is dense, its products with the
+    restricted rows sum the same terms in the same order (the same doubles).
+    """
 
     terms: Terms
-    direct: sparse.csr_matrix
+    direct: np.ndarray
     phrase_weights: np.ndarray
+    columns: np.ndarray
 
     @classmethod
     def build(
@@ -172,20 +190,35 @@ class ProfileVectors:
         direct = (_scaled(plain, keyword_scale) + _scaled(description, description_scale)).tocsr()
         direct.eliminate_zeros()
         phrase_weights = _scaled(weights, keyword_scale).T.toarray()
-        return cls(terms=terms, direct=direct, phrase_weights=phrase_weights)
+        columns = np.unique(
+            np.concatenate(
+                [direct.indices, terms.plain.indices, terms.words.indices, terms.required.indices]
+            )
+        )
+        return cls(
+            terms=terms.over(columns),
+            direct=np.ascontiguousarray(direct[:, columns].T.toarray()),
+            phrase_weights=phrase_weights,
+            columns=columns,
+        )
 
-    def gates(self, matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-        """Calls x phrases: 1 where a call has every word of a phrase."""
-        return self.terms.gates(matrix)
+    def restrict(self, matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Calls' rows over the vocabulary restricted to the profiles' ``columns``: what
+        ``gates``, ``scores`` and the terms' ``hits`` take."""
+        return matrix[:, self.columns]
+
+    def gates(self, rows: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Calls x phrases: 1 where a call has every word of a phrase (``rows`` restricted)."""
+        return self.terms.gates(rows)
 
     def scores(self, matrix: sparse.csr_matrix, gates: sparse.csr_matrix) -> np.ndarray:
-        """Cosine of every call row with every profile, phrase words counted where gated in
-        (a block of rows at a time, so the sparse products in between stay small)."""
-        scores = np.empty((matrix.shape[0], self.direct.shape[0]))
+        """Cosine of every call row (restricted) with every profile, phrase words counted
+        where gated in (a block of rows at a time, so the products in between stay small)."""
+        scores = np.empty((matrix.shape[0], self.direct.shape[1]))
         for start in range(0, matrix.shape[0], BLOCK_ROWS):
             block = slice(start, start + BLOCK_ROWS)
             rows = matrix[block]
-            (rows @ self.direct.T).toarray(out=scores[block])
+            scores[block] = rows @ self.direct
             if self.terms.phrase_of.shape[0]:
                 scores[block] += self.terms.gated_words(rows, gates[block]) @ self.phrase_weights
         return scores
