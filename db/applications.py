@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from db.records import APPLICATION_FIELDS, Application, ApplicationEvent, ApplicationState
-from db.rows import column_value, from_row, to_json, to_text
+from db.rows import column_value, from_row, from_rows, to_json, to_text
 from db.tables import StoreError, Tables
 
 
@@ -63,7 +63,7 @@ class ApplicationTables(Tables):
             clauses.append("call_id = ?")
             params.append(call_id)
         rows = self._select("applications", clauses, params, "updated_at DESC, id DESC", None)
-        return [from_row(Application, row) for row in rows]
+        return from_rows(Application, rows)
 
     def change_application(
         self,
@@ -106,7 +106,7 @@ class ApplicationTables(Tables):
             "SELECT * FROM application_events WHERE application_id = ? ORDER BY at, id",
             [application_id],
         )
-        return [from_row(ApplicationEvent, row) for row in rows]
+        return from_rows(ApplicationEvent, rows)
 
     def _add_event(
         self, application_id: int | None, at: datetime, by: str, changes: dict, note: str

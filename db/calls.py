@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from db.deadlines import listed_next_deadline, still_open
 from db.records import LOCAL_TZ, Call, CallChange, CallStatus
-from db.rows import columns, from_row, from_text, to_row, to_text
+from db.rows import columns, from_row, from_rows, from_text, to_row, to_text
 from db.same_calls import note_listing, same_call
 from db.tables import Tables, insert_sql
 
@@ -291,7 +291,7 @@ class CallTables(Tables):
         rows = self.conn.execute(
             "SELECT * FROM call_changes WHERE call_id = ? ORDER BY id", [call_id]
         )
-        return [from_row(CallChange, row) for row in rows]
+        return from_rows(CallChange, rows)
 
     def changes_since(
         self, call_ids: Sequence[str], since: datetime
@@ -342,7 +342,7 @@ class CallTables(Tables):
             params += [f"%{text}%"] * 3
         order = "next_deadline IS NULL, next_deadline, id"
         rows = self._select("calls", clauses, params, order, limit, WITHOUT_RAW)
-        return [from_row(Call, row) for row in rows]
+        return from_rows(Call, rows)
 
     def search_calls(
         self,
@@ -397,7 +397,7 @@ class CallTables(Tables):
         rows = self.conn.execute(
             f"SELECT {selected} FROM {source} {where} ORDER BY {order} LIMIT ?", [*params, limit]
         )
-        return [from_row(Call, row) for row in rows], int(total)
+        return from_rows(Call, rows), int(total)
 
     def programmes(self) -> list[str]:
         """Every programme name the stored calls carry, in order."""
@@ -413,7 +413,7 @@ class CallTables(Tables):
             "SELECT id, content_hash, status, deadlines FROM calls WHERE status != ? ORDER BY id",
             [CallStatus.CLOSED],
         )
-        calls = [from_row(Call, row) for row in rows]
+        calls = from_rows(Call, rows)
         return {c.id: c.content_hash for c in calls if still_open(c, now)}
 
     def matchable_calls(self, now: datetime) -> list[Call]:
@@ -421,7 +421,7 @@ class CallTables(Tables):
         rows = self.conn.execute(
             f"SELECT {WITHOUT_RAW} FROM calls WHERE status != ? ORDER BY id", [CallStatus.CLOSED]
         )
-        calls = [from_row(Call, row) for row in rows]
+        calls = from_rows(Call, rows)
         return [c for c in calls if still_open(c, now)]
 
 

@@ -15,7 +15,7 @@ from db.records import (
     DigestReason,
     DigestStatus,
 )
-from db.rows import from_row, from_text, to_json, to_text
+from db.rows import from_row, from_rows, from_text, to_json, to_text
 from db.tables import Tables
 
 # digest_items.reason holds a digest item's reasons joined by this; only this module reads it.
@@ -114,7 +114,7 @@ class DigestTables(Tables):
             "SELECT * FROM digests WHERE department_id = ? ORDER BY iso_week DESC, id DESC LIMIT ?",
             [department_id, limit],
         )
-        return [from_row(Digest, row) for row in rows]
+        return from_rows(Digest, rows)
 
     def digest_call_ids(self, digest_id: int) -> list[tuple[str, tuple[str, ...]]]:
         """The calls one digest held, each with why it was there."""
@@ -166,7 +166,7 @@ class DigestTables(Tables):
                 DeliveryStatus.FAILED,
             ],
         )
-        return [from_row(Digest, row) for row in rows]
+        return from_rows(Digest, rows)
 
     def record_delivery(self, delivery: DigestDelivery) -> None:
         """Record how a digest's message to one recipient stands (replacing what was
@@ -193,7 +193,7 @@ class DigestTables(Tables):
         rows = self.conn.execute(
             "SELECT * FROM digest_deliveries WHERE digest_id = ? ORDER BY recipient", [digest_id]
         )
-        return [from_row(DigestDelivery, row) for row in rows]
+        return from_rows(DigestDelivery, rows)
 
     def digest_history(self, department_id: str, before_week: str = "") -> DigestHistory:
         """The calls already delivered to a department, and when it last got a digest; with

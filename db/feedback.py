@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from db.records import Feedback
-from db.rows import from_row, to_text
+from db.rows import from_row, from_rows, to_text
 from db.tables import Tables
 
 
@@ -51,4 +51,4 @@ class FeedbackTables(Tables):
         """Feedback, newest first, of one department or all."""
         where, params = ("WHERE department_id = ?", [department_id]) if department_id else ("", [])
         rows = self.conn.execute(f"SELECT * FROM feedback {where} ORDER BY at DESC", params)
-        return [from_row(Feedback, row) for row in rows]
+        return from_rows(Feedback, rows)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from db.records import Call, Match, MatchMode, MatchRun
-from db.rows import columns, from_row, to_row, to_text
+from db.rows import columns, from_rows, to_row, to_text
 from db.tables import Tables, insert_sql
 
 MATCH_COLUMNS = columns(Match)
@@ -101,7 +101,7 @@ class MatchTables(Tables):
             clauses.append("expired_at IS NULL")
         order = "department_id, score DESC, call_id"
         rows = self._select("matches", clauses, params, order, limit, MATCH_COLUMNS)
-        return [from_row(Match, row) for row in rows]
+        return from_rows(Match, rows)
 
     def call_matches(self, call_id: str) -> list[Match]:
         """A call's current matches, one per department it matched, best first."""
@@ -113,7 +113,7 @@ class MatchTables(Tables):
             None,
             MATCH_COLUMNS,
         )
-        return [from_row(Match, row) for row in rows]
+        return from_rows(Match, rows)
 
     def call_analyses(self, version: str) -> dict[str, tuple[str, dict]]:
         """Stored text analyses of this analysis version: call id -> (content hash, fields)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -78,10 +79,25 @@ def to_row(record: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:
 
 def from_row(cls: type[Record], row: Mapping[str, Any]) -> Record:
     """Rebuild a record from a row; fields without a column (or NULL) take their default."""
+    return _build(cls, _row_plan(cls, tuple(row.keys()), isinstance(row, sqlite3.Row)), row)
+
+
+def from_rows(cls: type[Record], rows: Iterable[Mapping[str, Any]]) -> list[Record]:
+    """``from_row`` of each row of one query (all with the same columns): the columns are
+    matched with the fields once, not for every row."""
+    records: list[Record] = []
+    plan = None
+    for row in rows:
+        if plan is None:
+            plan = _row_plan(cls, tuple(row.keys()), isinstance(row, sqlite3.Row))
+        records.append(_build(cls, plan, row))
+    return records
+
+
+def _build(cls: type[Record], plan: _RowPlan, row: Any) -> Record:
     values = {}
-    keys = row.keys()
-    for name, decode, default in _plan(cls):
-        value = row[name] if name in keys else None
+    for name, at, decode, default in plan:
+        value = None if at is None else row[at]
         if value is None:
             values[name] = default()
             continue
@@ -90,6 +106,22 @@ def from_row(cls: type[Record], row: Mapping[str, Any]) -> Record:
         except (ValueError, TypeError, KeyError) as exc:
             raise StoreError(f"cannot read {cls.__name__}.{name} from {value!r}: {exc}") from exc
     return cls(**values)
+
+
+# Per field: its name, where its column is in the rows (None: no column), its decoder and
+# its default.
+_RowPlan = tuple[tuple[str, int | str | None, Decoder, Callable[[], Any]], ...]
+
+
+@cache
+def _row_plan(cls: type, keys: tuple[str, ...], by_position: bool) -> _RowPlan:
+    """The plan of ``cls`` for rows with these column names (read by position from
+    sqlite3 rows, by name from other mappings)."""
+    position = {name: n for n, name in reversed(list(enumerate(keys)))}
+    return tuple(
+        (name, (position[name] if by_position else name) if name in position else None, d, f)
+        for name, d, f in _plan(cls)
+    )
 
 
 def columns(cls: type, exclude: Iterable[str] = ()) -> str:
@@ -137,7 +169,9 @@ def _decoder(hint: Any) -> Decoder:
     if origin in (list, tuple, dict):
         element = _element(base)
         empty = origin()
-        return lambda text: element(json.loads(text)) if text != "" else element(empty)
+        # Most such columns hold an empty list or mapping: read without the JSON parser.
+        empty_texts = ("", json.dumps(empty))
+        return lambda text: element(empty) if text in empty_texts else element(json.loads(text))
     return _scalar(base)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from db.records import CrawlCounts, CrawlRun, RunStatus
-from db.rows import from_row, to_json, to_row, to_text
+from db.rows import from_row, from_rows, to_json, to_row, to_text
 from db.tables import Tables, insert_sql
 
 MAX_SAMPLES = 20
@@ -96,4 +96,4 @@ class RunTables(Tables):
         """The newest crawl runs, newest first."""
         clauses, params = (["source_id = ?"], [source_id]) if source_id else ([], [])
         rows = self._select("crawl_runs", clauses, params, "id DESC", limit)
-        return [from_row(CrawlRun, row) for row in rows]
+        return from_rows(CrawlRun, rows)

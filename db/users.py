@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 
 from db.records import WebUser
-from db.rows import from_row, to_text
+from db.rows import from_row, from_rows, to_text
 from db.tables import Tables
 
 
@@ -36,7 +36,7 @@ class UserTables(Tables):
     def users(self) -> list[WebUser]:
         """Every user, by name."""
         rows = self.conn.execute("SELECT * FROM users ORDER BY name")
-        return [from_row(WebUser, row) for row in rows]
+        return from_rows(WebUser, rows)
 
     def record_login(self, name: str, address: str, at: datetime, succeeded: bool) -> int:
         """Note a login attempt (for the rate limit); its id."""

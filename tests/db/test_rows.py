@@ -8,7 +8,7 @@ import pytest
 
 from db import Call, CrawlRun, Department, Match, MatchRun, Store, StoreError
 from db.records import LOCAL_TZ, Digest, DigestStatus, MatchMode, RunStatus
-from db.rows import column_value, from_row, to_row
+from db.rows import column_value, from_row, from_rows, to_row
 
 NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
 
@@ -124,3 +124,29 @@ def test_a_value_that_cannot_be_read_is_a_store_error(store: Store):
     store.conn.execute("UPDATE crawl_runs SET status = 'interrupted' WHERE id = ?", [run_id])
     with pytest.raises(StoreError, match=r"CrawlRun\.status from 'interrupted'"):
         store.crawl_runs()
+
+
+def test_rows_of_one_query_read_as_each_row_alone(store: Store):
+    """from_rows matches columns with fields once per query: each record is what from_row
+    makes of its row, empty lists read without the JSON parser are each their own list, and
+    a bad value is still a StoreError naming the field."""
+    full = RECORDS["calls"]
+    bare = Call("ft_portal/X-2", "ft_portal", "X-2", "Tom", regions=[])
+    store.upsert_calls([full, bare], NOW)
+    query = "SELECT * FROM calls ORDER BY id"
+    records = from_rows(Call, store.conn.execute(query))
+    assert records == [from_row(Call, row) for row in store.conn.execute(query)]
+    assert records[0].deadlines == full.deadlines and records[1].deadlines == []
+    records[1].regions.append("SE211")
+    again = from_rows(Call, store.conn.execute(query + " DESC"))[0]
+    assert again.regions == [] and records[1].programme_divisions == []
+    store.conn.execute("UPDATE calls SET deadlines = '[1' WHERE id = 'ft_portal/X-2'")
+    with pytest.raises(StoreError, match=r"Call\.deadlines from '\[1'"):
+        from_rows(Call, store.conn.execute(query))
+
+
+def test_rows_without_some_columns_take_the_defaults_in_from_rows():
+    """Mappings that are not sqlite rows are read by name, missing columns by default."""
+    rows = [{"id": "x", "source_id": "s", "identifier": "i", "title": "t", "regions": "[]"}]
+    (call,) = from_rows(Call, rows)
+    assert (call.id, call.regions, call.status, call.next_deadline) == ("x", [], "open", None)
