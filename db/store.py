@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from db.applications import ApplicationTables
+from db.call_queries import CallQueries
 from db.calls import CallTables
 from db.configuration import ConfigurationTables
 from db.digests import DigestTables
@@ -122,6 +123,7 @@ def _applied_migrations(conn: sqlite3.Connection) -> list[str]:
 class Store(
     ConfigurationTables,
     CallTables,
+    CallQueries,
     RunTables,
     MatchTables,
     DigestTables,
