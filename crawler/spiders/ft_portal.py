@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 import scrapy
 from scrapy.http import Response
@@ -19,6 +17,7 @@ from crawler.answers import load_json
 from crawler.fields import count, first, portal_date, text, values
 from crawler.items import CallItem
 from crawler.pipelines import Sightings, crawl_now, known_items, sighting_of
+from crawler.portal_api import api_request, describe, objects, result_key
 from crawler.report import CrawlReport
 from db.deadlines import status_by_dates
 from db.records import Call, CallStatus, SourceKind
@@ -97,7 +96,7 @@ class FtPortalSpider(scrapy.Spider):
     # Requests ------------------------------------------------------------------
 
     def _facet_request(self) -> scrapy.Request:
-        return _api_request(
+        return api_request(
             self.facet_url,
             {},
             {"query": FACET_QUERY, "languages": ["en"]},
@@ -108,7 +107,7 @@ class FtPortalSpider(scrapy.Spider):
 
     def _search_request(self, page: int) -> scrapy.Request:
         self.outstanding.add(page)
-        return _api_request(
+        return api_request(
             self.search_url,
             {"pageSize": self.page_size, "pageNumber": page},
             {"query": SEARCH_QUERY, "languages": ["en"], "sort": SORT},
@@ -128,9 +127,9 @@ class FtPortalSpider(scrapy.Spider):
         document = self._load_json(response, "facet list")
         if document is None:
             return
-        for facet in _objects(document.get("facets")):
+        for facet in objects(document.get("facets")):
             names = {}
-            for value in _objects(facet.get("values")):
+            for value in objects(facet.get("values")):
                 code, name = text(value.get("rawValue")), value.get("value")
                 if isinstance(name, str) and name:
                     names[code] = unquote(name)
@@ -147,7 +146,7 @@ class FtPortalSpider(scrapy.Spider):
 
     def on_facet_error(self, failure: Failure) -> Iterator[scrapy.Request]:
         """Record the failed facet request; the crawl stops without programme names."""
-        self._record_error(f"facet list: {_describe(failure)}")
+        self._record_error(f"facet list: {describe(failure)}")
         yield from ()
 
     def parse(
@@ -162,7 +161,7 @@ class FtPortalSpider(scrapy.Spider):
     def on_page_error(self, failure: Failure) -> Iterator[scrapy.Request]:
         """Record a search page that could not be downloaded."""
         page = failure.request.meta.get("page") if hasattr(failure, "request") else None
-        self._record_error(f"search page {page}: {_describe(failure)}")
+        self._record_error(f"search page {page}: {describe(failure)}")
         yield from self._page_done(page)
 
     def _read_page(
@@ -189,7 +188,7 @@ class FtPortalSpider(scrapy.Spider):
         now = crawl_now(crawler) if known else None
         sightings = []
         for number, row in enumerate(results, start=1):
-            key = _result_key(row)
+            key = result_key(row)
             if key in self.seen_results and walk > 1:
                 continue
             if key not in self.seen_results:
@@ -384,55 +383,3 @@ class FtPortalSpider(scrapy.Spider):
 
 # The portal's dates, read as every other source value is (crawler/fields.py).
 parse_portal_date = portal_date
-
-
-def _api_request(
-    url: str, params: dict[str, Any], parts: dict[str, Any], **request: Any
-) -> scrapy.Request:
-    """A POST to the portal's API: the public API key, JSON parts as multipart/form-data."""
-    body, content_type = multipart(parts)
-    query = urlencode({"apiKey": "SEDIA", "text": "***", **params})
-    return scrapy.Request(
-        f"{url}?{query}",
-        method="POST",
-        body=body,
-        headers={"Content-Type": content_type, "Accept": "application/json"},
-        dont_filter=True,
-        **request,
-    )
-
-
-def multipart(parts: dict[str, Any]) -> tuple[bytes, str]:
-    """Encode JSON parts as multipart/form-data, as the portal's search API expects."""
-    boundary = f"eufunds{uuid.uuid4().hex}"
-    chunks = []
-    for name, value in parts.items():
-        chunks.append(
-            f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="{name}"; filename="blob"\r\n'
-            "Content-Type: application/json\r\n\r\n"
-            f"{json.dumps(value)}\r\n"
-        )
-    chunks.append(f"--{boundary}--\r\n")
-    return "".join(chunks).encode(), f"multipart/form-data; boundary={boundary}"
-
-
-def _result_key(row: Any) -> str:
-    """What tells one search result from another: its reference, else its identifier."""
-    if not isinstance(row, dict):
-        return repr(row)
-    metadata = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
-    return text(row.get("reference")) or first(metadata, "identifier") or repr(row)[:200]
-
-
-def _objects(found: Any) -> list[dict]:
-    """The objects of a list from the source; anything else in it (or instead of it) is none."""
-    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
-
-
-def _describe(failure: Failure) -> str:
-    """Describe a failed request in one line, with the HTTP status when there was one."""
-    response = getattr(failure.value, "response", None)
-    if response is not None:
-        return f"HTTP {response.status} from {response.url}"
-    return f"{failure.type.__name__}: {failure.getErrorMessage()}"
