@@ -79,19 +79,17 @@ def to_row(record: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:
 
 def from_row(cls: type[Record], row: Mapping[str, Any]) -> Record:
     """Rebuild a record from a row; fields without a column (or NULL) take their default."""
-    return _build(cls, _row_plan(cls, tuple(row.keys()), isinstance(row, sqlite3.Row)), row)
+    return _build(cls, _row_plan(cls, tuple(row.keys()), by_position=False), row)
 
 
-def from_rows(cls: type[Record], rows: Iterable[Mapping[str, Any]]) -> list[Record]:
-    """``from_row`` of each row of one query (all with the same columns): the columns are
-    matched with the fields once, not for every row."""
-    records: list[Record] = []
-    plan = None
-    for row in rows:
-        if plan is None:
-            plan = _row_plan(cls, tuple(row.keys()), isinstance(row, sqlite3.Row))
-        records.append(_build(cls, plan, row))
-    return records
+def from_rows(cls: type[Record], cursor: sqlite3.Cursor) -> list[Record]:
+    """``from_row`` of each row of a query: its columns (the cursor's) are matched with the
+    record's fields once, not for every row, and read by position."""
+    if cursor.description is None:
+        return []
+    names = tuple(column[0] for column in cursor.description)
+    plan = _row_plan(cls, names, by_position=True)
+    return [_build(cls, plan, row) for row in cursor]
 
 
 def _build(cls: type[Record], plan: _RowPlan, row: Any) -> Record:
@@ -114,12 +112,15 @@ _RowPlan = tuple[tuple[str, int | str | None, Decoder, Callable[[], Any]], ...]
 
 
 @cache
-def _row_plan(cls: type, keys: tuple[str, ...], by_position: bool) -> _RowPlan:
-    """The plan of ``cls`` for rows with these column names (read by position from
-    sqlite3 rows, by name from other mappings)."""
-    position = {name: n for n, name in reversed(list(enumerate(keys)))}
+def _row_plan(cls: type, names: tuple[str, ...], by_position: bool) -> _RowPlan:
+    """The plan of ``cls`` for rows with these column names: a field is read when a column
+    has its name, by name, or by the position sqlite3.Row's look-up by that name gives (the
+    first column of that name, in any case)."""
+    position: dict[str, int] = {}
+    for number, name in enumerate(names):
+        position.setdefault(name.lower(), number)
     return tuple(
-        (name, (position[name] if by_position else name) if name in position else None, d, f)
+        (name, (position[name.lower()] if by_position else name) if name in names else None, d, f)
         for name, d, f in _plan(cls)
     )
 

@@ -326,23 +326,30 @@ def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     numbers. Here each key's position rides in its low bits: the keys (as unsigned numbers
     in the same order) have their low bits replaced by their positions and are sorted plainly.
     Keys whose kept high bits are the same then come in the order of their positions, not of
-    their values; the keys are hashes, so that seldom happens and is seen (the keys in that
-    order are not sorted), and np.unique does the work then.
+    their values. The keys are hashes, so few are alike that way (at national scale, with
+    millions of distinct keys, a few pairs are): those runs alone are sorted again.
     """
     count = len(keys)
     bits = max(1, (count - 1).bit_length())
-    if count < 2 or bits > 40:
+    if count < 2 or bits > 40 or keys.dtype != np.int64:
         return np.unique(keys, return_inverse=True)
-    low = np.uint64((1 << bits) - 1)
-    packed = keys.view(np.uint64) ^ np.uint64(1 << 63)  # signed order as unsigned numbers
+    sign, low = np.uint64(1 << 63), np.uint64((1 << bits) - 1)
+    packed = keys.view(np.uint64) ^ sign  # signed order as unsigned numbers
     packed &= ~low
     packed |= np.arange(count, dtype=np.uint64)
     packed.sort()
     packed &= low
     order = packed.view(np.int64)
     ordered = keys[order]
-    if not (ordered[1:] >= ordered[:-1]).all():
-        return np.unique(keys, return_inverse=True)
+    unsorted = np.flatnonzero(ordered[1:] < ordered[:-1])
+    if len(unsorted):
+        # Keys alike in their high bits are together, in runs; sorted by value, those runs
+        # take the same places, each its own.
+        high = (ordered.view(np.uint64) ^ sign) >> np.uint64(bits)
+        alike = np.flatnonzero(np.isin(high, high[unsorted]))
+        again = np.lexsort((order[alike], ordered[alike]))
+        order[alike] = order[alike][again]
+        ordered[alike] = ordered[alike][again]
     first = np.empty(count, dtype=bool)
     first[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])

@@ -145,8 +145,14 @@ def test_rows_of_one_query_read_as_each_row_alone(store: Store):
         from_rows(Call, store.conn.execute(query))
 
 
-def test_rows_without_some_columns_take_the_defaults_in_from_rows():
-    """Mappings that are not sqlite rows are read by name, missing columns by default."""
-    rows = [{"id": "x", "source_id": "s", "identifier": "i", "title": "t", "regions": "[]"}]
-    (call,) = from_rows(Call, rows)
-    assert (call.id, call.regions, call.status, call.next_deadline) == ("x", [], "open", None)
+def test_from_rows_reads_the_columns_sqlite_rows_would(store: Store):
+    """Columns of a query are matched with fields as a row's look-up by name does: the first
+    column of a name, in any case; a field without a column takes its default."""
+    query = (
+        "SELECT 'first' AS ID, 'second' AS id, 's' AS source_id, 'i' AS identifier, "
+        "'t' AS title, 'late' AS title, '[\"SE211\"]' AS regions"
+    )
+    (call,) = from_rows(Call, store.conn.execute(query))
+    assert call == from_row(Call, store.conn.execute(query).fetchone())
+    assert (call.id, call.title, call.regions, call.status) == ("first", "t", ["SE211"], "open")
+    assert from_rows(Call, store.conn.execute(query + " WHERE 0")) == []
