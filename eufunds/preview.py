@@ -5,6 +5,7 @@ calls hold each keyword (one that none holds says so)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,6 +15,7 @@ from db.records import Department, FocusArea
 from eufunds.config import Config, with_cutoffs
 from eufunds.digests import week_items
 from eufunds.matching import stored_analyses
+from matcher.profiles import profile_versions
 from matcher.rank import Matcher
 from notifier.render import iso_week
 
@@ -46,9 +48,11 @@ def open_corpus(store: Store, config: Config, now: datetime) -> Corpus:
     """The corpus to preview against: kept from an earlier preview of this database while
     no crawl changed its calls, the day and the matching settings and focus areas are the
     same; else read and fitted now (once)."""
-    # The departments count too: their Swedish words decide how compounds are split.
-    profiles = (config.departments, config.focus_areas, config.matching)
-    settings = hashlib.sha256(repr(profiles).encode()).hexdigest()
+    # The departments count too: their Swedish words decide how compounds are split. Their
+    # profile versions (which include the settings and focus areas) name them whatever the
+    # order of their keywords: the stored profiles and config/ list them differently.
+    versions = profile_versions(config.departments, config.matching, config.focus_areas)
+    settings = hashlib.sha256(json.dumps(sorted(versions.items())).encode()).hexdigest()
     key = (store.calls_state(), now.date(), settings)
     with _corpora_lock:
         kept = _corpora.get(str(store.path))

@@ -4,6 +4,7 @@ every command reads, versioned, and exported back as TOML that loads again."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from click.testing import CliRunner
 
@@ -13,6 +14,7 @@ from eufunds.config import load_config
 from eufunds.matching import run_match
 from eufunds.preview import forget_corpora, open_corpus, preview_profile
 from eufunds.profiles import effective_config, export_config, profile_changes
+from eufunds.webcli import warm_previews
 from tests.conftest import SNAPSHOT_NOW
 from tests.support.databases import copy_database
 
@@ -115,3 +117,24 @@ def test_a_preview_scores_as_matching_does(matched_snapshot, config, tmp_path):
             SNAPSHOT_NOW,
         )
         assert preview.added == [] and preview.removed == []
+
+
+def test_the_web_app_refits_the_previews_corpus_after_a_crawl(matched_snapshot, config, tmp_path):
+    """What the web app's warm-up fits is the corpus the next preview uses; once a crawl has
+    changed a call, the next warm-up fits again, with the call as it now is."""
+    db_path = copy_database(matched_snapshot, tmp_path / "p.db")
+    forget_corpora()
+    warmed = warm_previews(config, db_path, SNAPSHOT_NOW)
+    assert warm_previews(config, db_path, SNAPSHOT_NOW) is warmed
+    with Store(db_path) as store:
+        assert open_corpus(store, effective_config(config, store, SNAPSHOT_NOW), SNAPSHOT_NOW) is (
+            warmed
+        )
+        changed = replace(warmed.calls[0], title="Ny titel efter genomsökningen")
+        store.upsert_calls([changed], SNAPSHOT_NOW + timedelta(hours=1))
+    rewarmed = warm_previews(config, db_path, SNAPSHOT_NOW)
+    assert rewarmed is not warmed
+    assert next(c for c in rewarmed.calls if c.id == changed.id).title == changed.title
+    with Store(db_path) as store:
+        current = effective_config(config, store, SNAPSHOT_NOW)
+        assert open_corpus(store, current, SNAPSHOT_NOW) is rewarmed
