@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from db.records import (
@@ -16,7 +16,45 @@ from db.records import (
     DigestStatus,
 )
 from db.rows import from_row, from_rows, from_text, to_json, to_text
-from db.tables import Tables
+from db.tables import Tables, insert_sql
+
+
+def claim_once(
+    conn: sqlite3.Connection,
+    table: str,
+    key: Mapping[str, str],
+    recipients: Sequence[str],
+    now: datetime,
+    initial: Mapping[str, object] | None = None,
+) -> int | None:
+    """Claim the one mail of ``table`` that ``key`` names (its columns and values): its id,
+    or None when it was sent or claimed already (a new row also gets the ``initial`` values).
+
+    Claiming is the once-only check and its record in one step: a unique index on the key's
+    columns lets only one claim through, and only a failed mail can be claimed again. One
+    left claimed by a process that stopped while sending is not tried again: it may have
+    gone out.
+    """
+    fields = {**key, "status": DigestStatus.CLAIMED, "recipients": to_json(recipients)}
+    fields |= {"claimed_at": to_text(now), **(initial or {})}
+    with conn:
+        try:
+            return conn.execute(insert_sql(table, fields), list(fields.values())).lastrowid
+        except sqlite3.IntegrityError:
+            where = " AND ".join(f"{name} = ?" for name in key)
+            retried = conn.execute(
+                f"UPDATE {table} SET status = ?, claimed_at = ?, recipients = ?, error = NULL "
+                f"WHERE {where} AND status = ? RETURNING id",
+                [
+                    DigestStatus.CLAIMED,
+                    fields["claimed_at"],
+                    fields["recipients"],
+                    *key.values(),
+                    DigestStatus.FAILED,
+                ],
+            ).fetchone()
+            return retried[0] if retried else None
+
 
 # digest_items.reason holds a digest item's reasons joined by this; only this module reads it.
 _REASON_SEPARATOR = ","
@@ -28,36 +66,10 @@ class DigestTables(Tables):
     def claim_digest(
         self, department_id: str, iso_week: str, recipients: Sequence[str], now: datetime
     ) -> int | None:
-        """Claim a department's digest for a week; None when it was already sent or claimed.
-
-        Claiming is the once-only check and its record in one step: a unique index on
-        (department, week) lets only one claim through, and only a failed digest can be
-        claimed again. A digest left 'claimed' by a process that stopped while sending is
-        not retried: it may have gone out.
-        """
-        stamp = to_text(now)
-        with self.conn:
-            try:
-                cursor = self.conn.execute(
-                    "INSERT INTO digests (department_id, iso_week, status, recipients, "
-                    "item_count, claimed_at) VALUES (?, ?, ?, ?, 0, ?)",
-                    [department_id, iso_week, DigestStatus.CLAIMED, to_json(recipients), stamp],
-                )
-                return cursor.lastrowid
-            except sqlite3.IntegrityError:
-                retried = self.conn.execute(
-                    "UPDATE digests SET status = ?, claimed_at = ?, recipients = ?, error = NULL "
-                    "WHERE department_id = ? AND iso_week = ? AND status = ? RETURNING id",
-                    [
-                        DigestStatus.CLAIMED,
-                        stamp,
-                        to_json(recipients),
-                        department_id,
-                        iso_week,
-                        DigestStatus.FAILED,
-                    ],
-                ).fetchone()
-                return retried[0] if retried else None
+        """Claim a department's digest for a week; None when it was already sent or claimed
+        (see ``claim_once``)."""
+        key = {"department_id": department_id, "iso_week": iso_week}
+        return claim_once(self.conn, "digests", key, recipients, now, {"item_count": 0})
 
     def finish_digest(
         self,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
+from db.digests import claim_once
 from db.records import DigestStatus, ReportMail
-from db.rows import from_row, to_json, to_text
+from db.rows import from_row, to_text
 from db.tables import Tables
 
 
@@ -15,28 +15,9 @@ class ReportMailTables(Tables):
     """Monthly report mails: claimed before building, finished after delivery."""
 
     def claim_report_mail(self, month: str, recipients: Sequence[str], now: datetime) -> int | None:
-        """Claim the report mail of a month; None when it was sent or claimed already.
-
-        As a digest is claimed: a unique index on the month lets one claim through, and only
-        a failed mail can be claimed again. One left claimed by a process that stopped while
-        sending is not tried again: it may have gone out.
-        """
-        stamp = to_text(now)
-        with self.conn:
-            try:
-                cursor = self.conn.execute(
-                    "INSERT INTO report_mails (month, status, recipients, claimed_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    [month, DigestStatus.CLAIMED, to_json(recipients), stamp],
-                )
-                return cursor.lastrowid
-            except sqlite3.IntegrityError:
-                retried = self.conn.execute(
-                    "UPDATE report_mails SET status = ?, claimed_at = ?, recipients = ?, "
-                    "error = NULL WHERE month = ? AND status = ? RETURNING id",
-                    [DigestStatus.CLAIMED, stamp, to_json(recipients), month, DigestStatus.FAILED],
-                ).fetchone()
-                return retried[0] if retried else None
+        """Claim the report mail of a month; None when it was sent or claimed already (as a
+        digest is claimed: see ``db.digests.claim_once``)."""
+        return claim_once(self.conn, "report_mails", {"month": month}, recipients, now)
 
     def finish_report_mail(
         self,
