@@ -1,6 +1,12 @@
 """Signed, expiring feedback tokens for digest links: which digest, call, recipient and
 verdict, and when it was made; an HMAC-SHA256 over that with the app's secret key. Pure:
-the secret and ``now`` are parameters."""
+the secret and ``now`` are parameters.
+
+Links end up in proxy and browser logs, so a token does not carry the recipient's address:
+it carries a keyed hash of it (``recipient_key``), which only the secret's holder can match
+with the digest's recipients (``claimed_recipient``). Tokens made before that (version 1,
+with the address) are read for the rest of their lifetime.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,17 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # How long a digest's feedback links work.
 TOKEN_LIFETIME = timedelta(days=60)
 PURPOSE = b"eufunds-feedback-v1"
+RECIPIENT_PURPOSE = b"eufunds-feedback-recipient"
+# The version of the tokens made now (the first element of their payload); version 1 tokens
+# have no version element and carry the address itself.
+VERSION = 2
 
 
 class TokenError(Exception):
@@ -22,21 +33,44 @@ class TokenError(Exception):
 
 @dataclass(frozen=True)
 class FeedbackClaim:
-    """What a feedback token says."""
+    """What a feedback token says: ``recipient_key`` names the recipient (a version 1 token
+    names them by address, in ``recipient``)."""
 
     digest_id: int
     call_id: str
-    recipient: str
+    recipient_key: str
     verdict: str
     made: datetime
+    recipient: str = ""
+
+
+def recipient_key(secret: str, recipient: str) -> str:
+    """A recipient's name in tokens: a keyed hash of the address (16 characters)."""
+    digest = hmac.new(secret.encode(), RECIPIENT_PURPOSE + b"\x00" + recipient.encode(), "sha256")
+    return _encode(digest.digest()[:12])
+
+
+def claimed_recipient(secret: str, claim: FeedbackClaim, recipients: Iterable[str]) -> str | None:
+    """The address among ``recipients`` the claim was made for; None when none is."""
+    if claim.recipient:
+        return claim.recipient if claim.recipient in recipients else None
+    return next(
+        (
+            address
+            for address in recipients
+            if hmac.compare_digest(recipient_key(secret, address), claim.recipient_key)
+        ),
+        None,
+    )
 
 
 def feedback_token(
     secret: str, digest_id: int, call_id: str, recipient: str, verdict: str, now: datetime
 ) -> str:
     """A token for one recipient's verdict on one call of one digest."""
+    key = recipient_key(secret, recipient)
     payload = json.dumps(
-        [digest_id, call_id, recipient, verdict, int(now.timestamp())], separators=(",", ":")
+        [VERSION, digest_id, call_id, key, verdict, int(now.timestamp())], separators=(",", ":")
     ).encode()
     return f"{_encode(payload)}.{_encode(_signature(secret, payload))}"
 
@@ -53,13 +87,19 @@ def read_feedback_token(secret: str, token: str, now: datetime) -> FeedbackClaim
     if not hmac.compare_digest(given, _signature(secret, payload)):
         raise TokenError("länken kommer inte från oss eller har ändrats")
     try:
-        digest_id, call_id, recipient, verdict, made = json.loads(payload)
+        fields = json.loads(payload)
+        if len(fields) == 6 and fields[0] == VERSION:
+            _, digest_id, call_id, key, verdict, made = fields
+            address = ""
+        else:  # version 1: the address itself
+            digest_id, call_id, address, verdict, made = fields
+            key = ""
         when = datetime.fromtimestamp(int(made), tz=now.tzinfo)
     except (ValueError, TypeError):
         raise TokenError("länken kan inte läsas") from None
     if now - when > TOKEN_LIFETIME:
         raise TokenError("länken har gått ut")
-    return FeedbackClaim(int(digest_id), str(call_id), str(recipient), str(verdict), when)
+    return FeedbackClaim(int(digest_id), str(call_id), str(key), str(verdict), when, str(address))
 
 
 def _signature(secret: str, payload: bytes) -> bytes:

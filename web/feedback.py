@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, render_template, request
 from db.records import Feedback, Verdict
 from eufunds.preview import open_corpus
 from matcher.suggestions import suggested_terms
-from notifier.tokens import TokenError, read_feedback_token
+from notifier.tokens import TokenError, claimed_recipient, read_feedback_token
 from web.app import current_config, now, store
 from web.auth import require
 
@@ -79,9 +79,14 @@ def give(token: str):
         return _refused(str(exc))
     digest = store().digest_by_id(claim.digest_id)
     call = store().get_call(claim.call_id)
-    if digest is None or call is None or claim.verdict not in SAID:
+    recipient = None
+    if digest is not None:
+        sent_to = [d.recipient for d in store().digest_deliveries(digest.id)]
+        recipients = dict.fromkeys([*digest.recipients, *sent_to])
+        recipient = claimed_recipient(current_app.config["SECRET_KEY"], claim, recipients)
+    if digest is None or call is None or recipient is None or claim.verdict not in SAID:
         return _refused("länken pekar inte på något vi känner till")
-    given = store().feedback_of(claim.digest_id, claim.call_id, claim.recipient)
+    given = store().feedback_of(claim.digest_id, claim.call_id, recipient)
     if request.method == "GET":
         if given is not None and given.verdict == claim.verdict:
             application = store().application_for(call.id, digest.department_id)
@@ -91,17 +96,17 @@ def give(token: str):
         comment = request.form.get("comment", "").strip()[:COMMENT_CHARACTERS]
         if given is None:
             return _refused("svaret behöver skickas innan en kommentar kan läggas till")
-        store().comment_feedback(claim.digest_id, claim.call_id, claim.recipient, comment)
+        store().comment_feedback(claim.digest_id, claim.call_id, recipient, comment)
         return _thanks(call, claim.verdict, commented=True)
     store().record_feedback(
-        Feedback(digest.id, digest.department_id, call.id, claim.recipient, claim.verdict, now())
+        Feedback(digest.id, digest.department_id, call.id, recipient, claim.verdict, now())
     )
     application, opened = None, False
     if claim.verdict == Verdict.APPLY:
         # The department's application for the call: opened by the first "Vi vill söka",
         # found again by a second click or another recipient's.
         application, opened = store().open_application(
-            call.id, digest.department_id, claim.recipient, now(), APPLY_NOTE
+            call.id, digest.department_id, recipient, now(), APPLY_NOTE
         )
     return _thanks(call, claim.verdict, commented=False, application=application, opened=opened)
 

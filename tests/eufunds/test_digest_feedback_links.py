@@ -14,7 +14,7 @@ import pytest
 from db.records import DeliveryStatus, DigestStatus
 from eufunds.digests import send_digests
 from notifier.send import read_outbox
-from notifier.tokens import read_feedback_token
+from notifier.tokens import read_feedback_token, recipient_key
 from tests.support.digest_runs import NEXT_WEEK, NOW, WEEK, message_id, recorded
 from tests.support.mail import html_part, text_part
 
@@ -70,7 +70,8 @@ def test_each_recipient_gets_their_own_message_with_their_links(matched_store, l
         tokens = _links(message)
         assert len(tokens) == 3 * len(shown)
         claims = [read_feedback_token(SECRET, token, NOW) for token in tokens]
-        assert {c.recipient for c in claims} == {recipient}
+        assert {c.recipient_key for c in claims} == {recipient_key(SECRET, recipient)}
+        assert all(recipient not in token for token in tokens)
         assert {c.digest_id for c in claims} == {digest.id}
         assert {c.call_id for c in claims} == shown
         assert Counter(c.verdict for c in claims) == {v: len(shown) for v in VERDICTS}
@@ -147,8 +148,8 @@ def test_a_failure_after_others_had_theirs_is_sent_as_it_was(
     for late in smtp_server.received[1:]:
         [recipient] = late.rcpt_tos
         assert message_id(late.message) == kept[recipient]
-        claims = {read_feedback_token(SECRET, t, NOW).recipient for t in _links(late.message)}
-        assert claims == {recipient}
+        claims = {read_feedback_token(SECRET, t, NOW).recipient_key for t in _links(late.message)}
+        assert claims == {recipient_key(SECRET, recipient)}
     assert all(
         d.status == DeliveryStatus.SENT and d.message is None
         for d in matched_store.digest_deliveries(digest.id)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notifier.tokens import TOKEN_LIFETIME, TokenError, feedback_token, read_feedback_token
+from notifier import tokens
+from notifier.tokens import (
+    TOKEN_LIFETIME,
+    TokenError,
+    claimed_recipient,
+    feedback_token,
+    read_feedback_token,
+    recipient_key,
+)
 
 SECRET = "a-secret-key-long-enough-for-the-tests-0123456789"
 NOW = datetime(2026, 8, 22, 12, tzinfo=UTC)
@@ -16,12 +26,42 @@ CALL = "ft_portal/CERV-2026-CITIZENS-TOWN-TT"
 def test_a_token_says_what_it_was_made_to_say():
     token = feedback_token(SECRET, 7, CALL, "social.eu@example.org", "apply", NOW)
     claim = read_feedback_token(SECRET, token, NOW + timedelta(days=59))
-    assert (claim.digest_id, claim.call_id, claim.recipient, claim.verdict) == (
-        7,
-        CALL,
-        "social.eu@example.org",
-        "apply",
+    assert (claim.digest_id, claim.call_id, claim.verdict) == (7, CALL, "apply")
+    recipients = ["other@example.org", "social.eu@example.org"]
+    assert claimed_recipient(SECRET, claim, recipients) == "social.eu@example.org"
+    assert claimed_recipient(SECRET, claim, ["other@example.org"]) is None
+    # Another secret's keys match nothing: only the app that made the link can tell whose.
+    assert (
+        claimed_recipient("another-secret-of-enough-length-0123456789", claim, recipients) is None
     )
+
+
+def test_a_token_does_not_carry_the_address():
+    """Links end up in proxy and browser logs: the address is in none of the token's parts,
+    neither as text nor as base64."""
+    address = "social.eu@example.org"
+    token = feedback_token(SECRET, 7, CALL, address, "apply", NOW)
+    body = token.split(".")[0]
+    payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+    assert address not in token and "social.eu" not in payload and "example.org" not in payload
+    assert recipient_key(SECRET, address) in payload
+
+
+def test_a_version_1_token_with_the_address_is_still_read():
+    """Links mailed before tokens hid the address work for the rest of their 60 days, for
+    a recipient the digest had. (Hand-made here in the old format: a signed JSON list of
+    digest, call, address, verdict and time.)"""
+    payload = json.dumps([7, CALL, "social.eu@example.org", "relevant", int(NOW.timestamp())])
+    data = payload.encode()
+    token = f"{tokens._encode(data)}.{tokens._encode(tokens._signature(SECRET, data))}"
+    claim = read_feedback_token(SECRET, token, NOW + timedelta(days=30))
+    assert (claim.digest_id, claim.recipient, claim.verdict) == (
+        7,
+        "social.eu@example.org",
+        "relevant",
+    )
+    assert claimed_recipient(SECRET, claim, ["social.eu@example.org"]) == "social.eu@example.org"
+    assert claimed_recipient(SECRET, claim, ["other@example.org"]) is None
 
 
 @pytest.mark.parametrize(

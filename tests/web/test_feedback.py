@@ -27,8 +27,10 @@ def sent(site):
     return digest, call_id
 
 
-def _link(digest, call_id, verdict="relevant", made=SNAPSHOT_NOW, secret=SECRET):
-    return f"/aterkoppling/{feedback_token(secret, digest.id, call_id, RECIPIENT, verdict, made)}"
+def _link(
+    digest, call_id, verdict="relevant", made=SNAPSHOT_NOW, secret=SECRET, recipient=RECIPIENT
+):
+    return f"/aterkoppling/{feedback_token(secret, digest.id, call_id, recipient, verdict, made)}"
 
 
 def test_one_click_records_and_a_second_changes_nothing(site, sent):
@@ -96,6 +98,8 @@ def test_bad_links_get_a_friendly_page(site, sent):
         (_link(digest, call_id, made=SNAPSHOT_NOW - timedelta(days=61)), "gått ut"),
         (_link(digest, "ft_portal/NOPE"), "inte på något vi känner till"),
         (_link(digest, call_id, verdict="<script>"), "inte på något vi känner till"),
+        # Signed by us, but for an address the digest was never for.
+        (_link(digest, call_id, recipient="someone@example.org"), "inte på något vi känner till"),
     ):
         response = client.get(link)
         assert response.status_code == 400

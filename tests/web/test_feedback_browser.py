@@ -15,7 +15,7 @@ from db import Store
 from db.records import WebUser
 from eufunds.digests import send_digests
 from notifier.send import read_outbox
-from notifier.tokens import read_feedback_token
+from notifier.tokens import read_feedback_token, recipient_key
 from tests.support.browser import launched_browser, screenshot_path
 from tests.support.databases import copy_database
 from tests.support.digest_runs import NOW
@@ -67,6 +67,9 @@ def test_a_click_in_the_digest_is_counted_for_the_coordinator(browser, mailed, s
     token_of = {link: read_feedback_token(SECRET, link.rsplit("/", 1)[1], NOW) for link in links}
     apply_link = next(link for link, claim in token_of.items() if claim.verdict == "apply")
     claim = token_of[apply_link]
+    # The link names its recipient by a keyed hash only: the one this message went to.
+    recipient = message["To"]
+    assert recipient not in apply_link and claim.recipient_key == recipient_key(SECRET, recipient)
     page = browser.new_page(viewport={"width": 390, "height": 800})
     try:
         page.goto(served + urlsplit(apply_link).path)
@@ -84,7 +87,7 @@ def test_a_click_in_the_digest_is_counted_for_the_coordinator(browser, mailed, s
         page.wait_for_url(f"{served}/aterkoppling")
         row = page.locator("table.list tbody tr", has_text="Socialförvaltningen").first
         assert row.locator("td").all_inner_texts()[1:] == ["0", "0", "1"]
-        assert claim.recipient in page.inner_text("main")
+        assert recipient in page.inner_text("main")
         page.screenshot(path=screenshot_path("feedback-coordinator.png"), full_page=True)
 
         page.goto(f"{served}/ansokningar")
@@ -96,7 +99,7 @@ def test_a_click_in_the_digest_is_counted_for_the_coordinator(browser, mailed, s
         [application] = store.applications()
     assert (given.verdict, given.recipient, given.call_id) == (
         "apply",
-        claim.recipient,
+        recipient,
         claim.call_id,
     )
-    assert (application.call_id, application.opened_by) == (claim.call_id, claim.recipient)
+    assert (application.call_id, application.opened_by) == (claim.call_id, recipient)
