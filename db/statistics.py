@@ -73,10 +73,15 @@ class StatisticsTables(Tables):
     def feedback_counts(
         self, start: datetime | None, end: datetime | None
     ) -> dict[tuple[str, str], int]:
-        """(department, verdict) -> how many verdicts were given in the span."""
+        """(department, verdict) -> how many verdicts were given in the span: one per reader
+        and call, the latest in the span (a call that came again in a later digest and was
+        judged again counts once)."""
         where, params = _within("at", start, end)
         rows = self.conn.execute(
-            f"SELECT department_id, verdict, count(*) FROM feedback WHERE {where} "
+            "SELECT department_id, verdict, count(*) FROM ("
+            "SELECT department_id, verdict, row_number() OVER ("
+            "PARTITION BY department_id, call_id, recipient ORDER BY at DESC, digest_id DESC"
+            f") AS newest FROM feedback WHERE {where}) WHERE newest = 1 "
             "GROUP BY department_id, verdict",
             params,
         )

@@ -237,8 +237,9 @@ def _feedback_table(counts: Counts, names: dict[str, str]) -> StatTable:
         "Återkoppling per förvaltning",
         ("Förvaltning", *VERDICT_COLUMNS.values(), "Omdömen", "Andel relevanta (%)"),
         tuple(rows),
-        "Andel relevanta: omdömena Relevant och Vi vill söka bland alla omdömen, en löpande "
-        "uppskattning av hur träffsäkra utskicken är.",
+        "Ett omdöme per läsare och utlysning (det senaste, om utlysningen kom igen i ett "
+        "senare utskick). Andel relevanta: omdömena Relevant och Vi vill söka bland alla "
+        "omdömen, en löpande uppskattning av hur träffsäkra utskicken är.",
         Chart("Andel relevanta per förvaltning", tuple(bars), scale=100) if bars else None,
     )
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from db import Store
-from db.records import APPLICATION_STATE_NAMES, LOCAL_TZ
+from db.records import APPLICATION_STATE_NAMES, LOCAL_TZ, DigestStatus, Feedback, Verdict
 from eufunds.periods import ALL_TIME, PeriodError, parse_period, previous_month
 from eufunds.statistics import statistics
 from tests.conftest import SNAPSHOT_NOW
@@ -146,6 +146,28 @@ def test_feedback_per_department_and_running_precision(active_store, config):
     )
     assert august[names["energibolag"]][4] == 0 and august[names["social"]][4] == 5
     assert "Återkoppling: 7 omdömen, 57,1 % relevanta" in stats.summary
+
+
+def test_a_call_judged_again_in_a_later_digest_counts_once(active_store, config):
+    """A call can come again in a later digest (its deadline nears) and its reader judge it
+    again: one verdict per reader and call counts, the latest of the period."""
+    [first] = active_store.department_digests("social")
+    call_id, reasons = active_store.digest_call_ids(first.id)[0]
+    reader = active_store.feedback_of(first.id, call_id, "person0@example.org")
+    assert reader is not None and reader.verdict == "relevant"
+    later = datetime(2026, 9, 2, 9, tzinfo=LOCAL_TZ)
+    again = active_store.claim_digest("social", "2026-W36", ["person0@example.org"], later)
+    active_store.finish_digest(again, DigestStatus.SENT, [(call_id, reasons)], sent_at=later)
+    active_store.record_feedback(
+        Feedback(again, "social", call_id, "person0@example.org", Verdict.NOT_RELEVANT, later)
+    )
+    names = _names(config)
+    every = _rows(statistics(active_store, config, ALL_TIME, SNAPSHOT_NOW), "aterkoppling")
+    assert every[names["social"]][1:6] == (2, 2, 1, 5, 60.0)
+    august = _rows(
+        statistics(active_store, config, parse_period("2026-08"), SNAPSHOT_NOW), "aterkoppling"
+    )
+    assert august[names["social"]][1:6] == (3, 1, 1, 5, 80.0)
 
 
 def _states_at(store: Store, end: datetime | None) -> Counter:
