@@ -29,6 +29,20 @@ def _within(column: str, start: datetime | None, end: datetime | None) -> tuple[
 _STILL_OPEN = "(c.next_deadline IS NULL OR c.next_deadline >= ?)"
 
 
+# An application's field as a change recorded before a moment left it (the newest such), and
+# as it was before the first change at or after a moment: SQL for ``field`` of application a.
+_LAST_BEFORE = (
+    "(SELECT json_extract(e.changes, '$.{field}[1]') FROM application_events e "
+    "WHERE e.application_id = a.id AND json_extract(e.changes, '$.{field}') IS NOT NULL "
+    "AND e.at < ? ORDER BY e.at DESC, e.id DESC LIMIT 1)"
+)
+_FIRST_FROM = (
+    "(SELECT json_extract(e.changes, '$.{field}[0]') FROM application_events e "
+    "WHERE e.application_id = a.id AND json_extract(e.changes, '$.{field}') IS NOT NULL "
+    "AND e.at >= ? ORDER BY e.at, e.id LIMIT 1)"
+)
+
+
 class StatisticsTables(Tables):
     """Read-only counts over the whole database for the statistics and reports."""
 
@@ -88,19 +102,19 @@ class StatisticsTables(Tables):
         return {(row[0], row[1]): row[2] for row in rows}
 
     def application_states(self, end: datetime | None) -> list[tuple[str, str]]:
-        """(department, state) of every application opened before ``end``, in the state it
-        was in then (its last change of state before it), or now without an end."""
+        """(department, state) of every application opened before ``end``, as it was then:
+        its lead department and state after their last changes before ``end`` (a lead changed
+        only later: the one it had before that change), or now without an end."""
         if end is None:
             rows = self.conn.execute("SELECT department_id, state FROM applications")
             return [(row[0], row[1]) for row in rows]
         stamp = to_text(end)
         rows = self.conn.execute(
-            "SELECT a.department_id, coalesce(("
-            "SELECT json_extract(e.changes, '$.state[1]') FROM application_events e "
-            "WHERE e.application_id = a.id AND json_extract(e.changes, '$.state') IS NOT NULL "
-            "AND e.at < ? ORDER BY e.at DESC, e.id DESC LIMIT 1), a.state) "
+            f"SELECT coalesce({_LAST_BEFORE.format(field='department_id')}, "
+            f"{_FIRST_FROM.format(field='department_id')}, a.department_id), "
+            f"coalesce({_LAST_BEFORE.format(field='state')}, a.state) "
             "FROM applications a WHERE a.opened_at < ?",
-            [stamp, stamp],
+            [stamp, stamp, stamp, stamp],
         )
         return [(row[0], row[1]) for row in rows]
 

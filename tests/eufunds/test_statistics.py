@@ -175,14 +175,22 @@ def _states_at(store: Store, end: datetime | None) -> Counter:
     states = {}
     opened = dict(_sql(store, "SELECT id, opened_at FROM applications"))
     departments = dict(_sql(store, "SELECT id, department_id FROM applications"))
-    for application_id, at, changes in _sql(
+    events = _sql(
         store, "SELECT application_id, at, changes FROM application_events ORDER BY at, id"
-    ):
+    )
+    # Each application's lead as it was opened: before its first change of lead, if any.
+    for application_id, _, changes in reversed(events):
+        if "department_id" in json.loads(changes):
+            departments[application_id] = json.loads(changes)["department_id"][0]
+    for application_id, at, changes in events:
         moment = datetime.fromisoformat(at)
         if end is not None and moment >= end:
             continue
-        if "state" in json.loads(changes):
-            states[application_id] = json.loads(changes)["state"][1]
+        changed = json.loads(changes)
+        if "state" in changed:
+            states[application_id] = changed["state"][1]
+        if "department_id" in changed:
+            departments[application_id] = changed["department_id"][1]
     return Counter(
         (departments[a], state)
         for a, state in states.items()
@@ -208,6 +216,27 @@ def test_applications_per_department_in_their_state_at_the_periods_end(active_st
         statistics(active_store, config, parse_period("2026-07"), SNAPSHOT_NOW), "ansokningar"
     )
     assert {row[-1] for row in july.values()} == {0}
+
+
+def test_an_application_counts_for_its_lead_at_the_periods_end(active, config):
+    """An application whose lead moved to another department after Q3 counts for the first
+    department at the end of Q3 and for the new one now."""
+    store, activity = active
+    october = datetime(2026, 10, 20, 9, tzinfo=LOCAL_TZ)
+    store.change_application(
+        activity.applications["social"], {"department_id": "stadskontoret"}, "anna", october
+    )
+    names = _names(config)
+    for period in (Q3, ALL_TIME):
+        rows = _rows(statistics(store, config, period, SNAPSHOT_NOW), "ansokningar")
+        replayed = _states_at(store, period.end)
+        for department_id, name in names.items():
+            counts = [replayed[(department_id, state)] for state in APPLICATION_STATE_NAMES]
+            assert rows[name][1:] == (*counts, sum(counts))
+    q3 = _rows(statistics(store, config, Q3, SNAPSHOT_NOW), "ansokningar")
+    now = _rows(statistics(store, config, ALL_TIME, SNAPSHOT_NOW), "ansokningar")
+    assert (q3[names["social"]][-1], q3[names["stadskontoret"]][-1]) == (2, 0)
+    assert (now[names["social"]][-1], now[names["stadskontoret"]][-1]) == (1, 1)
 
 
 def test_amounts_in_kronor_per_department_programme_and_year(active, config):
