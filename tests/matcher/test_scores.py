@@ -13,7 +13,8 @@ import pytest
 
 from db.records import Call, Match
 from matcher.rank import Matcher, closing_soon, is_matchable
-from matcher.scores import MATCH_FIELDS, rounded
+from matcher.rounding import rounded
+from matcher.scores import MATCH_FIELDS
 from tests.matcher.support import (
     CLIMATE_ADAPTATION,
     CLIMATE_KEYWORDS,
