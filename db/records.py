@@ -399,4 +399,5 @@ from db.staff_records import (  # noqa: E402, F401 - re-exported
     ReportMail,
     Verdict,
     WebUser,
+    newest_verdicts,
 )

@@ -6,6 +6,7 @@ file short. Import them from db.records.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +32,20 @@ class Feedback:
     verdict: str
     at: datetime
     comment: str = ""
+
+
+def newest_verdicts(feedback: Iterable[Feedback]) -> list[Feedback]:
+    """Each reader's newest verdict on each call for each department: a call can come again
+    in a later digest and be judged again, and the later word is what the reader thinks
+    (statistics, the coordinator's counts and labels all count one verdict per reader and
+    call)."""
+    newest: dict[tuple[str, str, str], Feedback] = {}
+    for given in feedback:
+        key = (given.department_id, given.call_id, given.recipient)
+        kept = newest.get(key)
+        if kept is None or (given.at, given.digest_id) > (kept.at, kept.digest_id):
+            newest[key] = given
+    return list(newest.values())
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Only counting happens here; eufunds/statistics.py turns the counts into tables.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from db.records import DELIVERED, Application, CallStatus, RunStatus
@@ -40,6 +41,11 @@ _FIRST_FROM = (
     "(SELECT json_extract(e.changes, '$.{field}[0]') FROM application_events e "
     "WHERE e.application_id = a.id AND json_extract(e.changes, '$.{field}') IS NOT NULL "
     "AND e.at >= ? ORDER BY e.at, e.id LIMIT 1)"
+)
+# An application's lead department at a moment (two parameters: the moment, twice).
+_LEAD_AT = (
+    f"coalesce({_LAST_BEFORE.format(field='department_id')}, "
+    f"{_FIRST_FROM.format(field='department_id')}, a.department_id)"
 )
 
 
@@ -110,21 +116,30 @@ class StatisticsTables(Tables):
             return [(row[0], row[1]) for row in rows]
         stamp = to_text(end)
         rows = self.conn.execute(
-            f"SELECT coalesce({_LAST_BEFORE.format(field='department_id')}, "
-            f"{_FIRST_FROM.format(field='department_id')}, a.department_id), "
-            f"coalesce({_LAST_BEFORE.format(field='state')}, a.state) "
+            f"SELECT {_LEAD_AT}, coalesce({_LAST_BEFORE.format(field='state')}, a.state) "
             "FROM applications a WHERE a.opened_at < ?",
             [stamp, stamp, stamp, stamp],
         )
         return [(row[0], row[1]) for row in rows]
 
-    def applications_with_programme(self) -> list[tuple[Application, str]]:
-        """Every application with the programme of its call."""
+    def applications_with_programme(
+        self, end: datetime | None = None
+    ) -> list[tuple[Application, str]]:
+        """Every application with the programme of its call; with an ``end``, each with the
+        lead department it had then (as ``application_states`` counts it)."""
+        lead, params = ("a.department_id", []) if end is None else (_LEAD_AT, [to_text(end)] * 2)
         rows = self.conn.execute(
-            "SELECT a.*, c.programme AS call_programme FROM applications a "
-            "JOIN calls c ON c.id = a.call_id ORDER BY a.id"
+            f"SELECT a.*, c.programme AS call_programme, {lead} AS lead_then "
+            "FROM applications a JOIN calls c ON c.id = a.call_id ORDER BY a.id",
+            params,
         )
-        return [(from_row(Application, row), row["call_programme"] or "") for row in rows]
+        return [
+            (
+                replace(from_row(Application, row), department_id=row["lead_then"]),
+                row["call_programme"] or "",
+            )
+            for row in rows
+        ]
 
     def focus_area_calls(
         self, now: datetime, start: datetime | None, end: datetime | None

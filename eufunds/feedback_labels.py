@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from db import Call, Store
-from db.records import Feedback, Verdict
+from db.records import Feedback, Verdict, newest_verdicts
 
 # The grade each verdict stands for, as labelled files grade calls.
 GRADES = {Verdict.NOT_RELEVANT: 0, Verdict.RELEVANT: 1, Verdict.APPLY: 2}
@@ -78,7 +78,7 @@ def feedback_labels(
 ) -> FeedbackLabels:
     """Labels from feedback on ``calls`` (by id) for ``departments``, as the module says."""
     known = set(departments)
-    newest: dict[tuple[str, str, str], Feedback] = {}
+    kept: list[Feedback] = []
     unknown = missing = 0
     for given in feedback:
         if given.department_id not in known:
@@ -86,12 +86,11 @@ def feedback_labels(
         elif given.call_id not in calls:
             missing += 1
         elif given.verdict in GRADES:
-            key = (given.call_id, given.department_id, given.recipient)
-            if key not in newest or given.at > newest[key].at:
-                newest[key] = given
+            kept.append(given)
     voices: dict[tuple[str, str], list[str]] = {}
-    for (call_id, department_id, _), given in sorted(newest.items()):
-        voices.setdefault((call_id, department_id), []).append(given.verdict)
+    newest = sorted(newest_verdicts(kept), key=lambda f: (f.call_id, f.department_id, f.recipient))
+    for given in newest:
+        voices.setdefault((given.call_id, given.department_id), []).append(given.verdict)
     labels: dict[str, dict[str, int]] = {}
     ties = 0
     for (call_id, department_id), verdicts in voices.items():

@@ -87,6 +87,15 @@ def describe(lock: JobLock) -> str:
     return holder.describe() if holder else lock.holder
 
 
+def pipeline_running(store: Store, now: datetime) -> bool:
+    """A run holds the job lock now: taken, not expired, and its holder still alive."""
+    held = store.lock(LOCK)
+    if held is None or held.expires_at < now:
+        return False
+    holder = Holder.parse(held.holder)
+    return holder is None or not holder.is_gone()
+
+
 class PipelineLock:
     """Hold the job lock for a block; taken over from a holder that is gone."""
 

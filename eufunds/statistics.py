@@ -114,7 +114,7 @@ def gather(store: Store, config: Config, period: Period, now: datetime) -> Count
         digests=store.digest_counts(start, end),
         feedback=store.feedback_counts(start, end),
         states=store.application_states(end),
-        applications=store.applications_with_programme(),
+        applications=store.applications_with_programme(end),
         focus=store.focus_area_calls(now, start, end),
         source_calls=source_calls,
         crawls=store.crawl_run_counts(start, end),

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ import click
 from db.records import ROLES, WebUser
 from db.users import UserExists
 from eufunds.config import Config
+from eufunds.joblock import pipeline_running
 from eufunds.options import open_store, prepare_store, run_moment, with_config, with_db
 
 if TYPE_CHECKING:  # the preview loads the matcher (numpy, scipy): only when it runs
@@ -75,14 +76,17 @@ def _keep_previews_warm(config: Config, db_path: Path) -> None:
         time.sleep(WARM_EVERY_SECONDS)
 
 
-def warm_previews(config: Config, db_path: Path, now: datetime | None = None) -> Corpus:
+def warm_previews(config: Config, db_path: Path, now: datetime | None = None) -> Corpus | None:
     """The previews' corpus of the database: the one kept while still fresh, else fitted now
-    (``now``: this moment unless given)."""
+    (``now``: this moment unless given); None while a run (a crawl, a match) holds the job
+    lock: the calls change under it, and a fit every few seconds would only slow it down."""
     from eufunds.preview import open_corpus
     from eufunds.profiles import effective_config
 
     with open_store(db_path) as store:
         moment = now or run_moment(None)
+        if pipeline_running(store, datetime.now(UTC)):
+            return None
         return open_corpus(store, effective_config(config, store, moment, seed=False), moment)
 
 

@@ -5,9 +5,11 @@ or expired link gets a friendly page."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import Blueprint, current_app, render_template, request
 
-from db.records import Feedback, Verdict
+from db.records import Feedback, Verdict, newest_verdicts
 from eufunds.preview import open_corpus
 from matcher.suggestions import suggested_terms
 from notifier.tokens import TokenError, claimed_recipient, read_feedback_token
@@ -33,24 +35,19 @@ def overview():
     calls = store().calls_by_id(sorted({f.call_id for f in given}))
     departments = current_config().written_departments
     by_department = {d.id: [f for f in given if f.department_id == d.id] for d in departments}
-    counts = {
-        d.id: {v: sum(1 for f in by_department[d.id] if f.verdict == v) for v in SAID}
-        for d in departments
-    }
+    # Counted as the statistics count them: each reader's newest word on each call.
+    newest = newest_verdicts(given)
+    tally = Counter((f.department_id, f.verdict) for f in newest)
+    counts = {d.id: {v: tally[(d.id, v)] for v in SAID} for d in departments}
     corpus = open_corpus(store(), current_config(), now()).calls if given else []
     suggestions = {}
     for department in departments:
-        mine = by_department[department.id]
-        wanted = [
-            calls[f.call_id]
-            for f in mine
-            if f.verdict != Verdict.NOT_RELEVANT and f.call_id in calls
-        ]
-        unwanted = [
-            calls[f.call_id]
-            for f in mine
-            if f.verdict == Verdict.NOT_RELEVANT and f.call_id in calls
-        ]
+        mine = [f for f in newest if f.department_id == department.id and f.call_id in calls]
+        # Each call once ("in two calls" means two calls, however many readers agreed).
+        negative = [f.call_id for f in mine if f.verdict == Verdict.NOT_RELEVANT]
+        positive = [f.call_id for f in mine if f.verdict != Verdict.NOT_RELEVANT]
+        wanted = [calls[call_id] for call_id in dict.fromkeys(positive)]
+        unwanted = [calls[call_id] for call_id in dict.fromkeys(negative)]
         suggestions[department.id] = (
             suggested_terms(wanted, corpus, department),
             suggested_terms(unwanted, corpus, department),

@@ -3,14 +3,16 @@ every command reads, versioned, and exported back as TOML that loads again."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
 from db import Store
 from eufunds.cli import main
 from eufunds.config import load_config
+from eufunds.joblock import LOCK, LOCK_TTL, PipelineLock
 from eufunds.matching import run_match
 from eufunds.preview import forget_corpora, open_corpus, preview_profile
 from eufunds.profiles import effective_config, export_config, profile_changes
@@ -138,3 +140,18 @@ def test_the_web_app_refits_the_previews_corpus_after_a_crawl(matched_snapshot, 
     with Store(db_path) as store:
         current = effective_config(config, store, SNAPSHOT_NOW)
         assert open_corpus(store, current, SNAPSHOT_NOW) is rewarmed
+
+
+def test_the_warm_up_waits_while_a_run_holds_the_job_lock(matched_snapshot, config, tmp_path):
+    """A crawl changes the calls all the time it runs: the warm-up fits nothing under the
+    job lock (a lock whose process is gone does not hold it back), and fits after."""
+    db_path = copy_database(matched_snapshot, tmp_path / "p.db")
+    forget_corpora()
+    with PipelineLock(db_path):
+        assert warm_previews(config, db_path, SNAPSHOT_NOW) is None
+    with Store(db_path) as store:
+        # A holder on this host whose process does not exist (pid beyond the kernel's limit).
+        gone = f"{socket.gethostname()}:99999999"
+        assert store.acquire_lock(LOCK, gone, datetime.now(UTC), LOCK_TTL)
+    corpus = warm_previews(config, db_path, SNAPSHOT_NOW)
+    assert corpus is not None and corpus.calls

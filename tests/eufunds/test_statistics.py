@@ -237,6 +237,11 @@ def test_an_application_counts_for_its_lead_at_the_periods_end(active, config):
     now = _rows(statistics(store, config, ALL_TIME, SNAPSHOT_NOW), "ansokningar")
     assert (q3[names["social"]][-1], q3[names["stadskontoret"]][-1]) == (2, 0)
     assert (now[names["social"]][-1], now[names["stadskontoret"]][-1]) == (1, 1)
+    # Its amounts go with it: the kronor applied for in Q3 are the first department's.
+    amounts = statistics(store, config, Q3, SNAPSHOT_NOW).table("belopp").rows
+    assert {row[0] for row in amounts if row[3] == 1_000_000} == {names["social"]}
+    later = statistics(store, config, ALL_TIME, SNAPSHOT_NOW).table("belopp").rows
+    assert {row[0] for row in later if row[3] == 1_000_000} == {names["stadskontoret"]}
 
 
 def test_amounts_in_kronor_per_department_programme_and_year(active, config):

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from db import Store
+from db.records import DigestStatus
 from notifier.tokens import feedback_token
 from tests.conftest import SNAPSHOT_NOW
 from tests.support.digest_runs import recorded
@@ -143,3 +144,33 @@ def test_feedback_suggests_profile_words_to_try_in_the_preview(site, coordinator
     page = coordinator.get(path.replace("&amp;", "&")).get_data(as_text=True)
     assert f"{word} = 1" in page
     assert f"{word}: " in page.split("Nyckelord bland")[1]
+
+
+def test_the_coordinator_counts_as_the_statistics_do(site, coordinator):
+    """A call judged again in a later digest counts once, by its newest word, on the page
+    as in the statistics; and one call marked relevant by two readers is one call, not the
+    two a suggested word needs."""
+    chef = "social.chef@example.org"
+    with Store(site.db_path) as store:
+        digest = recorded(store)["social"]
+        first, second = [call_id for call_id, _ in store.digest_call_ids(digest.id)][:2]
+        later = store.claim_digest("social", "2026-W35", [RECIPIENT, chef], SNAPSHOT_NOW)
+        items = [(first, ("new",)), (second, ("new",))]
+        store.finish_digest(later, DigestStatus.SENT, items, sent_at=SNAPSHOT_NOW)
+        later_digest = store.digest_by_id(later)
+    client = site.app.test_client()
+    for link in (
+        _link(digest, first, "relevant"),
+        _link(later_digest, first, "not-relevant"),
+        _link(later_digest, second, "relevant"),
+        _link(later_digest, second, "relevant", recipient=chef),
+    ):
+        assert click_feedback(client, link).status_code == 200
+    html = coordinator.get("/aterkoppling").get_data(as_text=True)
+    social = html.split("Socialförvaltningen</td>")[1].split("</tr>")[0]
+    # Relevant: the second call by two readers; not relevant: the first, judged again.
+    assert re.findall(r"<td>(\d+)</td>", social) == ["2", "1", "0"]
+    with Store(site.db_path) as store:
+        counts = store.feedback_counts(None, None)
+    assert (counts[("social", "relevant")], counts[("social", "not-relevant")]) == (2, 1)
+    assert 'href="/profiler/social?lagg_till=' not in html
