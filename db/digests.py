@@ -53,7 +53,13 @@ def claim_once(
                     DigestStatus.FAILED,
                 ],
             ).fetchone()
-            return retried[0] if retried else None
+            if retried:
+                return retried[0]
+            # Nothing to claim again: the mail exists (sent, or being sent), else the row
+            # broke another rule (an unknown department), which is no "already sent".
+            if conn.execute(f"SELECT 1 FROM {table} WHERE {where}", list(key.values())).fetchone():
+                return None
+            raise
 
 
 # digest_items.reason holds a digest item's reasons joined by this; only this module reads it.

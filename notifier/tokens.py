@@ -44,10 +44,12 @@ class FeedbackClaim:
     recipient: str = ""
 
 
-def recipient_key(secret: str, recipient: str) -> str:
-    """A recipient's name in tokens: a keyed hash of the address (16 characters)."""
-    digest = hmac.new(secret.encode(), RECIPIENT_PURPOSE + b"\x00" + recipient.encode(), "sha256")
-    return _encode(digest.digest()[:12])
+def recipient_key(secret: str, digest_id: int, recipient: str) -> str:
+    """A recipient's name in the tokens of one digest: a keyed hash of the digest and the
+    address (16 characters; another digest's links name the same reader differently, so
+    logs cannot tie one reader's clicks together)."""
+    message = b"\x00".join([RECIPIENT_PURPOSE, str(digest_id).encode(), recipient.encode()])
+    return _encode(hmac.new(secret.encode(), message, "sha256").digest()[:12])
 
 
 def claimed_recipient(secret: str, claim: FeedbackClaim, recipients: Iterable[str]) -> str | None:
@@ -58,7 +60,9 @@ def claimed_recipient(secret: str, claim: FeedbackClaim, recipients: Iterable[st
         (
             address
             for address in recipients
-            if hmac.compare_digest(recipient_key(secret, address), claim.recipient_key)
+            if hmac.compare_digest(
+                recipient_key(secret, claim.digest_id, address), claim.recipient_key
+            )
         ),
         None,
     )
@@ -68,7 +72,7 @@ def feedback_token(
     secret: str, digest_id: int, call_id: str, recipient: str, verdict: str, now: datetime
 ) -> str:
     """A token for one recipient's verdict on one call of one digest."""
-    key = recipient_key(secret, recipient)
+    key = recipient_key(secret, digest_id, recipient)
     payload = json.dumps(
         [VERSION, digest_id, call_id, key, verdict, int(now.timestamp())], separators=(",", ":")
     ).encode()

@@ -170,3 +170,21 @@ def test_sqlite_errors_leave_the_store_as_store_errors(store):
     store.conn.execute("DROP TABLE job_locks")
     with pytest.raises(StoreError, match=r"\.db: lock: no such table: job_locks"):
         store.lock("pipeline")
+
+
+def test_a_mail_is_claimed_once_and_a_broken_claim_is_an_error(store, config):
+    """A digest (or report mail) is claimed once; a failed one can be claimed again; a claim
+    the database refuses for another reason (an unknown department) is an error, not a
+    silent "already sent"."""
+    store.sync_config(config.sources, config.departments, config.focus_areas, NOW)
+    department = config.departments[0].id
+    first = store.claim_digest(department, "2026-W34", ["a@example.org"], NOW)
+    assert first is not None
+    assert store.claim_digest(department, "2026-W34", ["a@example.org"], NOW) is None
+    store.finish_digest(first, "failed", error="SMTP 451")
+    assert store.claim_digest(department, "2026-W34", ["b@example.org"], NOW) == first
+    assert store.digest_by_id(first).recipients == ["b@example.org"]
+    with pytest.raises(StoreError, match="FOREIGN KEY"):
+        store.claim_digest("no-such-department", "2026-W34", ["a@example.org"], NOW)
+    assert store.claim_report_mail("2026-08", ["m@example.org"], NOW) is not None
+    assert store.claim_report_mail("2026-08", ["m@example.org"], NOW) is None

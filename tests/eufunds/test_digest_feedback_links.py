@@ -70,7 +70,7 @@ def test_each_recipient_gets_their_own_message_with_their_links(matched_store, l
         tokens = _links(message)
         assert len(tokens) == 3 * len(shown)
         claims = [read_feedback_token(SECRET, token, NOW) for token in tokens]
-        assert {c.recipient_key for c in claims} == {recipient_key(SECRET, recipient)}
+        assert {c.recipient_key for c in claims} == {recipient_key(SECRET, digest.id, recipient)}
         assert all(recipient not in token for token in tokens)
         assert {c.digest_id for c in claims} == {digest.id}
         assert {c.call_id for c in claims} == shown
@@ -148,8 +148,10 @@ def test_a_failure_after_others_had_theirs_is_sent_as_it_was(
     for late in smtp_server.received[1:]:
         [recipient] = late.rcpt_tos
         assert message_id(late.message) == kept[recipient]
-        claims = {read_feedback_token(SECRET, t, NOW).recipient_key for t in _links(late.message)}
-        assert claims == {recipient_key(SECRET, recipient)}
+        claims = {read_feedback_token(SECRET, t, NOW) for t in _links(late.message)}
+        assert {(c.digest_id, c.recipient_key) for c in claims} == {
+            (digest.id, recipient_key(SECRET, digest.id, recipient))
+        }
     assert all(
         d.status == DeliveryStatus.SENT and d.message is None
         for d in matched_store.digest_deliveries(digest.id)

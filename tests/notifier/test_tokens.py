@@ -44,7 +44,11 @@ def test_a_token_does_not_carry_the_address():
     body = token.split(".")[0]
     payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
     assert address not in token and "social.eu" not in payload and "example.org" not in payload
-    assert recipient_key(SECRET, address) in payload
+    assert recipient_key(SECRET, 7, address) in payload
+    # Another digest's links name the same reader differently.
+    assert recipient_key(SECRET, 8, address) != recipient_key(SECRET, 7, address)
+    other = read_feedback_token(SECRET, feedback_token(SECRET, 8, CALL, address, "apply", NOW), NOW)
+    assert claimed_recipient(SECRET, other, [address]) == address
 
 
 def test_a_version_1_token_with_the_address_is_still_read():

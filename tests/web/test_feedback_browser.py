@@ -69,7 +69,9 @@ def test_a_click_in_the_digest_is_counted_for_the_coordinator(browser, mailed, s
     claim = token_of[apply_link]
     # The link names its recipient by a keyed hash only: the one this message went to.
     recipient = message["To"]
-    assert recipient not in apply_link and claim.recipient_key == recipient_key(SECRET, recipient)
+    assert recipient not in apply_link and claim.recipient_key == recipient_key(
+        SECRET, claim.digest_id, recipient
+    )
     page = browser.new_page(viewport={"width": 390, "height": 800})
     try:
         page.goto(served + urlsplit(apply_link).path)
