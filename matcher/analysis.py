@@ -273,6 +273,23 @@ ANALYSIS_VERSION = "2"
 MIN_COMPOUND = 8
 
 
+def analysis_version(title_weight: float, rules: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """What an analysis depends on, as a short hash: this code's version, the settings that
+    shape it (title weight, rules) and the word lists it uses."""
+    blob = repr(
+        (
+            ANALYSIS_VERSION,
+            max(1, round(title_weight)),
+            list(rules),
+            sorted(STOP_WORDS["en"]),
+            sorted(STOP_WORDS["sv"]),
+            STEM_EXCEPTIONS,
+            [(pattern.pattern, british) for pattern, british in _AMERICAN],
+        )
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
 class Analyser:
     """Analyses calls with the settings that shape analysis (title weight, rules)."""
 
@@ -282,18 +299,7 @@ class Analyser:
             (rule_id, [(required_text(p), re.compile(p, re.IGNORECASE)) for p in patterns])
             for rule_id, patterns in rules
         ]
-        blob = repr(
-            (
-                ANALYSIS_VERSION,
-                self.title_repeats,
-                list(rules),
-                sorted(STOP_WORDS["en"]),
-                sorted(STOP_WORDS["sv"]),
-                STEM_EXCEPTIONS,
-                [(pattern.pattern, british) for pattern, british in _AMERICAN],
-            )
-        )
-        self.version = hashlib.sha256(blob.encode()).hexdigest()[:12]
+        self.version = analysis_version(title_weight, rules)
 
     def analyse(
         self, language: str, title: str, context: str, summary: str, programme: str

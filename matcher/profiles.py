@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from db.records import Department, FocusArea, MatchingSettings
-from matcher.analysis import SWEDISH_TAG, phrase_terms, terms
+from matcher.analysis import SWEDISH_TAG, analysis_version, phrase_terms, terms
 
 # Share of a phrase keyword's weight carried by its single words (the rest by its bigrams).
 UNIGRAM_SHARE = 0.15
@@ -66,8 +66,11 @@ def profile_versions(
 
 
 def _shared_shaping(settings: MatchingSettings, focus_areas: Sequence[FocusArea]) -> str:
-    """What shapes every department's matches alike: settings and focus areas, as JSON."""
-    shaping = [asdict(settings), [asdict(area) for area in focus_areas]]
+    """What shapes every department's matches alike: settings, focus areas and the version
+    of the calls' analysis (a new analyser re-scores unchanged calls too), as JSON."""
+    rules = [(rule.id, rule.patterns) for rule in settings.eligibility_rules]
+    analysis = analysis_version(settings.title_weight, rules)
+    shaping = [asdict(settings), [asdict(area) for area in focus_areas], analysis]
     return json.dumps(shaping, sort_keys=True, ensure_ascii=False)
 
 

@@ -46,6 +46,7 @@ from matcher.profiles import (
     prepare_focus_area,
     swedish_lexicon,
 )
+from matcher.rank import analyser_for
 from matcher.scores import MAX_REASON_TERMS, closing_soon
 
 
@@ -332,10 +333,13 @@ def _probabilities(model: ScoreModel, scores: np.ndarray, codes: Sequence[str]) 
 def _versions(
     departments: Sequence[Department], settings: MatchingSettings, areas: Sequence[FocusArea]
 ) -> dict[str, str]:
-    """Each department's profile version: the hash of its matching fields, of the settings
-    and of the focus areas."""
+    """Each department's profile version: the hash of its matching fields, of the settings,
+    of the focus areas and of the version of the analysis the calls had."""
+    analysis = analyser_for(settings).version
     shared = json.dumps(
-        [asdict(settings), [asdict(area) for area in areas]], sort_keys=True, ensure_ascii=False
+        [asdict(settings), [asdict(area) for area in areas], analysis],
+        sort_keys=True,
+        ensure_ascii=False,
     )
     not_matching = ("recipients", "digest_weekday", "send_empty_digest")
     versions = {}

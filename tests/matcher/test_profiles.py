@@ -10,8 +10,9 @@ from dataclasses import replace
 import pytest
 
 from db.records import Call, MatchingSettings
+from matcher import analysis
 from matcher.profiles import MIN_PART, compound_parts, profile_version, profile_versions
-from matcher.rank import Matcher, ScoreTable
+from matcher.rank import Matcher, ScoreTable, analyser_for
 from tests.matcher.support import (
     CLIMATE_ADAPTATION,
     CLIMATE_CHALLENGES,
@@ -147,6 +148,20 @@ def test_profile_version_changes_with_the_profile(settings):
     assert version not in {profile_version(d, settings) for d in changed}
     tuned = replace(settings, negative_keyword_penalty=settings.negative_keyword_penalty / 2)
     assert profile_version(department, tuned) != version
+
+
+def test_profile_version_changes_with_the_analyser(settings, monkeypatch):
+    """A new version of the calls' analysis (its code, or the word lists it uses) gives
+    every profile a new version, so the next match re-scores unchanged calls too; the
+    analyser's own version, which keys the stored analyses, is the one the profiles name."""
+    department = hand_written_department("climate", en=CLIMATE_KEYWORDS)
+    version = profile_version(department, settings)
+    before = analyser_for(settings).version
+    monkeypatch.setattr(analysis, "ANALYSIS_VERSION", analysis.ANALYSIS_VERSION + "-next")
+    assert analyser_for(settings).version != before
+    assert profile_version(department, settings) != version
+    monkeypatch.setitem(analysis.STOP_WORDS, "sv", analysis.STOP_WORDS["sv"] | {"utlysning"})
+    assert len({before, analyser_for(settings).version}) == 2
 
 
 def test_profile_versions_are_each_departments_own(settings):
