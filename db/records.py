@@ -350,31 +350,8 @@ class Match:
     profile_version: str = ""
 
 
-@dataclass(frozen=True)
-class SourceHealth:
-    """How a source's recent crawls went, and the problem with it, if there is one."""
-
-    source_id: str
-    name: str
-    last_success: datetime | None
-    recent_items: tuple[int, ...]
-    last_error: str
-    failures_in_a_row: int
-    problem: str = ""
-
-
-@dataclass(frozen=True)
-class JobLock:
-    """A named lock as held: by whom, since when, until when at the latest."""
-
-    name: str
-    holder: str
-    acquired_at: datetime
-    expires_at: datetime
-
-
-# Records of digests and of what people do with the calls live in modules of their own,
-# named from here.
+# Records of digests, of what people do with the calls and of how runs go live in modules
+# of their own, named from here.
 from db.digest_records import (  # noqa: E402, F401 - re-exported
     DELIVERED,
     DIGEST_PROBLEMS,
@@ -386,6 +363,7 @@ from db.digest_records import (  # noqa: E402, F401 - re-exported
     DigestReason,
     DigestStatus,
 )
+from db.run_records import JobLock, SourceHealth  # noqa: E402, F401 - re-exported
 from db.staff_records import (  # noqa: E402, F401 - re-exported
     APPLICATION_FIELDS,
     APPLICATION_MOVES,

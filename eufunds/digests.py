@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -14,12 +14,10 @@ from db import Store, StoreError
 from db.records import (
     DELIVERED,
     LOCAL_TZ,
-    Call,
     DeliveryStatus,
     Department,
     DigestItem,
     DigestStatus,
-    Match,
     SourceHealth,
 )
 from eufunds.config import WEEKDAYS, Config
@@ -37,6 +35,7 @@ from eufunds.deliveries import (
     send_pending,
 )
 from eufunds.health import sources_health
+from eufunds.week_items import week_items
 from notifier.render import (
     ITEMS_HEADER,
     DigestContext,
@@ -45,8 +44,6 @@ from notifier.render import (
     digest_message_id,
     iso_week,
 )
-from notifier.sections import shown_items
-from notifier.selection import select_items
 from notifier.send import (
     SmtpSender,
     SmtpSettings,
@@ -339,26 +336,6 @@ def _written_items(message: EmailMessage) -> list[tuple[str, tuple[str, ...]]] |
         return [(str(call_id), tuple(reasons)) for call_id, reasons in json.loads(str(header))]
     except (TypeError, ValueError):
         return None
-
-
-def week_items(
-    store: Store,
-    department: Department,
-    matches: Sequence[Match],
-    calls: Mapping[str, Call],
-    now: datetime,
-    calibrated: bool,
-    before_week: str = "",
-) -> tuple[list[DigestItem], list[DigestItem]]:
-    """A department's items this week from these matches, and those its digest shows: what
-    it shows is what it records as sent, so calls past a section's cap stay unsent and may
-    come in a later week. ``before_week``: count only digests of earlier weeks (a preview)."""
-    history = store.digest_history(department.id, before_week=before_week)
-    # Changes since each call was last sent (the oldest such moment bounds the query).
-    sent = [history.call_sent_at[m.call_id] for m in matches if m.call_id in history.call_sent_at]
-    changes = store.changes_since([m.call_id for m in matches], min(sent)) if sent else {}
-    items = select_items(matches, calls, history, changes, now, department.lead_time_days)
-    return items, shown_items(items, now, department.min_score, calibrated)
 
 
 def _prepare(

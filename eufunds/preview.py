@@ -13,8 +13,8 @@ from datetime import datetime
 from db import Call, Store
 from db.records import Department, FocusArea
 from eufunds.config import Config, with_cutoffs
-from eufunds.digests import week_items
 from eufunds.matching import stored_analyses
+from eufunds.week_items import week_items
 from matcher.profiles import profile_versions
 from matcher.rank import Matcher
 from notifier.render import iso_week
